@@ -1,0 +1,71 @@
+package pibl.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The disk cache.
+ *
+ * @param enabled        false turns the cache off entirely (every response is a BYPASS)
+ * @param directory      where entry files live; relative paths resolve against the working directory
+ * @param ttl            freshness lifetime for responses the origin gave none (see {@link TtlMode});
+ *                       zero means no default: only explicit freshness or validators allow reuse
+ * @param ttlMode        how {@code ttl} combines with the origin's own freshness
+ * @param maxSize        bytes on disk over all entries; least useful entries are evicted past it
+ * @param maxObjectSize  a larger response is passed through and not stored
+ * @param memorySize     bytes of small hot bodies also kept in memory
+ * @param storeSetCookie store responses that carry {@code Set-Cookie} (off by default)
+ * @param staleIfError   grace during which a stale entry may be served when every backend fails,
+ *                       even without the origin's {@code stale-if-error}; zero turns it off
+ */
+public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
+                          long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError) {
+
+    /** How the launch TTL combines with the origin's {@code Cache-Control}/{@code Expires}. */
+    public enum TtlMode {
+        /** The TTL applies only when the origin gives no explicit freshness (nginx/Varnish default). */
+        DEFAULT,
+        /** The TTL applies to every storable response, whatever the origin said about freshness. */
+        OVERRIDE
+    }
+
+    public static CacheConfig defaults() {
+        return new CacheConfig(true, Path.of("cache"), Duration.ofSeconds(60), TtlMode.DEFAULT,
+                1L << 30, 256L << 20, 64L << 20, false, Duration.ZERO);
+    }
+
+    public CacheConfig withTtl(Duration newTtl) {
+        return new CacheConfig(enabled, directory, newTtl, ttlMode, maxSize, maxObjectSize, memorySize,
+                storeSetCookie, staleIfError);
+    }
+
+    public CacheConfig withDirectory(Path newDirectory) {
+        return new CacheConfig(enabled, newDirectory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
+                storeSetCookie, staleIfError);
+    }
+
+    void validate() {
+        if (directory == null || directory.toString().isBlank()) {
+            throw new ConfigException("cache.directory", "must not be empty");
+        }
+        if (ttl == null || ttl.isNegative()) {
+            throw new ConfigException("cache.ttl", "must be zero or a positive number of seconds, got " + ttl);
+        }
+        if (ttlMode == null) {
+            throw new ConfigException("cache.ttl-mode", "must be default or override");
+        }
+        if (maxSize < 1) {
+            throw new ConfigException("cache.max-size", "must be positive, got " + maxSize);
+        }
+        if (maxObjectSize < 1 || maxObjectSize > maxSize) {
+            throw new ConfigException("cache.max-object-size", "must be positive and at most cache.max-size, got "
+                    + maxObjectSize);
+        }
+        if (memorySize < 0) {
+            throw new ConfigException("cache.memory-size", "must not be negative, got " + memorySize);
+        }
+        if (staleIfError == null || staleIfError.isNegative()) {
+            throw new ConfigException("cache.stale-if-error", "must be zero or positive");
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package pibl.config;
+
+import java.util.List;
+
+/**
+ * Everything PIBL needs to run, immutable. {@code pibl-app} builds it from {@code pibl.yaml} and
+ * the command line; tests build it in code. {@code pibl-core} never reads YAML or flags.
+ *
+ * @param bind     address the public listener binds to
+ * @param port     public port; 0 picks an ephemeral one (tests)
+ * @param backends at least one
+ */
+public record PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
+                         LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
+                         AdminConfig admin) {
+
+    public PiblConfig {
+        backends = backends == null ? List.of() : List.copyOf(backends);
+    }
+
+    /** The defaults of every section, port 8080, and the given backends. */
+    public static PiblConfig defaults(List<BackendConfig> backends) {
+        return new PiblConfig("0.0.0.0", 8080, backends, TimeoutConfig.defaults(), LimitConfig.defaults(),
+                LogConfig.defaults(), CacheConfig.defaults(), HealthCheckConfig.defaults(), AdminConfig.defaults());
+    }
+
+    /**
+     * Checks every value; throws {@link ConfigException} naming the first bad key.
+     *
+     * @return this, for chaining
+     */
+    public PiblConfig validate() {
+        if (bind == null || bind.isBlank()) {
+            throw new ConfigException("bind", "must not be empty");
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("port", "must be between 1 and 65535, got " + port);
+        }
+        if (backends.isEmpty()) {
+            throw new ConfigException("backends", "must list at least one backend as host:port");
+        }
+        for (int i = 0; i < backends.size(); i++) {
+            backends.get(i).validate("backends[" + i + "]");
+        }
+        require("timeouts", timeouts).validate();
+        require("limits", limits).validate();
+        require("log", log).validate();
+        require("cache", cache).validate();
+        require("health-check", healthCheck).validate();
+        require("admin", admin).validate();
+        if (admin.enabled() && admin.port() != 0 && admin.port() == port) {
+            throw new ConfigException("admin.port", "must differ from the public port " + port);
+        }
+        return this;
+    }
+
+    private static <T> T require(String key, T section) {
+        if (section == null) {
+            throw new ConfigException(key, "section is missing");
+        }
+        return section;
+    }
+
+    public PiblConfig withPort(int newPort) {
+        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin);
+    }
+
+    public PiblConfig withBackends(List<BackendConfig> newBackends) {
+        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin);
+    }
+
+    public PiblConfig withTimeouts(TimeoutConfig newTimeouts) {
+        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin);
+    }
+
+    public PiblConfig withLimits(LimitConfig newLimits) {
+        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin);
+    }
+
+    public PiblConfig withLog(LogConfig newLog) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin);
+    }
+
+    public PiblConfig withCache(CacheConfig newCache) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin);
+    }
+
+    public PiblConfig withHealthCheck(HealthCheckConfig newHealthCheck) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin);
+    }
+
+    public PiblConfig withAdmin(AdminConfig newAdmin) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin);
+    }
+}
