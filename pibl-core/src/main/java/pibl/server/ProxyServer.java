@@ -1,32 +1,103 @@
 package pibl.server;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import pibl.config.PiblConfig;
+import pibl.lb.Backend;
+import pibl.lb.RoundRobinBalancer;
+import pibl.upstream.Upstream;
 
-/** Placeholder: the public listener. */
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running PIBL: the public listener, its event loops, and the backends behind it.
+ *
+ * <pre>
+ * try (ProxyServer server = new ProxyServer(config).start()) {
+ *     int port = server.port();   // the bound port, also when the config asked for 0
+ * }
+ * </pre>
+ */
 public final class ProxyServer implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(ProxyServer.class);
+
     private final PiblConfig config;
+    private final Transport transport;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private Channel serverChannel;
+    private Upstream upstream;
+    private int port;
 
     public ProxyServer(PiblConfig config) {
         this.config = config.validate();
+        this.transport = Transport.best();
     }
 
     /** Binds the listeners; throws if a port cannot be bound. */
     public ProxyServer start() throws InterruptedException {
+        int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
+        bossGroup = transport.newGroup(1);
+        workerGroup = transport.newGroup(threads);
+        List<Backend> backends = config.backends().stream().map(Backend::new).toList();
+        upstream = new Upstream(transport, config.timeouts(), config.limits(), new RoundRobinBalancer(backends));
+        try {
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                    .childHandler(new ProxyChannelInitializer(config, upstream));
+            serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
+        } catch (Exception e) {
+            shutdownGroups();
+            throw e;
+        }
+        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
+                transport.label(), threads, config.backends());
         return this;
     }
 
     /** The bound public port (useful when the config asked for port 0). */
     public int port() {
-        return config.port();
+        return port;
     }
 
     /** {@code epoll} or {@code nio}. */
     public String transport() {
-        return "nio";
+        return transport.label();
+    }
+
+    public PiblConfig config() {
+        return config;
     }
 
     /** Stops accepting, drains in-flight exchanges up to {@code timeouts.drain}, closes everything. */
     @Override
     public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        shutdownGroups();
+        LOG.info("PIBL on port {} stopped", port);
+    }
+
+    private void shutdownGroups() {
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 }

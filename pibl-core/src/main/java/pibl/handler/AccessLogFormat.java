@@ -1,0 +1,157 @@
+package pibl.handler;
+
+import pibl.config.LogConfig;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * Turns a finished {@link Exchange} into one access log line. Three formats:
+ *
+ * <pre>
+ * default   2026-11-27T10:54:07.123Z 127.0.0.1 "GET /a?x=1 HTTP/1.1" 200 1024 127.0.0.1:9001 MISS 3.2ms "curl/8.5.0"
+ * combined  127.0.0.1 - - [27/Nov/2026:10:54:07 +0000] "GET /a?x=1 HTTP/1.1" 200 1024 "-" "curl/8.5.0"
+ * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...}
+ * </pre>
+ *
+ * Formatting happens on the event loop, so it reuses one builder per thread and formats the
+ * date part at most once a second per thread.
+ */
+final class AccessLogFormat {
+    private static final DateTimeFormatter ISO_SECONDS =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter CLF =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+    private static final ThreadLocal<State> STATE = ThreadLocal.withInitial(State::new);
+
+    private final LogConfig.Format format;
+
+    AccessLogFormat(LogConfig.Format format) {
+        this.format = format;
+    }
+
+    String format(Exchange e, long endNanos) {
+        State s = STATE.get();
+        StringBuilder b = s.builder;
+        b.setLength(0);
+        double ms = (endNanos - e.startNanos) / 1_000_000.0;
+        switch (format) {
+            case COMBINED -> {
+                b.append(e.clientAddress).append(" - - [").append(s.clf(e.startMillis)).append("] \"");
+                quoted(b, e.method).append(' ');
+                quoted(b, e.uri).append(' ').append(e.protocol).append("\" ").append(e.status).append(' ')
+                        .append(e.bytes).append(" \"");
+                quoted(b, e.referer == null ? "-" : e.referer).append("\" \"");
+                quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+            }
+            case JSON -> {
+                b.append("{\"time\":\"").append(s.iso(e.startMillis)).append("\",\"client\":\"");
+                json(b, e.clientAddress).append("\",\"method\":\"");
+                json(b, e.method).append("\",\"uri\":\"");
+                json(b, e.uri).append("\",\"protocol\":\"").append(e.protocol).append("\",\"status\":").append(e.status)
+                        .append(",\"bytes\":").append(e.bytes).append(",\"backend\":\"");
+                json(b, e.backend).append("\",\"cache\":\"").append(e.cacheStatus).append("\",\"ms\":");
+                millis(b, ms).append(",\"host\":");
+                jsonOrNull(b, e.host).append(",\"referer\":");
+                jsonOrNull(b, e.referer).append(",\"user_agent\":");
+                jsonOrNull(b, e.userAgent).append('}');
+            }
+            default -> {
+                b.append(s.iso(e.startMillis)).append(' ').append(e.clientAddress).append(" \"");
+                quoted(b, e.method).append(' ');
+                quoted(b, e.uri).append(' ').append(e.protocol).append("\" ").append(e.status).append(' ')
+                        .append(e.bytes).append(' ').append(e.backend).append(' ').append(e.cacheStatus).append(' ');
+                millis(b, ms).append("ms \"");
+                quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+            }
+        }
+        return b.toString();
+    }
+
+    private static StringBuilder millis(StringBuilder b, double ms) {
+        long tenths = Math.round(ms * 10);
+        return b.append(tenths / 10).append('.').append(tenths % 10);
+    }
+
+    /** Escapes quotes, backslashes and control characters so one request is one parseable line. */
+    private static StringBuilder quoted(StringBuilder b, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7f) {
+                b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            } else {
+                b.append(c);
+            }
+        }
+        return b;
+    }
+
+    private static StringBuilder jsonOrNull(StringBuilder b, String s) {
+        if (s == null) {
+            return b.append("null");
+        }
+        b.append('"');
+        return json(b, s).append('"');
+    }
+
+    private static StringBuilder json(StringBuilder b, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b;
+    }
+
+    /** Per-thread builder and per-second date cache. */
+    private static final class State {
+        final StringBuilder builder = new StringBuilder(256);
+        long isoSecond = Long.MIN_VALUE;
+        String isoPrefix;
+        long clfSecond = Long.MIN_VALUE;
+        String clfText;
+        final char[] iso = new char[24];
+
+        String iso(long millis) {
+            long second = Math.floorDiv(millis, 1000);
+            if (second != isoSecond) {
+                isoSecond = second;
+                isoPrefix = ISO_SECONDS.format(Instant.ofEpochSecond(second));
+            }
+            int ms = (int) Math.floorMod(millis, 1000);
+            isoPrefix.getChars(0, 19, iso, 0);
+            iso[19] = '.';
+            iso[20] = (char) ('0' + ms / 100);
+            iso[21] = (char) ('0' + ms / 10 % 10);
+            iso[22] = (char) ('0' + ms % 10);
+            iso[23] = 'Z';
+            return new String(iso);
+        }
+
+        String clf(long millis) {
+            long second = Math.floorDiv(millis, 1000);
+            if (second != clfSecond) {
+                clfSecond = second;
+                clfText = CLF.format(Instant.ofEpochSecond(second));
+            }
+            return clfText;
+        }
+    }
+}

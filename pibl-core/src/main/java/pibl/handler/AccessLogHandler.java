@@ -1,0 +1,87 @@
+package pibl.handler;
+
+import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import pibl.config.LogConfig;
+
+/**
+ * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log
+ * file, asynchronous). Inbound it opens an {@link Exchange} for each request; outbound it watches
+ * the response go by (status, body bytes) and writes the line when the last part is written.
+ * A connection closed before the response completes is logged with status 499, as nginx does.
+ *
+ * <p>At DEBUG, logger {@code pibl.http} also shows the request and response headers.
+ */
+public final class AccessLogHandler extends ChannelDuplexHandler {
+    private static final Logger ACCESS = LogManager.getLogger("pibl.access");
+    private static final Logger HTTP = LogManager.getLogger("pibl.http");
+
+    private final AccessLogFormat format;
+    private Exchange current;
+
+    public AccessLogHandler(LogConfig.Format format) {
+        this.format = new AccessLogFormat(format);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            current = new Exchange(request, ctx.channel().remoteAddress());
+            ctx.channel().attr(Exchange.KEY).set(current);
+            if (HTTP.isDebugEnabled()) {
+                HTTP.debug("{} request {} {} {}\n{}", current.clientAddress, request.method(), request.uri(),
+                        request.protocolVersion(), request.headers());
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        Exchange e = current;
+        if (e != null) {
+            if (msg instanceof HttpResponse response && response.status().code() >= 200) {
+                e.status = response.status().code();
+                if (HTTP.isDebugEnabled()) {
+                    HTTP.debug("{} response {} for {} {}\n{}", e.clientAddress, response.status(), e.method, e.uri,
+                            response.headers());
+                }
+            }
+            if (msg instanceof ByteBufHolder holder) {
+                e.bytes += holder.content().readableBytes();
+            } else if (msg instanceof FileRegion region) {
+                e.bytes += region.count();
+            }
+            if (msg instanceof LastHttpContent) {
+                finish(ctx, e);
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange e = current;
+        if (e != null) {
+            if (e.status == 0) {
+                e.status = 499;
+            }
+            finish(ctx, e);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void finish(ChannelHandlerContext ctx, Exchange e) {
+        current = null;
+        ctx.channel().attr(Exchange.KEY).set(null);
+        ACCESS.info(format.format(e, System.nanoTime()));
+    }
+}

@@ -1,0 +1,84 @@
+package pibl.handler;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Lets through only requests PIBL can forward safely; answers the rest itself.
+ *
+ * <pre>
+ * GET /x HTTP/1.1 + Content-Length + Transfer-Encoding  → 400, connection closed, never forwarded
+ * request line over limits.max-initial-line            → 414, closed
+ * header section over limits.max-header-size            → 431, closed
+ * body over limits.max-request-body                     → 413, closed
+ * HTTP/1.1 without Host                                 → 400, closed (RFC 9112 section 3.2)
+ * CONNECT                                               → 405 (PIBL is no tunnel)
+ * </pre>
+ *
+ * A refused framing error always closes the connection: what follows on it cannot be trusted to
+ * start a new request.
+ */
+@ChannelHandler.Sharable
+public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LogManager.getLogger(RequestGuardHandler.class);
+
+    public static final RequestGuardHandler INSTANCE = new RequestGuardHandler();
+
+    private RequestGuardHandler() {
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        HttpResponseStatus refusal = refusal(request);
+        if (refusal == null) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure() && LOG.isDebugEnabled()) {
+            LOG.debug("{} refused with {}: {}", ctx.channel().remoteAddress(), refusal.code(), result.cause().toString());
+        }
+        request.release();
+        boolean close = refusal.code() != 405;
+        ErrorResponses.send(ctx, refusal, close);
+    }
+
+    static HttpResponseStatus refusal(FullHttpRequest request) {
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure()) {
+            Throwable cause = result.cause();
+            if (cause instanceof RequestAggregator.BodyTooLargeException) {
+                return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+            }
+            if (cause instanceof TooLongHttpLineException) {
+                return HttpResponseStatus.REQUEST_URI_TOO_LONG;
+            }
+            if (cause instanceof TooLongHttpHeaderException) {
+                return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            }
+            return HttpResponseStatus.BAD_REQUEST;
+        }
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST)) {
+            return HttpResponseStatus.BAD_REQUEST;
+        }
+        if (request.method().equals(HttpMethod.CONNECT)) {
+            return HttpResponseStatus.METHOD_NOT_ALLOWED;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,101 @@
+package pibl.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+import java.util.List;
+
+/**
+ * The header rules of a proxy hop (RFC 9110 section 7.6).
+ *
+ * <pre>
+ * client → PIBL:   Connection: close, X-Trace    X-Trace: 1    Keep-Alive: 5    X-Forwarded-For: 10.1.1.1
+ * PIBL → backend:  (Connection, X-Trace, Keep-Alive gone)
+ *                  X-Forwarded-For: 10.1.1.1, 127.0.0.1   X-Forwarded-Proto: http
+ *                  X-Forwarded-Host: shop.example   Via: 1.1 pibl
+ * </pre>
+ *
+ * Hop-by-hop fields describe one connection and must not travel further: {@code Connection} and
+ * every field it names, plus the fixed list below. The framing fields {@code Host} and
+ * {@code Content-Length} are never removed on a peer's say-so: PIBL sets them itself.
+ */
+public final class ProxyHeaders {
+
+    /** The pseudonym PIBL uses in {@code Via}. */
+    public static final String VIA_NAME = "pibl";
+
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 " + VIA_NAME);
+    private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 " + VIA_NAME);
+    private static final AsciiString HTTP = AsciiString.cached("http");
+
+    private static final List<AsciiString> HOP_BY_HOP = List.of(
+            HttpHeaderNames.CONNECTION,
+            HttpHeaderNames.KEEP_ALIVE,
+            PROXY_CONNECTION,
+            HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER,
+            HttpHeaderNames.TRANSFER_ENCODING,
+            HttpHeaderNames.UPGRADE);
+
+    private ProxyHeaders() {
+    }
+
+    /** Removes {@code Connection}, every field it names, and the fixed hop-by-hop fields. */
+    public static void stripHopByHop(HttpHeaders headers) {
+        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        for (int i = 0; i < connection.size(); i++) {
+            String value = connection.get(i);
+            int start = 0;
+            while (start < value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                String name = value.substring(start, end).trim();
+                if (!name.isEmpty() && !isFraming(name)) {
+                    headers.remove(name);
+                }
+                start = end + 1;
+            }
+        }
+        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+            headers.remove(HOP_BY_HOP.get(i));
+        }
+    }
+
+    private static boolean isFraming(String name) {
+        return HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
+                || HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name);
+    }
+
+    /**
+     * Adds what the backend needs to know about the original exchange: the client address is
+     * appended to {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}
+     * are set, and this hop is appended to {@code Via}.
+     */
+    public static void addForwarded(HttpHeaders headers, String clientIp, HttpVersion clientVersion) {
+        String prior = headers.get(X_FORWARDED_FOR);
+        headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
+        headers.set(X_FORWARDED_PROTO, HTTP);
+        String host = headers.get(HttpHeaderNames.HOST);
+        if (host != null) {
+            headers.set(X_FORWARDED_HOST, host);
+        }
+        appendVia(headers, clientVersion);
+    }
+
+    /** Appends this hop to {@code Via}, naming the protocol version it received. */
+    public static void appendVia(HttpHeaders headers, HttpVersion received) {
+        AsciiString hop = received.minorVersion() == 0 ? VIA_1_0 : VIA_1_1;
+        String prior = headers.get(HttpHeaderNames.VIA);
+        if (prior == null) {
+            headers.set(HttpHeaderNames.VIA, hop);
+        } else {
+            headers.set(HttpHeaderNames.VIA, prior + ", " + hop);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package pibl.server;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.timeout.IdleStateHandler;
+import pibl.config.PiblConfig;
+import pibl.handler.AccessLogHandler;
+import pibl.handler.ForwardingHandler;
+import pibl.handler.PipeliningHandler;
+import pibl.handler.RequestAggregator;
+import pibl.handler.RequestGuardHandler;
+import pibl.http.StrictHttpServerCodec;
+import pibl.upstream.Upstream;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client connection's pipeline, one method per segment:
+ *
+ * <pre>
+ * idle → codec → aggregator → pipelining → access-log → guard → [cache] → forward
+ * </pre>
+ *
+ * The codec parses (strictly), the aggregator gathers each request body up to the limit,
+ * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
+ * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
+ */
+final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
+    private final PiblConfig config;
+    private final Upstream upstream;
+
+    ProxyChannelInitializer(PiblConfig config, Upstream upstream) {
+        this.config = config;
+        this.upstream = upstream;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ChannelPipeline p = ch.pipeline();
+        addConnectionHandlers(p);
+        addHttpHandlers(p);
+        addExchangeHandlers(p);
+    }
+
+    private void addConnectionHandlers(ChannelPipeline p) {
+        p.addLast("idle", new IdleStateHandler(0, 0, config.timeouts().clientIdle().toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    private void addHttpHandlers(ChannelPipeline p) {
+        p.addLast("codec", new StrictHttpServerCodec(config.limits().maxInitialLine(), config.limits().maxHeaderSize()));
+        p.addLast("aggregator", new RequestAggregator(config.limits().maxRequestBody()));
+    }
+
+    private void addExchangeHandlers(ChannelPipeline p) {
+        p.addLast("pipelining", new PipeliningHandler());
+        p.addLast("access-log", new AccessLogHandler(config.log().format()));
+        p.addLast("guard", RequestGuardHandler.INSTANCE);
+        p.addLast("forward", new ForwardingHandler(upstream));
+    }
+}

@@ -1,0 +1,103 @@
+package pibl.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+import pibl.lb.Backend;
+
+import java.nio.channels.ClosedChannelException;
+
+/**
+ * The last handler of a backend connection. While an {@link UpstreamCall} is bound to it, every
+ * response part and every failure goes to that call; while idle in the {@link ConnectionPool},
+ * any data from the backend is a protocol error and a close just removes it from the pool.
+ */
+final class BackendHandler extends ChannelInboundHandlerAdapter {
+    private static final ClosedChannelException CLOSED = new ClosedChannelException();
+
+    private final Backend backend;
+    private final ConnectionPool pool;
+    private Channel channel;
+    private UpstreamCall call;
+    private long idleSinceNanos;
+
+    BackendHandler(Backend backend, ConnectionPool pool) {
+        this.backend = backend;
+        this.pool = pool;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    long idleSinceNanos() {
+        return idleSinceNanos;
+    }
+
+    void bind(UpstreamCall newCall) {
+        this.call = newCall;
+    }
+
+    void unbind() {
+        this.call = null;
+        this.idleSinceNanos = System.nanoTime();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        UpstreamCall c = call;
+        if (c == null) {
+            // Nothing was asked: a backend talking out of turn cannot be trusted with the next request.
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        if (msg instanceof HttpResponse head) {
+            c.onResponse(this, head);
+        }
+        if (msg instanceof HttpContent content) {
+            c.onContent(this, content);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        UpstreamCall c = call;
+        if (c != null) {
+            c.onReadComplete();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        UpstreamCall c = call;
+        if (c != null) {
+            c.onConnectionLost(this, CLOSED);
+        } else {
+            pool.remove(this);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        UpstreamCall c = call;
+        if (c != null) {
+            c.onConnectionLost(this, cause);
+        }
+        ctx.close();
+    }
+}

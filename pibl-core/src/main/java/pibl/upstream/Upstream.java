@@ -1,0 +1,112 @@
+package pibl.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.util.concurrent.FastThreadLocal;
+import pibl.config.LimitConfig;
+import pibl.config.TimeoutConfig;
+import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
+import pibl.server.Transport;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The backend side of PIBL: sends a request to a backend chosen by the {@link LoadBalancer} over a
+ * pooled keep-alive connection and hands the response to a {@link ResponseSink}.
+ *
+ * <p>Each event loop has its own {@link ConnectionPool}; connections are opened on the loop of the
+ * client connection that needs them, so a request and its backend connection share one thread.
+ */
+public final class Upstream {
+    /** Pooled connections idle longer than this are closed rather than reused. */
+    static final long POOL_MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(50);
+    /**
+     * A non-idempotent request may only go over a connection used this recently: it cannot be
+     * retried if the backend closed the connection meanwhile, so older ones are not risked.
+     */
+    static final long NON_IDEMPOTENT_REUSE_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final int MAX_IDLE_PER_BACKEND = 512;
+
+    private final Transport transport;
+    private volatile TimeoutConfig timeouts;
+    private volatile LimitConfig limits;
+    private volatile LoadBalancer balancer;
+    private final int maxResponseHeaderSize;
+    private final FastThreadLocal<ConnectionPool> pools = new FastThreadLocal<>() {
+        @Override
+        protected ConnectionPool initialValue() {
+            return new ConnectionPool(MAX_IDLE_PER_BACKEND, POOL_MAX_IDLE_NANOS);
+        }
+
+        @Override
+        protected void onRemoval(ConnectionPool pool) {
+            pool.closeAll();
+        }
+    };
+
+    public Upstream(Transport transport, TimeoutConfig timeouts, LimitConfig limits, LoadBalancer balancer) {
+        this.transport = transport;
+        this.timeouts = timeouts;
+        this.limits = limits;
+        this.balancer = balancer;
+        this.maxResponseHeaderSize = 64 * 1024;
+    }
+
+    /**
+     * Starts sending {@code request} (ownership passes to the call) from {@code loop}, which must be
+     * the caller's own event loop.
+     */
+    public UpstreamCall send(EventLoop loop, FullHttpRequest request, ResponseSink sink) {
+        UpstreamCall call = new UpstreamCall(this, loop, request, sink);
+        call.start();
+        return call;
+    }
+
+    /** Applies a new balancer and timeouts to the requests that start from now on. */
+    public void reconfigure(LoadBalancer newBalancer, TimeoutConfig newTimeouts, LimitConfig newLimits) {
+        this.balancer = newBalancer;
+        this.timeouts = newTimeouts;
+        this.limits = newLimits;
+    }
+
+    public LoadBalancer balancer() {
+        return balancer;
+    }
+
+    TimeoutConfig timeouts() {
+        return timeouts;
+    }
+
+    int retries() {
+        return limits.retries();
+    }
+
+    /** The pool of the current event loop. */
+    ConnectionPool pool() {
+        return pools.get();
+    }
+
+    ChannelFuture connect(EventLoop loop, Backend backend) {
+        ConnectionPool pool = pool();
+        return new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("codec", new HttpClientCodec(8192, maxResponseHeaderSize, 64 * 1024));
+                        ch.pipeline().addLast("backend", new BackendHandler(backend, pool));
+                    }
+                })
+                .connect(backend.address());
+    }
+}
