@@ -1,0 +1,346 @@
+package pibl.cache;
+
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import pibl.config.CacheConfig;
+
+import java.util.Date;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The RFC 9111 decisions of a shared cache, as pure functions of headers, status codes, configuration and a clock
+ * reading. Nothing here touches a channel, a file or the current time.
+ *
+ * <pre>
+ *   GET /a                       HTTP/1.1 200 OK
+ *   (no Authorization)           Cache-Control: public, max-age=60, stale-while-revalidate=30
+ *                                ETag: "v1"
+ *     isStorable            -&gt; true
+ *     freshness(...)        -&gt; lifetime 60 s, stale-while-revalidate 30 s
+ *     reuse(f, req, +10 s)  -&gt; FRESH                  (serve, Age: 10)
+ *     reuse(f, req, +70 s)  -&gt; STALE_WHILE_REVALIDATE (serve, refresh in background)
+ *     reuse(f, req, +95 s)  -&gt; REVALIDATE             (If-None-Match: "v1" to the backend)
+ * </pre>
+ *
+ * Conditional requests are in {@link Conditionals}, secondary keys in {@link Vary}, invalidation by unsafe
+ * methods in {@link Invalidation}.
+ */
+public final class CachePolicy {
+    /** RFC 9110 15.1: status codes cacheable by default (206 left out: ranges are not cached). */
+    private static final Set<Integer> HEURISTICALLY_CACHEABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410,
+            414, 501);
+
+    /** Fields never stored nor copied from a 304 (RFC 9111 3.1, RFC 9110 7.6.1). */
+    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection", "te",
+            "transfer-encoding", "upgrade", "trailer", "proxy-authenticate", "proxy-authentication-info",
+            "proxy-authorization");
+
+    /** Fields describing the stored body, which a 304 must not change (RFC 9111 3.2). */
+    private static final Set<String> BODY_FIELDS = Set.of("content-length", "content-encoding", "content-range");
+
+    private CachePolicy() {
+    }
+
+    /** What to do with a stored response for a request. */
+    public enum Reuse {
+        /** Serve it: fresh enough for this request ({@link CacheStatus#HIT}). */
+        FRESH,
+        /** Serve it stale: the client allowed it with {@code max-stale} ({@link CacheStatus#STALE}). */
+        STALE,
+        /** Serve it stale now and revalidate it in the background ({@link CacheStatus#STALE}). */
+        STALE_WHILE_REVALIDATE,
+        /** Ask the backend first, conditionally when the entry has validators. */
+        REVALIDATE,
+        /** The client sent {@code only-if-cached} and nothing stored may be served: answer 504. */
+        GATEWAY_TIMEOUT
+    }
+
+    // ---- the request ----
+
+    /**
+     * Whether a request may be answered from the cache at all: GET or HEAD, and no preconditions only the origin
+     * can evaluate ({@code If-Match}, {@code If-Unmodified-Since}, {@code If-Range}). Other requests are forwarded
+     * ({@link CacheStatus#BYPASS}); unsafe ones may still invalidate (see {@link Invalidation}).
+     */
+    public static boolean isLookupAllowed(HttpMethod method, HttpHeaders requestHeaders) {
+        return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method))
+                && !requestHeaders.contains(HttpHeaderNames.IF_MATCH)
+                && !requestHeaders.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)
+                && !requestHeaders.contains(HttpHeaderNames.IF_RANGE);
+    }
+
+    /** {@code Cache-Control: only-if-cached}: with nothing servable stored, answer 504 (RFC 9111 5.2.1.7). */
+    public static boolean onlyIfCached(HttpHeaders requestHeaders) {
+        return CacheControl.of(requestHeaders).has("only-if-cached");
+    }
+
+    // ---- storing ----
+
+    /**
+     * RFC 9111 3: may this response be stored by a shared cache? Only GET responses are stored (HEAD is answered
+     * from a stored GET). Never with {@code no-store} on either side, {@code private}, {@code Vary: *}, or
+     * {@code Set-Cookie} unless configured. A request with {@code Authorization} only when the response says
+     * {@code public}, {@code s-maxage} or {@code must-revalidate} (3.5). The status must be cacheable by default
+     * or the response must carry explicit freshness or {@code public}. Finally the entry must be reusable at all:
+     * some freshness lifetime, a validator, or the origin's {@code stale-if-error}.
+     */
+    public static boolean isStorable(HttpMethod method, HttpHeaders requestHeaders, int status,
+                                     HttpHeaders responseHeaders, CacheConfig cfg) {
+        if (!HttpMethod.GET.equals(method) || status < 200 || status == 206 || status == 304) {
+            return false;
+        }
+        CacheControl req = CacheControl.of(requestHeaders);
+        CacheControl resp = CacheControl.of(responseHeaders);
+        if (req.has("no-store") || resp.has("no-store") || resp.has("private")) {
+            return false;
+        }
+        if (requestHeaders.contains(HttpHeaderNames.AUTHORIZATION)
+                && !(resp.has("public") || resp.has("s-maxage") || resp.has("must-revalidate"))) {
+            return false;
+        }
+        if (!cfg.storeSetCookie() && (responseHeaders.contains(HttpHeaderNames.SET_COOKIE)
+                || responseHeaders.contains("set-cookie2"))) {
+            return false;
+        }
+        if (Vary.isWildcard(responseHeaders)) {
+            return false;
+        }
+        boolean explicit = hasExplicitFreshness(resp, responseHeaders);
+        if (!HEURISTICALLY_CACHEABLE.contains(status) && !explicit && !resp.has("public")) {
+            return false;
+        }
+        boolean fresh = !resp.has("no-cache") && freshnessLifetime(responseHeaders, 0, cfg) > 0;
+        return fresh || hasValidators(responseHeaders) || resp.seconds("stale-if-error") > 0;
+    }
+
+    /** RFC 9110 15.1: may a response with this status be stored without explicit freshness? */
+    public static boolean isHeuristicallyCacheable(int status) {
+        return HEURISTICALLY_CACHEABLE.contains(status);
+    }
+
+    /** {@code ETag} or {@code Last-Modified}: the entry can be revalidated with a conditional request. */
+    public static boolean hasValidators(HttpHeaders responseHeaders) {
+        return responseHeaders.contains(HttpHeaderNames.ETAG) || responseHeaders.contains(HttpHeaderNames.LAST_MODIFIED);
+    }
+
+    private static boolean hasExplicitFreshness(CacheControl cc, HttpHeaders responseHeaders) {
+        return cc.has("s-maxage") || cc.has("max-age") || responseHeaders.contains(HttpHeaderNames.EXPIRES);
+    }
+
+    /**
+     * The headers to store: a copy without hop-by-hop and proxy-specific fields (RFC 9111 3.1), with a
+     * {@code Date} added from {@code responseTime} if the origin sent none (RFC 9110 6.6.1).
+     */
+    public static HttpHeaders storedHeaders(HttpHeaders responseHeaders, long responseTime) {
+        HttpHeaders out = new DefaultHttpHeaders();
+        Set<String> connectionListed = connectionListed(responseHeaders);
+        for (var e : responseHeaders) {
+            String name = e.getKey().toLowerCase(Locale.ROOT);
+            if (!NOT_STORED.contains(name) && !connectionListed.contains(name)) {
+                out.add(e.getKey(), e.getValue());
+            }
+        }
+        if (!out.contains(HttpHeaderNames.DATE)) {
+            out.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(responseTime)));
+        }
+        return out;
+    }
+
+    // ---- freshness and age ----
+
+    /** Everything later reuse decisions need, fixed at storage time. */
+    public static Freshness freshness(HttpHeaders responseHeaders, long requestTime, long responseTime,
+                                      CacheConfig cfg) {
+        CacheControl cc = CacheControl.of(responseHeaders);
+        return new Freshness(responseTime,
+                correctedInitialAge(responseHeaders, requestTime, responseTime),
+                freshnessLifetime(responseHeaders, responseTime, cfg),
+                Math.max(0, cc.seconds("stale-while-revalidate")) * 1000,
+                Math.max(0, cc.seconds("stale-if-error")) * 1000,
+                cc.has("no-cache"),
+                cc.has("must-revalidate") || cc.has("proxy-revalidate") || cc.has("s-maxage"));
+    }
+
+    /**
+     * RFC 9111 4.2.1 freshness lifetime in millis: {@code s-maxage}, else {@code max-age}, else
+     * {@code Expires - Date} (an invalid {@code Expires} such as "0" means already expired), else the configured
+     * TTL. With {@link CacheConfig.TtlMode#OVERRIDE} the configured TTL always wins. {@code responseTime} stands in
+     * for a missing {@code Date}.
+     */
+    public static long freshnessLifetime(HttpHeaders responseHeaders, long responseTime, CacheConfig cfg) {
+        long ttl = cfg.ttl().toMillis();
+        if (cfg.ttlMode() == CacheConfig.TtlMode.OVERRIDE) {
+            return ttl;
+        }
+        CacheControl cc = CacheControl.of(responseHeaders);
+        long sMaxAge = cc.seconds("s-maxage");
+        if (sMaxAge >= 0) {
+            return sMaxAge * 1000;
+        }
+        long maxAge = cc.seconds("max-age");
+        if (maxAge >= 0) {
+            return maxAge * 1000;
+        }
+        String expires = responseHeaders.get(HttpHeaderNames.EXPIRES);
+        if (expires != null) {
+            Date expiresAt = DateFormatter.parseHttpDate(expires.trim());
+            if (expiresAt == null) {
+                return 0;
+            }
+            return Math.max(0, expiresAt.getTime() - dateValue(responseHeaders, responseTime));
+        }
+        return ttl;
+    }
+
+    /**
+     * RFC 9111 4.2.3 {@code corrected_initial_age} in millis: the larger of the apparent age
+     * ({@code response_time - date_value}) and the origin's {@code Age} plus the response delay
+     * ({@code response_time - request_time}).
+     */
+    public static long correctedInitialAge(HttpHeaders responseHeaders, long requestTime, long responseTime) {
+        long apparentAge = Math.max(0, responseTime - dateValue(responseHeaders, responseTime));
+        long responseDelay = Math.max(0, responseTime - requestTime);
+        long correctedAgeValue = ageValue(responseHeaders) * 1000 + responseDelay;
+        return Math.max(apparentAge, correctedAgeValue);
+    }
+
+    /** The {@code Age} header in seconds: its first member; 0 if absent or invalid (RFC 9111 5.1). */
+    static long ageValue(HttpHeaders responseHeaders) {
+        String age = responseHeaders.get(HttpHeaderNames.AGE);
+        if (age == null) {
+            return 0;
+        }
+        int comma = age.indexOf(',');
+        String first = (comma < 0 ? age : age.substring(0, comma)).trim();
+        return first.isEmpty() ? 0 : CacheControl.parseDeltaSeconds(first);
+    }
+
+    private static long dateValue(HttpHeaders responseHeaders, long responseTime) {
+        String date = responseHeaders.get(HttpHeaderNames.DATE);
+        Date parsed = date == null ? null : DateFormatter.parseHttpDate(date.trim());
+        return parsed == null ? responseTime : parsed.getTime();
+    }
+
+    // ---- reuse ----
+
+    /**
+     * RFC 9111 4 and 5.2.1: may the stored response with these timings answer this request at {@code now}?
+     * Client {@code no-cache} (or {@code Pragma: no-cache} without {@code Cache-Control}), {@code max-age=0} or an
+     * age above the client's {@code max-age}, and the response's own {@code no-cache} all require revalidation.
+     * {@code min-fresh} demands remaining freshness; {@code max-stale} accepts staleness unless the response
+     * forbids it (must-revalidate, proxy-revalidate, s-maxage); {@code stale-while-revalidate} allows serving
+     * stale within its window while a refresh runs, when the client did not bound the age itself.
+     */
+    public static Reuse reuse(Freshness f, HttpHeaders requestHeaders, long now) {
+        CacheControl req = CacheControl.of(requestHeaders);
+        Reuse otherwise = req.has("only-if-cached") ? Reuse.GATEWAY_TIMEOUT : Reuse.REVALIDATE;
+        boolean clientNoCache = req.has("no-cache") || (req.isEmpty() && pragmaNoCache(requestHeaders));
+        if (clientNoCache || f.noCache()) {
+            return otherwise;
+        }
+        long maxAge = req.seconds("max-age");
+        if (maxAge == 0 || (maxAge > 0 && f.currentAge(now) > maxAge * 1000)) {
+            return otherwise;
+        }
+        long minFresh = Math.max(0, req.seconds("min-fresh"));
+        long remaining = f.freshUntil() - now;
+        if (remaining > 0 && remaining >= minFresh * 1000) {
+            return Reuse.FRESH;
+        }
+        if (f.mustRevalidate() || minFresh > 0) {
+            return otherwise;
+        }
+        long staleness = f.staleness(now);
+        if (req.has("max-stale")) {
+            String limit = req.value("max-stale");
+            if (limit == null || staleness <= CacheControl.parseDeltaSeconds(limit) * 1000) {
+                return Reuse.STALE;
+            }
+        }
+        if (maxAge < 0 && f.staleWhileRevalidate() > 0 && staleness <= f.staleWhileRevalidate()) {
+            return Reuse.STALE_WHILE_REVALIDATE;
+        }
+        return otherwise;
+    }
+
+    private static boolean pragmaNoCache(HttpHeaders requestHeaders) {
+        for (String p : requestHeaders.getAll(HttpHeaderNames.PRAGMA)) {
+            if (p.toLowerCase(Locale.ROOT).contains("no-cache")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Backend answers after which a stored response may stand in (RFC 5861 4): 500, 502, 503, 504. */
+    public static boolean isErrorForStale(int status) {
+        return status == 500 || status == 502 || status == 503 || status == 504;
+    }
+
+    /**
+     * When the backend failed (no connection, timeout, or {@link #isErrorForStale}): may the stored response be
+     * served instead? Always within the origin's {@code stale-if-error} window (RFC 5861: regardless of other
+     * freshness information); otherwise only if it is not {@code no-cache} and either still fresh or, when not
+     * {@code must-revalidate}, within the operator's {@link CacheConfig#staleIfError()} grace.
+     */
+    public static boolean canServeStaleOnError(Freshness f, long now, CacheConfig cfg) {
+        long staleness = f.staleness(now);
+        if (f.staleIfError() > 0 && staleness <= f.staleIfError()) {
+            return true;
+        }
+        if (f.noCache()) {
+            return false;
+        }
+        if (now < f.freshUntil()) {
+            return true;
+        }
+        long grace = cfg.staleIfError().toMillis();
+        return !f.mustRevalidate() && grace > 0 && staleness <= grace;
+    }
+
+    // ---- updating and invalidating ----
+
+    /**
+     * RFC 9111 3.2 / 4.3.4: the stored headers refreshed by a backend 304. Every field of the 304 replaces the
+     * stored field of that name, except hop-by-hop and proxy fields, the fields describing the stored body
+     * ({@code Content-Length}, {@code Content-Encoding}, {@code Content-Range}) and, unless configured,
+     * {@code Set-Cookie}. {@code Date} and {@code Age} describe the 304 itself: a 304 without them removes the
+     * stored {@code Age} and dates the entry at {@code responseTime}.
+     */
+    public static HttpHeaders updatedHeaders(HttpHeaders stored, HttpHeaders notModified, long responseTime,
+                                             CacheConfig cfg) {
+        HttpHeaders out = new DefaultHttpHeaders().add(stored);
+        Set<String> connectionListed = connectionListed(notModified);
+        for (String name : notModified.names()) {
+            String lower = name.toLowerCase(Locale.ROOT);
+            boolean cookie = lower.equals("set-cookie") || lower.equals("set-cookie2");
+            if (NOT_STORED.contains(lower) || connectionListed.contains(lower) || BODY_FIELDS.contains(lower)
+                    || (cookie && !cfg.storeSetCookie())) {
+                continue;
+            }
+            out.set(name, notModified.getAll(name));
+        }
+        if (!notModified.contains(HttpHeaderNames.AGE)) {
+            out.remove(HttpHeaderNames.AGE);
+        }
+        if (!notModified.contains(HttpHeaderNames.DATE)) {
+            out.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(responseTime)));
+        }
+        return out;
+    }
+
+    private static Set<String> connectionListed(HttpHeaders headers) {
+        Set<String> names = new HashSet<>();
+        for (String line : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : line.split(",")) {
+                names.add(token.trim().toLowerCase(Locale.ROOT));
+            }
+        }
+        return names;
+    }
+}
