@@ -61,6 +61,10 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
         return section;
     }
 
+    public PiblConfig withBind(String newBind) {
+        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin);
+    }
+
     public PiblConfig withPort(int newPort) {
         return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin);
     }
