@@ -61,7 +61,8 @@ render_pibl_yaml() {
   render_check_word port "$port" '[0-9]+' && render_check_word "admin port" "$admin_port" '[0-9]+' &&
     render_check_word ttl "$ttl" '[0-9]+' && render_check_word bind "$bind" '[0-9.]+' || return 1
   for b in "$@"; do
-    render_check_word backend "$b" '[A-Za-z0-9.-]+:[0-9]+' || return 1
+    # <...> lets deploy/aws --dry-run render with placeholders such as <private-ip-backend-1>.
+    render_check_word backend "$b" '[A-Za-z0-9.<>-]+:[0-9]+' || return 1
     backends+="  - \"$b\""$'\n'
   done
   render_template "$TEMPLATE_DIR/pibl.yaml.tmpl" DEPLOYMENT="$deployment" BIND="$bind" PORT="$port" \

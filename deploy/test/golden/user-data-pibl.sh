@@ -1,0 +1,111 @@
+#!/bin/bash
+# cloud-init user-data for the pibl host pibl of deployment rehearsal, rendered by deploy/lib/render.sh.
+# cloud-init runs it once, as root, at first boot; its output goes to /var/log/cloud-init-output.log.
+# With PIBL_ROOT=DIR it writes every file under DIR and skips packages and systemd: deploy/local/rehearse.sh does that.
+set -euo pipefail
+ROOT="${PIBL_ROOT:-}"
+say() { echo "pibl-user-data: $*"; }
+
+if [ -z "$ROOT" ]; then
+  say "installing the Java 17 runtime"
+  for attempt in 1 2 3 4 5; do
+    dnf install -y java-17-amazon-corretto-headless && break
+    [ "$attempt" -lt 5 ] || exit 1
+    sleep 10
+  done
+fi
+
+mkdir -p "$ROOT/opt/pibl" "$ROOT/etc/pibl" "$ROOT/etc/systemd/system"
+say "fetching pibl.jar"
+curl -fsSL --retry 10 --retry-delay 5 --retry-all-errors --max-time 300 \
+  -o "$ROOT/opt/pibl/pibl.jar.part" 'file:///srv/pibl.jar'
+mv "$ROOT/opt/pibl/pibl.jar.part" "$ROOT/opt/pibl/pibl.jar"
+chmod 0644 "$ROOT/opt/pibl/pibl.jar"
+
+cat >"$ROOT/etc/pibl/pibl.yaml" <<'PIBL_FILE'
+# PIBL configuration for rehearsal, rendered by deploy/lib/render.sh.
+# Relative paths are resolved against the working directory (WorkingDirectory= in pibl.service).
+port: 8080
+bind: 0.0.0.0
+backends:
+  - "198.18.0.11:9001"
+  - "198.18.0.12:9001"
+  - "198.18.0.13:9001"
+log:
+  file: logs/pibl.log
+cache:
+  directory: cache
+  ttl: 45
+admin:
+  host: 127.0.0.1
+  port: 8081
+PIBL_FILE
+cat >"$ROOT/etc/pibl/pibl.env" <<'PIBL_FILE'
+# /etc/pibl/pibl.env: read by pibl.service.
+# Heap fixed at 256 MiB so a t3.micro (1 GiB) keeps room for the page cache that serves cache/ files.
+JAVA_OPTS=-Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError
+# Seconds a cached response stays fresh when the backend gives no max-age (the --ttl flag).
+PIBL_TTL=45
+PIBL_FILE
+cat >"$ROOT/etc/systemd/system/pibl.service" <<'PIBL_FILE'
+# PIBL: caching HTTP/1.1 reverse proxy and round-robin load balancer.
+# Install: /opt/pibl/pibl.jar, /etc/pibl/pibl.yaml, /etc/pibl/pibl.env (see pibl.env here), then
+#   systemctl enable --now pibl.service     reload config: systemctl reload pibl
+# deploy/local/rehearse.sh runs this ExecStart line (with pibl.env) inside a network namespace.
+[Unit]
+Description=PIBL caching reverse proxy and round-robin load balancer
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+# A transient user named pibl; its state directory survives restarts and reboots.
+DynamicUser=yes
+User=pibl
+EnvironmentFile=/etc/pibl/pibl.env
+# cache/ and logs/pibl.log live here: pibl.yaml names them relative to the working directory.
+StateDirectory=pibl
+StateDirectoryMode=0750
+WorkingDirectory=/var/lib/pibl
+ExecStart=/usr/bin/java $JAVA_OPTS -jar /opt/pibl/pibl.jar --config /etc/pibl/pibl.yaml --ttl ${PIBL_TTL}
+ExecReload=/bin/kill -HUP $MAINPID
+# The JVM exits with 143 after a SIGTERM it handled: that is a clean stop.
+SuccessExitStatus=143
+TimeoutStopSec=30
+Restart=on-failure
+RestartSec=2
+LimitNOFILE=65536
+
+# Hardening: the proxy needs the network, its state directory and nothing else.
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectClock=yes
+ProtectHostname=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectProc=invisible
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+SystemCallArchitectures=native
+UMask=0027
+# No MemoryDenyWriteExecute: the JIT compiler needs writable and executable memory.
+
+[Install]
+WantedBy=multi-user.target
+PIBL_FILE
+if [ -z "$ROOT" ]; then
+  systemctl daemon-reload
+  systemctl enable --now pibl.service
+  say "started pibl.service"
+fi
+say "done"
