@@ -1,0 +1,211 @@
+package pibl.cache;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
+import io.netty.util.IllegalReferenceCountException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/**
+ * One stored response (one variant of a key): immutable metadata, and where its body is.
+ *
+ * <p>Serving it: copy {@link #headers()} (they carry {@code Content-Length} = {@link #bodyLength()}), set
+ * {@code Age} to {@code freshness().ageSeconds(now)}, then send {@link #retainedMemoryBody()} if it is not null,
+ * else {@link #newBodyRegion()} (zero-copy {@code sendfile}). Open the region right after the lookup: once opened,
+ * the body stays readable even if the entry is evicted and its file deleted meanwhile; if opening fails with
+ * {@link java.nio.file.NoSuchFileException}, treat the lookup as a miss.
+ */
+public final class CacheEntry {
+    private final String key;
+    private final String variantHash;
+    private final long version;
+    private final int status;
+    private final String reason;
+    private final HttpHeaders headers;
+    private final Map<String, String> varyValues;
+    private final long requestTime;
+    private final long responseTime;
+    private final long bodyLength;
+    private final int bodyCrc;
+    private final Path file;
+    private final long bodyOffset;
+    private final ByteBuf memoryBody;
+    private final Freshness freshness;
+    private final boolean hasValidators;
+    private final long keepUntil;
+
+    CacheEntry(String key, String variantHash, long version, int status, String reason, HttpHeaders headers,
+               Map<String, String> varyValues, long requestTime, long responseTime, long bodyLength, int bodyCrc,
+               Path file, long bodyOffset, ByteBuf memoryBody, Freshness freshness, long keepUntil) {
+        this.key = key;
+        this.variantHash = variantHash;
+        this.version = version;
+        this.status = status;
+        this.reason = reason;
+        this.headers = headers instanceof ReadOnlyHttpHeaders ? headers : readOnly(headers);
+        this.varyValues = varyValues;
+        this.requestTime = requestTime;
+        this.responseTime = responseTime;
+        this.bodyLength = bodyLength;
+        this.bodyCrc = bodyCrc;
+        this.file = file;
+        this.bodyOffset = bodyOffset;
+        this.memoryBody = memoryBody;
+        this.freshness = freshness;
+        this.hasValidators = CachePolicy.hasValidators(this.headers);
+        this.keepUntil = keepUntil;
+    }
+
+    private static HttpHeaders readOnly(HttpHeaders headers) {
+        CharSequence[] pairs = new CharSequence[headers.size() * 2];
+        int i = 0;
+        for (Map.Entry<String, String> e : headers) {
+            pairs[i++] = e.getKey();
+            pairs[i++] = e.getValue();
+        }
+        return new ReadOnlyHttpHeaders(false, pairs);
+    }
+
+    /** The primary key text, {@code scheme://host/target}. */
+    public String key() {
+        return key;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    /** The stored response headers, read-only; {@code copy()} them to build a response. */
+    public HttpHeaders headers() {
+        return headers;
+    }
+
+    /** The request's values of the fields named by the response's {@code Vary} (null for absent ones). */
+    public Map<String, String> varyValues() {
+        return varyValues;
+    }
+
+    /** When the request that produced (or last revalidated) this response was sent, epoch millis. */
+    public long requestTime() {
+        return requestTime;
+    }
+
+    /** When the response (or the 304 that last refreshed it) was received, epoch millis. */
+    public long responseTime() {
+        return responseTime;
+    }
+
+    public long bodyLength() {
+        return bodyLength;
+    }
+
+    /** The entry file; the body is at {@link #bodyOffset()} for {@link #bodyLength()} bytes. */
+    public Path file() {
+        return file;
+    }
+
+    public long bodyOffset() {
+        return bodyOffset;
+    }
+
+    public Freshness freshness() {
+        return freshness;
+    }
+
+    public long freshUntil() {
+        return freshness.freshUntil();
+    }
+
+    public long staleWhileRevalidate() {
+        return freshness.staleWhileRevalidate();
+    }
+
+    public long staleIfError() {
+        return freshness.staleIfError();
+    }
+
+    public boolean mustRevalidate() {
+        return freshness.mustRevalidate();
+    }
+
+    public boolean noCache() {
+        return freshness.noCache();
+    }
+
+    /** {@code ETag} or {@code Last-Modified} present: a stale entry can be revalidated with a 304. */
+    public boolean hasValidators() {
+        return hasValidators;
+    }
+
+    /**
+     * The body from the memory tier as a read-only {@code retainedDuplicate()} the caller must release (writing
+     * it to a channel does), or null if the body is not (or no longer) in memory: then use the file.
+     */
+    public ByteBuf retainedMemoryBody() {
+        if (memoryBody == null) {
+            return null;
+        }
+        try {
+            return memoryBody.retainedDuplicate();
+        } catch (IllegalReferenceCountException evicted) {
+            return null;
+        }
+    }
+
+    /** A zero-copy region over the body; it owns an open channel, closed when the region is released. */
+    public FileRegion newBodyRegion() throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        return new DefaultFileRegion(ch, bodyOffset, bodyLength);
+    }
+
+    String variantHash() {
+        return variantHash;
+    }
+
+    long version() {
+        return version;
+    }
+
+    int bodyCrc() {
+        return bodyCrc;
+    }
+
+    ByteBuf memoryBody() {
+        return memoryBody;
+    }
+
+    /** Until when the store keeps this entry (see {@link DiskCacheStore}). */
+    long keepUntil() {
+        return keepUntil;
+    }
+
+    /** A copy refreshed by a 304: new headers and times, same body. */
+    CacheEntry refreshed(HttpHeaders newHeaders, long newRequestTime, long newResponseTime, Freshness newFreshness,
+                         long newKeepUntil) {
+        return new CacheEntry(key, variantHash, version, status, reason, newHeaders, varyValues, newRequestTime,
+                newResponseTime, bodyLength, bodyCrc, file, bodyOffset, memoryBody, newFreshness, newKeepUntil);
+    }
+
+    /** The same entry in another file (after a header rewrite that outgrew the region), served from disk. */
+    CacheEntry movedTo(Path newFile, long newVersion, long newBodyOffset) {
+        return new CacheEntry(key, variantHash, newVersion, status, reason, headers, varyValues, requestTime,
+                responseTime, bodyLength, bodyCrc, newFile, newBodyOffset, null, freshness, keepUntil);
+    }
+
+    @Override
+    public String toString() {
+        return "CacheEntry[" + key + (varyValues.isEmpty() ? "" : " " + varyValues) + " v" + version + " " + status
+                + " " + bodyLength + "B " + file.getFileName() + "]";
+    }
+}
