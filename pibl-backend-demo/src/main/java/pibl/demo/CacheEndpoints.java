@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * <pre>
  *   path                 Cache-Control           also
  *   /cache/max-age/{N}   max-age=N               ETag "max-age-N", Last-Modified
- *   /cache/etag          no-cache                ETag "etag-v1", Last-Modified: 304 on If-None-Match / If-Modified-Since
+ *   /cache/etag          no-cache                ETag "etag-v1", Last-Modified;
+ *                                                304 on If-None-Match / If-Modified-Since
  *   /cache/no-store      no-store
  *   /cache/private       private
  *   /cache/none          (none)                  no validators either, so only the proxy's default TTL applies
@@ -44,7 +45,7 @@ final class CacheEndpoints {
                 String acceptEncoding = exchange.request().headers().get(HttpHeaderNames.ACCEPT_ENCODING, "");
                 yield body(exchange, " accept-encoding=" + acceptEncoding)
                         .with(HttpHeaderNames.CACHE_CONTROL, "max-age=60")
-                        .with(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+                        .with(HttpHeaderNames.VARY, "Accept-Encoding");
             }
             case "set-cookie" -> body(exchange)
                     .with(HttpHeaderNames.CACHE_CONTROL, "max-age=60")

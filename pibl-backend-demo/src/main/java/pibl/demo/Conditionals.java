@@ -32,7 +32,7 @@ final class Conditionals {
     private Conditionals() {
     }
 
-    /** Whether a {@code 200} carrying {@code response} headers is "not modified" for a request carrying {@code request}. */
+    /** Whether a {@code 200} with {@code response} headers is "not modified" for a request with {@code request}. */
     static boolean notModified(HttpHeaders request, HttpHeaders response) {
         String ifNoneMatch = request.get(HttpHeaderNames.IF_NONE_MATCH);
         if (ifNoneMatch != null) {

@@ -12,8 +12,9 @@ import io.netty.handler.stream.ChunkedWriteHandler;
  *   socket -&gt; HttpServerCodec -&gt; AsReceivedAggregator(10 MiB) -&gt; ChunkedWriteHandler -&gt; ExchangeHandler
  * </pre>
  * The codec parses requests and frames responses (and knows a {@code HEAD} response has no body); the aggregator
- * (an {@code HttpObjectAggregator} that keeps the headers as received) turns each request into one {@code FullHttpRequest}, answering {@code 413} above {@value #MAX_REQUEST_BODY} bytes
- * and {@code 100 Continue} when asked; the chunked writer streams large bodies only while the socket keeps up.
+ * (an {@code HttpObjectAggregator} that keeps the headers as received) turns each request into one
+ * {@code FullHttpRequest}, answering {@code 413} above {@value #MAX_REQUEST_BODY} bytes and {@code 100 Continue}
+ * when asked; the chunked writer streams large bodies only while the socket keeps up.
  */
 final class DemoChannelInitializer extends ChannelInitializer<Channel> {
 

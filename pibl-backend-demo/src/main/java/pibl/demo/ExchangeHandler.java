@@ -120,9 +120,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         int status = reply.status().code();
         ChannelFuture written = writer.write(ctx, reply, head, keepAlive, http10);
         written.addListener(future -> {
-            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.receivedNanos());
-            accessLog.log(Instant.now() + " " + instance.name() + " " + pending.exchange().remoteText() + " \"" + requestLine + "\" "
-                    + status + " " + length + " " + millis + "ms" + (future.isSuccess() ? "" : " aborted"));
+            accessLog.log(logLine(pending, requestLine, status, length, future.isSuccess()));
             if (!future.isSuccess() || !keepAlive) {
                 ctx.close();
             } else {
@@ -150,6 +148,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
             return Conditionals.notModifiedReply(reply);
         }
         return reply;
+    }
+
+    /** {@code <time> <name> <client> "<request line>" <status> <body bytes> <ms since received>ms [aborted]} */
+    private String logLine(Pending pending, String requestLine, int status, long length, boolean complete) {
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pending.receivedNanos());
+        return Instant.now() + " " + instance.name() + " " + pending.exchange().remoteText() + " \"" + requestLine
+                + "\" " + status + " " + length + " " + millis + "ms" + (complete ? "" : " aborted");
     }
 
     /** The {@code ?delay=} of the request in milliseconds, 0 when absent, -1 when malformed. */

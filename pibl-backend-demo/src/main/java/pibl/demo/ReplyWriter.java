@@ -35,7 +35,8 @@ import java.util.Date;
  *   <li>{@code Date} and {@code X-Backend} on every response;</li>
  *   <li>{@code Content-Length} from the body, unless the body is chunked or the status forbids a body
  *       (1xx, 204, 304);</li>
- *   <li>{@code HEAD}: the head a {@code GET} would get, including its {@code Content-Length}, and nothing after it;</li>
+ *   <li>{@code HEAD}: the head a {@code GET} would get, including its {@code Content-Length}, and nothing
+ *       after it;</li>
  *   <li>{@code Connection: close} when the connection ends after this response, {@code Connection: keep-alive} for a
  *       persistent HTTP/1.0 client; an HTTP/1.0 client cannot read chunked coding, so a chunked body is sent to it
  *       unframed and delimited by closing the connection.</li>
@@ -86,12 +87,11 @@ final class ReplyWriter {
         } else if (http10) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        boolean unframed = http10 && reply.chunked();
-        if (unframed) {
-            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        }
         boolean bodyAllowed = bodyAllowed(status);
-        if (bodyAllowed && !reply.chunked() && !unframed) {
+        if (reply.chunked() && http10) {
+            // HTTP/1.0 has no chunked coding: send the body as is and let the close delimit it (see keepAlive).
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        } else if (bodyAllowed && !reply.chunked()) {
             headers.set(HttpHeaderNames.CONTENT_LENGTH, reply.body().length());
         }
         if (head || !bodyAllowed) {
