@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# Rehearse the AWS topology on one Linux machine: five network namespaces on a bridge, all addresses in
+# 198.18.0.0/24, nothing in the root namespace, no traffic leaving the namespaces.
+#
+#   switch   bridge br0, one veth per host
+#   pibl     198.18.0.10   PIBL on :8080 (admin on its own 127.0.0.1:8081)
+#   be1-be3  198.18.0.11-13 demo backends backend-1..3 on :9001
+#   client   198.18.0.100  where the checks run from
+#
+# Each host is installed by the same cloud-init user-data that deploy/aws/pibl-aws.sh renders (run with
+# PIBL_ROOT so that it writes under a per-host directory), and runs the ExecStart= line of the installed
+# systemd unit. nftables in the pibl and backend namespaces stands in for the security groups.
+#
+#   sudo deploy/local/rehearse.sh [--pibl-jar PATH] [--backend-jar PATH] [--keep]
+#
+# Needs root; installs nftables, iproute2 and curl with apt-get when missing. Runs in under 2 minutes
+# (enforced), removes every namespace and process it made on any exit, and exits non-zero on any failed check.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/render.sh
+source "$HERE/../lib/render.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/unit.sh
+source "$HERE/../lib/unit.sh"
+
+PIBL_JAR="$REPO_ROOT/pibl-app/target/pibl.jar"
+BACKEND_JAR="$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
+KEEP=0
+TIME_LIMIT=${PIBL_REHEARSAL_TIMEOUT:-115}
+NET=198.18.0
+PIBL_IP=$NET.10
+CLIENT_IP=$NET.100
+BACKEND_IPS=("$NET.11" "$NET.12" "$NET.13")
+BACKEND_NAMES=(backend-1 backend-2 backend-3)
+PIBL_PORT=8080
+ADMIN_PORT=8081
+BACKEND_PORT=9001
+TTL=60
+ROUND_ROBIN_REQUESTS=30
+
+die() { echo "rehearse: $*" >&2; exit 1; }
+
+while [ "$#" -gt 0 ]; do
+  case $1 in
+    --pibl-jar) PIBL_JAR=$(realpath "${2:?}"); shift ;;
+    --backend-jar) BACKEND_JAR=$(realpath "${2:?}"); shift ;;
+    --keep) KEEP=1 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (try --help)" ;;
+  esac
+  shift
+done
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, nftables)"
+for jar in "$PIBL_JAR" "$BACKEND_JAR"; do
+  [ -r "$jar" ] || die "no $jar: build first with  mvn -B -q package -DskipTests"
+done
+[ -x /usr/bin/java ] || die "no /usr/bin/java (the units run /usr/bin/java): apt-get install -y openjdk-17-jre-headless"
+
+# --- tools, then the time limit for the rehearsal proper ------------------------------------------------------
+
+if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
+  missing=()
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "rehearse: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 300 apt-get install -y -q "${missing[@]}" >/dev/null ||
+      { timeout 300 apt-get update -q >/dev/null && timeout 300 apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+      die "could not install ${missing[*]}"
+  fi
+  # timeout sends TERM after the limit; the trap below then removes everything.
+  again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
+  [ "$KEEP" = 0 ] || again+=(--keep)
+  PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
+fi
+
+# --- teardown on any exit ----------------------------------------------------------------------------------------
+
+TAG="plr$$"
+WORK=$(mktemp -d "/tmp/pibl-rehearsal.XXXXXX")
+NAMESPACES=()
+FAILURES=()
+STARTED=$SECONDS
+
+cleanup() {
+  local status=$? ns pid
+  trap - EXIT INT TERM
+  svc_stop_all
+  for ns in "${NAMESPACES[@]}"; do
+    # Anything still inside one of our namespaces was started by this script (curl, the user-data).
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if [ "$KEEP" = 1 ]; then
+    echo "rehearse: kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "rehearse: stopped (time limit ${TIME_LIMIT}s or signal)" >&2; exit 124' INT TERM
+
+ns_name() { echo "$TAG-$1"; }
+in_ns() { # HOST COMMAND...
+  local host=$1
+  shift
+  ip netns exec "$(ns_name "$host")" "$@"
+}
+
+# --- network ---------------------------------------------------------------------------------------------------
+
+add_ns() {
+  ip netns add "$(ns_name "$1")"
+  NAMESPACES+=("$(ns_name "$1")")
+  ip -n "$(ns_name "$1")" link set lo up
+}
+
+add_host() { # HOST IP : a namespace with eth0 on the switch's bridge
+  local host=$1 ip=$2 sw
+  sw=$(ns_name switch)
+  add_ns "$host"
+  ip -n "$sw" link add "v-$host" type veth peer name eth0 netns "$(ns_name "$host")"
+  ip -n "$sw" link set "v-$host" master br0 up
+  ip -n "$(ns_name "$host")" addr add "$ip/24" dev eth0
+  ip -n "$(ns_name "$host")" link set eth0 up
+}
+
+# firewall HOST RULE... : a security group: only what the rules accept may open a connection to HOST.
+firewall() {
+  local host=$1 rules="" rule
+  shift
+  for rule in "$@"; do rules+="    $rule"$'\n'; done
+  in_ns "$host" nft -f - <<EOF
+table inet security_group {
+  chain input {
+    type filter hook input priority 0; policy drop;
+    iif lo accept
+    ct state established,related accept
+$rules  }
+}
+EOF
+}
+
+echo "rehearse: network $NET.0/24 in namespaces $TAG-*"
+add_ns switch
+ip -n "$(ns_name switch)" link add br0 type bridge ||
+  die "cannot create a bridge inside a namespace (is the bridge module available? modprobe bridge)"
+ip -n "$(ns_name switch)" link set br0 up
+add_host pibl "$PIBL_IP"
+for i in 0 1 2; do add_host "be$((i + 1))" "${BACKEND_IPS[$i]}"; done
+add_host client "$CLIENT_IP"
+
+# The same rules as deploy/aws: PIBL's port from anywhere, the backends' port only from PIBL.
+firewall pibl "tcp dport $PIBL_PORT accept"
+for i in 1 2 3; do firewall "be$i" "ip saddr $PIBL_IP tcp dport $BACKEND_PORT accept"; done
+
+# --- hosts: the AWS user-data, then the units' ExecStart ----------------------------------------------------------
+
+install_host() { # HOST USER_DATA_FILE
+  mkdir -p "$WORK/hosts/$1"
+  in_ns "$1" env PIBL_ROOT="$WORK/hosts/$1" bash "$2" >"$WORK/user-data-$1.log" 2>&1 ||
+    { cat "$WORK/user-data-$1.log" >&2; die "the user-data of $1 failed"; }
+}
+
+backends=()
+for i in 0 1 2; do
+  host="be$((i + 1))" name=${BACKEND_NAMES[$i]}
+  render_user_data_backend rehearsal "file://$BACKEND_JAR" "$name" 0.0.0.0 "$BACKEND_PORT" >"$WORK/user-data-$host.sh"
+  install_host "$host" "$WORK/user-data-$host.sh"
+  unit_exec "$WORK/hosts/$host/etc/systemd/system/pibl-backend@.service" "$name" "$WORK/hosts/$host"
+  svc_start "$name" "$(ns_name "$host")" "$WORK/$name.out"
+  backends+=("${BACKEND_IPS[$i]}:$BACKEND_PORT")
+done
+render_user_data_pibl rehearsal "file://$PIBL_JAR" 0.0.0.0 "$PIBL_PORT" "$ADMIN_PORT" "$TTL" "${backends[@]}" \
+  >"$WORK/user-data-pibl.sh"
+install_host pibl "$WORK/user-data-pibl.sh"
+PIBL_ROOT_DIR="$WORK/hosts/pibl"
+unit_exec "$PIBL_ROOT_DIR/etc/systemd/system/pibl.service" "" "$PIBL_ROOT_DIR"
+PIBL_WORKDIR=$UNIT_WORKDIR
+echo "rehearse: pibl runs: ${UNIT_ARGV[*]#"$WORK/hosts/pibl"}"
+svc_start pibl "$(ns_name pibl)" "$WORK/pibl.out"
+
+show_logs() {
+  local f
+  for f in "$WORK"/*.out "$PIBL_WORKDIR/logs/pibl.log"; do
+    [ -s "$f" ] || continue
+    echo "----- last lines of ${f#"$WORK/"}" >&2
+    tail -n 15 "$f" >&2
+  done
+}
+
+for i in 0 1 2; do
+  svc_wait_http "${BACKEND_NAMES[$i]}" "$(ns_name "be$((i + 1))")" "http://127.0.0.1:$BACKEND_PORT/health" 60 ||
+    { show_logs; die "backend ${BACKEND_NAMES[$i]} did not start"; }
+done
+svc_wait_http pibl "$(ns_name client)" "http://$PIBL_IP:$PIBL_PORT/health" 60 ||
+  { show_logs; die "PIBL did not start"; }
+echo "rehearse: 3 backends and PIBL up after $((SECONDS - STARTED))s"
+
+# --- checks from the client namespace ---------------------------------------------------------------------------
+
+ok() { echo "  ok    $1"; }
+failed() { echo "  FAIL  $1" >&2; FAILURES+=("$1"); }
+
+from() { # HOST CURL_ARGS... : curl inside HOST's namespace, headers and body to stdout
+  local host=$1
+  shift
+  in_ns "$host" curl -s --max-time 5 "$@"
+}
+header() { # NAME : the value of header NAME in the response head on stdin
+  tr -d '\r' | sed -n "s/^$1: *//Ip" | head -n 1
+}
+
+echo "rehearse: checks from the client ($CLIENT_IP)"
+
+declare -A per_backend=()
+statuses=""
+for ((i = 0; i < ROUND_ROBIN_REQUESTS; i++)); do
+  head=$(from client -o /dev/null -D - "http://$PIBL_IP:$PIBL_PORT/api/info" || true)
+  backend=$(header X-Backend <<<"$head")
+  per_backend[${backend:-none}]=$((${per_backend[${backend:-none}]:-0} + 1))
+  statuses+="$(head -n 1 <<<"$head" | cut -d' ' -f2) "
+done
+split=""
+for name in "${!per_backend[@]}"; do split+="$name=${per_backend[$name]} "; done
+split=$(tr ' ' '\n' <<<"$split" | sort | xargs)
+expected_each=$((ROUND_ROBIN_REQUESTS / 3))
+if [ "$split" = "backend-1=$expected_each backend-2=$expected_each backend-3=$expected_each" ]; then
+  ok "round robin: $ROUND_ROBIN_REQUESTS requests to /api/info -> $split"
+else
+  failed "round robin: $ROUND_ROBIN_REQUESTS requests to /api/info -> ${split:-nothing}, wanted $expected_each each (statuses: $statuses)"
+fi
+
+body=$(from client "http://$PIBL_IP:$PIBL_PORT/api/info" || true)
+if grep -q "$CLIENT_IP" <<<"$body" && grep -qi '"via"' <<<"$body"; then
+  ok "the backend sees X-Forwarded-For $CLIENT_IP and Via"
+else
+  failed "the backend's /api/info does not show X-Forwarded-For $CLIENT_IP and Via: ${body:0:300}"
+fi
+
+cache_state() { # HOST : X-Cache of GET /cache/max-age/60
+  from "$1" -o /dev/null -D - "http://$PIBL_IP:$PIBL_PORT/cache/max-age/60" | header X-Cache
+}
+first=$(cache_state client || true)
+second=$(cache_state client || true)
+if [[ ${first^^} == MISS* && ${second^^} == HIT* ]]; then
+  ok "cache: /cache/max-age/60 X-Cache $first, then $second"
+else
+  failed "cache: /cache/max-age/60 X-Cache '${first:-none}', then '${second:-none}', wanted MISS then HIT"
+fi
+if [ -n "$(find "$PIBL_WORKDIR/cache" -type f -size +0 2>/dev/null | head -n 1)" ]; then
+  ok "cache: the entry is on disk under the working directory (${PIBL_WORKDIR#"$WORK/hosts/pibl"}/cache)"
+else
+  failed "cache: no file under ${PIBL_WORKDIR#"$WORK/hosts/pibl"}/cache after a stored response"
+fi
+
+purge=$(in_ns pibl curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X PURGE \
+  "http://127.0.0.1:$PIBL_PORT/cache/max-age/60" || true)
+after=$(cache_state client || true)
+if [ "$purge" = 200 ] && [[ ${after^^} == MISS* ]]; then
+  ok "PURGE from the PIBL host's loopback -> $purge, then X-Cache $after"
+else
+  failed "PURGE from the PIBL host's loopback -> ${purge:-no answer}, then X-Cache '${after:-none}', wanted 200 then MISS"
+fi
+
+log="$PIBL_WORKDIR/logs/pibl.log"
+logged=0
+for ((i = 0; i < 25; i++)); do # the log may be written asynchronously: up to 5 s
+  logged=$(grep -c "/api/info" "$log" 2>/dev/null || true)
+  [ "${logged:-0}" -ge "$ROUND_ROBIN_REQUESTS" ] && grep -q "/cache/max-age/60" "$log" && break
+  sleep 0.2
+done
+if [ "${logged:-0}" -ge "$ROUND_ROBIN_REQUESTS" ] && grep -q "/cache/max-age/60" "$log"; then
+  ok "log: logs/pibl.log on the PIBL host has $logged lines for /api/info and the cache requests"
+else
+  failed "log: ${log#"$WORK/hosts/pibl"} has ${logged:-0} lines for /api/info (wanted >= $ROUND_ROBIN_REQUESTS) or lacks /cache/max-age/60"
+fi
+
+blocked=0
+for i in 0 1 2; do
+  if from client -o /dev/null --connect-timeout 1 "http://${BACKEND_IPS[$i]}:$BACKEND_PORT/health"; then
+    failed "firewall: the client reached ${BACKEND_NAMES[$i]} at ${BACKEND_IPS[$i]}:$BACKEND_PORT directly"
+  elif ! from pibl -o /dev/null --connect-timeout 2 "http://${BACKEND_IPS[$i]}:$BACKEND_PORT/health"; then
+    failed "firewall: PIBL cannot reach ${BACKEND_NAMES[$i]} at ${BACKEND_IPS[$i]}:$BACKEND_PORT"
+  else
+    blocked=$((blocked + 1))
+  fi
+done
+[ "$blocked" != 3 ] || ok "firewall: the backends answer PIBL ($PIBL_IP) but not the client"
+
+admin=$(in_ns pibl curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/status" || true)
+echo "  info  admin http://127.0.0.1:$ADMIN_PORT/status on the PIBL host -> ${admin:-no answer} (not checked)"
+
+# --- summary -----------------------------------------------------------------------------------------------------
+
+if [ "${#FAILURES[@]}" -gt 0 ]; then
+  show_logs
+  echo "rehearse: FAILED ${#FAILURES[@]} check(s) after $((SECONDS - STARTED))s:" >&2
+  printf '  - %s\n' "${FAILURES[@]}" >&2
+  exit 1
+fi
+echo "rehearse: all checks passed in $((SECONDS - STARTED))s (4 hosts, 5 namespaces, torn down on exit)"
