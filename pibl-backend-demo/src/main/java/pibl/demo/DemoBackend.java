@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.Future;
@@ -13,6 +14,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import picocli.CommandLine;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -119,6 +121,11 @@ public final class DemoBackend implements AutoCloseable {
         connections.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         accessLog.flush();
+    }
+
+    /** The open client connections, for tests that look at a connection from the server's side. */
+    List<Channel> clientConnections() {
+        return connections.stream().filter(channel -> !(channel instanceof ServerChannel)).toList();
     }
 
     /** Blocks until this instance has been {@linkplain #close() closed}. */
