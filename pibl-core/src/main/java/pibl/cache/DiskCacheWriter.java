@@ -206,7 +206,9 @@ final class DiskCacheWriter implements CacheWriter {
             return null;
         }
         pending.storedHeaders().set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
-        byte[] region = EntryFile.encode(DiskCacheStore.meta(pending), pending.regionLength());
+        EntryFile.Meta meta = new EntryFile.Meta(pending.key().text(), pending.status(), pending.reason(),
+                pending.requestTime(), pending.responseTime(), pending.storedHeaders().entries(), pending.vary());
+        byte[] region = EntryFile.encode(meta, pending.regionLength());
         if (region == null) {
             throw new IOException("headers outgrew their region");
         }
@@ -220,7 +222,7 @@ final class DiskCacheWriter implements CacheWriter {
         if (memoryBody == null && body != null) {
             body.release();
         }
-        return store.install(pending, bodyLength, bodyCrc, memoryBody);
+        return store.install(pending, meta, bodyLength, bodyCrc, memoryBody);
     }
 
     private void fail(IOException e) {

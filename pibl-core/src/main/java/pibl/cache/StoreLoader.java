@@ -66,7 +66,7 @@ final class StoreLoader {
                 newest.put(hash, entry);
             }
         }
-        newest.values().forEach(store::restore);
+        newest.values().forEach(store.index()::restore);
         store.cleanUp();
         LOG.info("Cache {}: {} entries, {} bytes indexed, {} files removed, in {} ms", dir, store.entryCount(),
                 store.bytes(), removed, (System.nanoTime() - started) / 1_000_000);

@@ -1,0 +1,122 @@
+package pibl.cache;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static pibl.cache.StoreFixture.body;
+import static pibl.cache.StoreFixture.config;
+import static pibl.cache.StoreFixture.files;
+import static pibl.cache.StoreFixture.store;
+import static pibl.cache.StoreFixture.writeChunks;
+import static pibl.cache.TestHeaders.T0;
+import static pibl.cache.TestHeaders.h;
+
+/** Limits and failures: the response must never be affected, and nothing must land outside the directory. */
+class DiskCacheStoreFailureTest {
+    private static final CacheKey KEY = CacheKey.of("http", "example.com", "/a");
+
+    @TempDir
+    Path dir;
+    private final MutableClock clock = new MutableClock(T0);
+
+    @Test
+    void aDeclaredLengthAboveMaxObjectSizeGetsNoWriter() {
+        try (DiskCacheStore store = new DiskCacheStore(config(dir, 1 << 20, 1000, 0), clock,
+                new DirectExecutorService())) {
+            assertThat(store.begin(KEY, h(), 200, "OK", h("Content-Length: 1001"), T0, T0)).isNull();
+            assertThat(store.begin(KEY, h(), 200, "OK", h("Content-Length: 1000"), T0, T0)).isNotNull()
+                    .satisfies(CacheWriter::abort);
+            assertThat(store.begin(KEY, h(), 200, "OK", h("Content-Length: lots"), T0, T0)).isNull();
+        }
+    }
+
+    @Test
+    void aChunkedBodyGrowingPastMaxObjectSizeAbortsSilently() throws Exception {
+        try (DiskCacheStore store = new DiskCacheStore(config(dir, 1 << 20, 1000, 1 << 20), clock,
+                new DirectExecutorService())) {
+            CacheWriter w = store.begin(KEY, h(), 200, "OK", h(), T0, T0);
+            writeChunks(w, body(1001, 1), 100);
+            assertThat(w.commit().get(5, TimeUnit.SECONDS)).isNull();
+            assertThat(files(dir)).as("the temporary file is gone").isEmpty();
+            assertThat(store.lookup(KEY, h())).isNull();
+        }
+    }
+
+    @Test
+    void aBodyShorterThanItsContentLengthIsNotStored() throws Exception {
+        try (DiskCacheStore store = new DiskCacheStore(config(dir), clock, new DirectExecutorService())) {
+            CacheWriter w = store.begin(KEY, h(), 200, "OK", h("Content-Length: 500"), T0, T0);
+            writeChunks(w, body(499, 1), 100);
+            assertThat(w.commit().get(5, TimeUnit.SECONDS)).as("the backend died mid-body").isNull();
+            assertThat(files(dir)).isEmpty();
+        }
+    }
+
+    @Test
+    void aFileWhereTheDirectoryShouldBeDisablesWritesWithoutThrowing() throws Exception {
+        Path notADir = dir.resolve("cache");
+        Files.writeString(notADir, "I am a file");
+        assertThatCode(() -> {
+            try (DiskCacheStore store = new DiskCacheStore(config(notADir), clock, new DirectExecutorService())) {
+                assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).as("backing off after the failure").isNull();
+                assertThat(store.lookup(KEY, h())).isNull();
+
+                clock.advance(Duration.ofMillis(DiskHealth.BACKOFF_MILLIS));
+                CacheWriter w = store.begin(KEY, h(), 200, "OK", h(), T0, T0);
+                assertThat(w).as("retried after the back-off").isNotNull();
+                writeChunks(w, body(100, 1), 10);
+                assertThat(w.commit().get(5, TimeUnit.SECONDS)).isNull();
+                assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).isNull();
+            }
+        }).doesNotThrowAnyException();
+        assertThat(Files.readString(notADir)).isEqualTo("I am a file");
+    }
+
+    @Test
+    void aDirectoryThatBreaksLaterMakesWritersAbortAndRecovers() throws Exception {
+        try (DiskCacheStore store = new DiskCacheStore(config(dir), clock, new DirectExecutorService())) {
+            Path tmp = dir.resolve("tmp");
+            Files.delete(tmp);
+            Files.writeString(tmp, "blocks the temporary directory");
+
+            CacheWriter w = store.begin(KEY, h(), 200, "OK", h(), T0, T0);
+            ByteBuf chunk = Unpooled.copiedBuffer(body(100, 1));
+            w.write(chunk);
+            w.write(chunk);
+            assertThat(chunk.refCnt()).as("the caller still owns its buffer").isEqualTo(1);
+            chunk.release();
+            assertThat(w.commit().get(5, TimeUnit.SECONDS)).isNull();
+            assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).isNull();
+
+            Files.delete(tmp);
+            clock.advance(Duration.ofMillis(DiskHealth.BACKOFF_MILLIS));
+            assertThat(store(store, KEY, h(), h(), body(100, 1), T0)).as("the directory works again").isNotNull();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",
+            "/a/../../../../../../tmp/x", "http://../../etc/passwd", "/\u0000/..\\..\\x"})
+    void noRequestTargetEverBecomesAPath(String target) throws Exception {
+        Path cacheDir = dir.resolve("cache");
+        try (DiskCacheStore store = new DiskCacheStore(config(cacheDir), clock, new DirectExecutorService())) {
+            CacheKey key = CacheKey.of("http", "../../host", target);
+            CacheEntry e = store(store, key, h(), h(), body(10, 1), T0);
+            assertThat(e.file().normalize()).startsWith(cacheDir);
+            assertThat(cacheDir.relativize(e.file()).toString()).matches("[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}-[0-9a-f]{16}");
+            assertThat(store.lookup(key, h())).isSameAs(e);
+        }
+        assertThat(files(dir)).allMatch(name -> name.startsWith("cache/"));
+    }
+}
