@@ -1,0 +1,227 @@
+package pibl.app;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import pibl.config.AdminConfig;
+import pibl.config.BackendConfig;
+import pibl.config.CacheConfig;
+import pibl.config.ConfigException;
+import pibl.config.HealthCheckConfig;
+import pibl.config.LimitConfig;
+import pibl.config.LogConfig;
+import pibl.config.PiblConfig;
+import pibl.config.TimeoutConfig;
+
+/**
+ * {@code pibl.yaml} as Jackson binds it: field names are the file's keys in camel case (the mapper
+ * turns {@code backendResponse} into {@code backend-response}). A field left null was not in the
+ * file and takes the record's default. Jackson checks the shape (unknown keys, numbers, booleans);
+ * durations, sizes, enums and addresses are kept as written and converted here, so that each error
+ * names its key; ranges are left to the records' {@code validate()}.
+ */
+final class ConfigModel {
+    public String bind;
+    public Integer port;
+    @JsonSetter(nulls = Nulls.SKIP)
+    public List<Backend> backends = List.of();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Timeouts timeouts = new Timeouts();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Limits limits = new Limits();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Log log = new Log();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Cache cache = new Cache();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public HealthCheck healthCheck = new HealthCheck();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Admin admin = new Admin();
+
+    /** The records, not yet validated (flags may still replace values). */
+    PiblConfig toConfig() {
+        PiblConfig d = PiblConfig.defaults(List.of());
+        List<BackendConfig> list = new ArrayList<>();
+        for (int i = 0; i < backends.size(); i++) {
+            list.add(backends.get(i).toRecord("backends[" + i + "]"));
+        }
+        return new PiblConfig(or(bind, d.bind()), or(port, d.port()), list, timeouts.toRecord(d.timeouts()),
+                limits.toRecord(d.limits()), log.toRecord(d.log()), cache.toRecord(d.cache()),
+                healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()));
+    }
+
+    /** {@code - 127.0.0.1:9001} or {@code - { address: 127.0.0.1:9001, weight: 5 }}. */
+    static final class Backend {
+        public String address;
+        public Integer weight;
+        /** The short form: errors then name the list item itself. */
+        boolean shortForm;
+
+        Backend() {
+        }
+
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        static Backend of(String address) {
+            Backend b = new Backend();
+            b.address = address;
+            b.shortForm = true;
+            return b;
+        }
+
+        BackendConfig toRecord(String key) {
+            if (address == null) {
+                throw new ConfigException(key + ".address", "is required, as host:port");
+            }
+            BackendConfig parsed;
+            try {
+                parsed = BackendConfig.parse(address);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(shortForm ? key : key + ".address", e.getMessage());
+            }
+            return new BackendConfig(parsed.host(), parsed.port(), or(weight, parsed.weight()));
+        }
+    }
+
+    static final class Timeouts {
+        public String connect;
+        public String backendResponse;
+        public String clientIdle;
+        public String clientHeader;
+        public String drain;
+
+        TimeoutConfig toRecord(TimeoutConfig d) {
+            return new TimeoutConfig(
+                    duration("timeouts.connect", connect, d.connect()),
+                    duration("timeouts.backend-response", backendResponse, d.backendResponse()),
+                    duration("timeouts.client-idle", clientIdle, d.clientIdle()),
+                    duration("timeouts.client-header", clientHeader, d.clientHeader()),
+                    duration("timeouts.drain", drain, d.drain()));
+        }
+    }
+
+    static final class Limits {
+        public String maxRequestBody;
+        public String maxHeaderSize;
+        public String maxInitialLine;
+        public Integer maxConnections;
+        public Integer retries;
+
+        LimitConfig toRecord(LimitConfig d) {
+            return new LimitConfig(
+                    intSize("limits.max-request-body", maxRequestBody, d.maxRequestBody()),
+                    intSize("limits.max-header-size", maxHeaderSize, d.maxHeaderSize()),
+                    intSize("limits.max-initial-line", maxInitialLine, d.maxInitialLine()),
+                    or(maxConnections, d.maxConnections()),
+                    or(retries, d.retries()));
+        }
+    }
+
+    static final class Log {
+        public String file;
+        public String format;
+        /** Not a core setting: it goes to Log4j2 as {@code pibl.log.level}. */
+        public String level;
+
+        LogConfig toRecord(LogConfig d) {
+            return new LogConfig(file == null ? d.file() : Path.of(file),
+                    format == null ? d.format() : choice("log.format", format, LogConfig.Format.class));
+        }
+
+        LogLevel level() {
+            return level == null ? null : LogLevel.parse("log.level", level);
+        }
+    }
+
+    static final class Cache {
+        public Boolean enabled;
+        public String directory;
+        public String ttl;
+        public String ttlMode;
+        public String maxSize;
+        public String maxObjectSize;
+        public String memorySize;
+        public Boolean storeSetCookie;
+        public String staleIfError;
+
+        CacheConfig toRecord(CacheConfig d) {
+            return new CacheConfig(
+                    or(enabled, d.enabled()),
+                    directory == null ? d.directory() : Path.of(directory),
+                    duration("cache.ttl", ttl, d.ttl()),
+                    ttlMode == null ? d.ttlMode() : choice("cache.ttl-mode", ttlMode, CacheConfig.TtlMode.class),
+                    size("cache.max-size", maxSize, d.maxSize()),
+                    size("cache.max-object-size", maxObjectSize, d.maxObjectSize()),
+                    size("cache.memory-size", memorySize, d.memorySize()),
+                    or(storeSetCookie, d.storeSetCookie()),
+                    duration("cache.stale-if-error", staleIfError, d.staleIfError()));
+        }
+    }
+
+    static final class HealthCheck {
+        public Boolean enabled;
+        public String path;
+        public String interval;
+        public String timeout;
+        public Integer fall;
+        public Integer rise;
+        public Integer passiveFailures;
+        public String passiveCooldown;
+
+        HealthCheckConfig toRecord(HealthCheckConfig d) {
+            return new HealthCheckConfig(
+                    or(enabled, d.enabled()),
+                    or(path, d.path()),
+                    duration("health-check.interval", interval, d.interval()),
+                    duration("health-check.timeout", timeout, d.timeout()),
+                    or(fall, d.fall()),
+                    or(rise, d.rise()),
+                    or(passiveFailures, d.passiveFailures()),
+                    duration("health-check.passive-cooldown", passiveCooldown, d.passiveCooldown()));
+        }
+    }
+
+    static final class Admin {
+        public Boolean enabled;
+        public String host;
+        public Integer port;
+
+        AdminConfig toRecord(AdminConfig d) {
+            return new AdminConfig(or(enabled, d.enabled()), or(host, d.host()), or(port, d.port()));
+        }
+    }
+
+    private static <T> T or(T value, T otherwise) {
+        return value == null ? otherwise : value;
+    }
+
+    private static Duration duration(String key, String text, Duration otherwise) {
+        return text == null ? otherwise : Units.duration(key, text);
+    }
+
+    private static long size(String key, String text, long otherwise) {
+        return text == null ? otherwise : Units.size(key, text);
+    }
+
+    private static int intSize(String key, String text, int otherwise) {
+        return text == null ? otherwise : Units.intSize(key, text);
+    }
+
+    /** {@code default} for {@code DEFAULT}; the message lists the choices. */
+    private static <E extends Enum<E>> E choice(String key, String text, Class<E> type) {
+        try {
+            return Enum.valueOf(type, text.strip().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            String names = Arrays.stream(type.getEnumConstants())
+                    .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                    .collect(Collectors.joining(", "));
+            throw new ConfigException(key, "must be one of " + names + ", got '" + text + "'");
+        }
+    }
+}
