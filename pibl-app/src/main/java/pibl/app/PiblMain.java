@@ -1,2 +1,229 @@
 package pibl.app;
-public final class PiblMain { public static void main(String[] a) {} }
+
+import java.io.PrintStream;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
+import pibl.config.PiblConfig;
+import pibl.server.ProxyServer;
+
+/**
+ * {@code java -jar pibl.jar [--config FILE] [--port N] [--backend HOST:PORT]... }: parse, load,
+ * start, wait.
+ *
+ * <pre>
+ * $ java -jar pibl.jar --port 8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002
+ * 2025-01-01T12:00:00,000 INFO  [main] PiblMain - pibl dev listening on 0.0.0.0:8080 (epoll); backends ...
+ * ^C                                     -> drains, flushes the log, exit 0
+ * $ java -jar pibl.jar --config bad.yaml
+ * pibl: bad.yaml: line 7: timeouts.connect: must be a positive duration, got -5s      -> exit 2
+ * </pre>
+ *
+ * Log4j2 is not touched until the configuration is loaded: its file and level come from it,
+ * through the system properties {@code pibl.log.file} and {@code pibl.log.level} that
+ * {@code log4j2.xml} reads.
+ */
+public final class PiblMain {
+    static final int OK = 0;
+    static final int CANNOT_START = 1;
+    static final int BAD_CONFIG = 2;
+
+    /** Starts the proxy; a seam for tests, {@link ProxyServer} in production. */
+    @FunctionalInterface
+    interface Starter {
+        Running start(PiblConfig config) throws Exception;
+    }
+
+    /** A started proxy: what the startup line reports and how to stop it. */
+    record Running(int port, String transport, AutoCloseable server) {
+    }
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Path defaultConfig;
+    private final Starter starter;
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private volatile PiblConfig config;
+    private volatile Running running;
+    private volatile Logger log;
+
+    public PiblMain() {
+        this(System.out, System.err, Path.of("pibl.yaml"), config -> {
+            ProxyServer server = new ProxyServer(config).start();
+            return new Running(server.port(), server.transport(), server);
+        });
+    }
+
+    PiblMain(PrintStream out, PrintStream err, Path defaultConfig, Starter starter) {
+        this.out = out;
+        this.err = err;
+        this.defaultConfig = defaultConfig;
+        this.starter = starter;
+    }
+
+    public static void main(String... args) {
+        System.exit(new PiblMain().run(args));
+    }
+
+    /** Runs until {@link #stop()} (the shutdown hook calls it); returns the exit code, never exits. */
+    public int run(String... args) {
+        Flags flags = new Flags();
+        CommandLine cli = Flags.commandLine(flags);
+        ConfigLoader.Loaded loaded;
+        try {
+            cli.parseArgs(args);
+            if (cli.isUsageHelpRequested()) {
+                cli.usage(out);
+                return OK;
+            }
+            if (cli.isVersionHelpRequested()) {
+                cli.printVersionHelp(out);
+                return OK;
+            }
+            loaded = ConfigLoader.load(configFile(flags), flags.overrides());
+        } catch (ParameterException e) {
+            err.println("pibl: " + flagProblem(e) + " (see pibl --help)");
+            return BAD_CONFIG;
+        } catch (ConfigError e) {
+            err.println("pibl: " + e.getMessage());
+            return BAD_CONFIG;
+        }
+        config = loaded.config();
+        log = startLogging(config, flags.logLevel != null ? flags.logLevel : loaded.logLevel());
+        try {
+            running = starter.start(config);
+        } catch (Exception e) {
+            return cannotStart(e);
+        }
+        log.info("pibl {} listening on {} ({}); {}", Flags.Version.version(), address(config.bind(), running.port()),
+                running.transport(), describe(config));
+        log.debug("configuration: {}", config);
+        log.debug("logging through {} to stdout and {}", LogManager.getContext(false).getClass().getSimpleName(),
+                config.log().file());
+        if (flags.clearCache) {
+            log.warn("--clear-cache is ignored: pibl-core has no setting for it yet");
+        }
+        Thread hook = new Thread(() -> {
+            stop();
+            LogManager.shutdown();
+            // The JVM would exit with 128+signal; a clean drain after SIGTERM is a success.
+            Runtime.getRuntime().halt(OK);
+        }, "pibl-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        started.countDown();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is running: it halts the JVM once the log is flushed.
+        }
+        return OK;
+    }
+
+    /** For tests: true once {@link #run} is up and waiting for {@link #stop()}. */
+    boolean awaitStarted(long timeout, TimeUnit unit) throws InterruptedException {
+        return started.await(timeout, unit);
+    }
+
+    /** Closes the server (draining in-flight exchanges) and lets {@link #run} return. */
+    void stop() {
+        Running r = running;
+        if (r != null && stopping.compareAndSet(false, true)) {
+            log.info("stopping: draining in-flight exchanges for up to {}", Units.format(config.timeouts().drain()));
+            try {
+                r.server().close();
+            } catch (Exception e) {
+                log.error("error while stopping", e);
+            }
+            log.info("stopped");
+        }
+        stopped.countDown();
+    }
+
+    private Path configFile(Flags flags) {
+        if (flags.config != null) {
+            return flags.config;
+        }
+        if (Files.exists(defaultConfig)) {
+            return defaultConfig;
+        }
+        if (flags.backends != null) {
+            return null;
+        }
+        throw new ConfigError(defaultConfig.toString(), 0, null,
+                "cannot read: no such file (give --config FILE, or --backend HOST:PORT to run on the defaults)");
+    }
+
+    private static String flagProblem(ParameterException e) {
+        String message = e.getMessage();
+        if (e instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            message += "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+        }
+        return message;
+    }
+
+    /** Log4j2 reads these when the first logger is made, which is here. */
+    private static Logger startLogging(PiblConfig config, LogLevel level) {
+        System.setProperty("pibl.log.file", config.log().file().toString());
+        if (level != null) {
+            System.setProperty("pibl.log.level", level.toString());
+        }
+        return LogManager.getLogger(PiblMain.class);
+    }
+
+    /** The rest of the startup line: what an operator checks first. */
+    static String describe(PiblConfig config) {
+        var cache = config.cache();
+        var admin = config.admin();
+        return "backends " + config.backends().stream().map(Object::toString).collect(Collectors.joining(", "))
+                + "; cache " + (cache.enabled()
+                        ? cache.directory() + " ttl " + Units.format(cache.ttl()) + " ("
+                                + cache.ttlMode().toString().toLowerCase(Locale.ROOT) + "), max "
+                                + Units.formatSize(cache.maxSize())
+                        : "off")
+                + "; admin " + (admin.enabled() ? address(admin.host(), admin.port()) : "off")
+                + "; log " + config.log().file();
+    }
+
+    private int cannotStart(Exception e) {
+        Throwable bind = e;
+        while (bind != null && !(bind instanceof BindException) && !String.valueOf(bind.getMessage())
+                .contains("Address already in use")) {
+            bind = bind.getCause();
+        }
+        String line;
+        if (bind != null) {
+            String where = address(config.bind(), config.port())
+                    + (config.admin().enabled() ? " or admin " + address(config.admin().host(), config.admin().port())
+                            : "");
+            line = "cannot listen on " + where + ": " + bind.getMessage();
+            log.error(line);
+        } else {
+            line = "cannot start: " + e;
+            log.error(line, e);
+        }
+        err.println("pibl: " + line);
+        return CANNOT_START;
+    }
+
+    private static String address(String host, int port) {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+}

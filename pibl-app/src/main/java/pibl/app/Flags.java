@@ -1,0 +1,107 @@
+package pibl.app;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+import pibl.config.BackendConfig;
+import pibl.config.LogConfig;
+
+/** The command line. Every flag but {@code --config} and {@code --clear-cache} replaces a key of the file. */
+@Command(name = "pibl", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
+        usageHelpAutoWidth = true,
+        description = {"PIBL: a caching HTTP/1.1 reverse proxy and round-robin load balancer.",
+            "Reads ./pibl.yaml unless --config is given; flags win over the file. Without a file, "
+                + "--backend is enough to run on the defaults."},
+        footer = {"", "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start (port taken), "
+                + "2 bad configuration or flags."})
+final class Flags {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "configuration file (default: ./pibl.yaml)")
+    Path config;
+
+    @Option(names = "--port", paramLabel = "N", description = "public port (port)")
+    Integer port;
+
+    @Option(names = "--backend", paramLabel = "HOST:PORT", converter = BackendConverter.class,
+            description = "a backend; repeat for more; replaces the file's list (backends)")
+    List<BackendConfig> backends;
+
+    @Option(names = "--ttl", paramLabel = "SECONDS",
+            description = "cache TTL for responses that carry none; 0 = no default TTL (cache.ttl)")
+    Long ttl;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "cache directory (cache.directory)")
+    Path cacheDir;
+
+    @Option(names = "--clear-cache", description = "empty the cache directory before starting")
+    boolean clearCache;
+
+    @Option(names = "--log-file", paramLabel = "PATH", description = "server and access log file (log.file)")
+    Path logFile;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL",
+            description = "root log level: trace, debug (adds request/response headers), info, warn, error, off "
+                    + "(log.level)")
+    LogLevel logLevel;
+
+    static CommandLine commandLine(Flags flags) {
+        return new CommandLine(flags).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    /** The flags given, as replacements of file keys, in the order the keys appear in the file. */
+    List<FlagOverride> overrides() {
+        List<FlagOverride> list = new ArrayList<>();
+        if (port != null) {
+            list.add(new FlagOverride("port", "--port", port.toString(), c -> c.withPort(port)));
+        }
+        if (backends != null) {
+            String text = backends.stream().map(BackendConfig::address).collect(Collectors.joining(" "));
+            list.add(new FlagOverride("backends", "--backend", text, c -> c.withBackends(backends)));
+        }
+        if (logFile != null) {
+            list.add(new FlagOverride("log.file", "--log-file", logFile.toString(),
+                    c -> c.withLog(new LogConfig(logFile, c.log().format()))));
+        }
+        if (cacheDir != null) {
+            list.add(new FlagOverride("cache.directory", "--cache-dir", cacheDir.toString(),
+                    c -> c.withCache(c.cache().withDirectory(cacheDir))));
+        }
+        if (ttl != null) {
+            list.add(new FlagOverride("cache.ttl", "--ttl", ttl.toString(),
+                    c -> c.withCache(c.cache().withTtl(Duration.ofSeconds(ttl)))));
+        }
+        return list;
+    }
+
+    static final class BackendConverter implements ITypeConverter<BackendConfig> {
+        @Override
+        public BackendConfig convert(String value) {
+            try {
+                return BackendConfig.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** {@code Implementation-Version} from the jar's manifest; {@code dev} when run from classes. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"pibl " + version()};
+        }
+
+        static String version() {
+            String v = Flags.class.getPackage().getImplementationVersion();
+            return v == null ? "dev" : v;
+        }
+    }
+}
