@@ -40,6 +40,7 @@ class DiskCacheStoreConcurrencyTest {
     @Test
     void concurrentWritersReadersAndInvalidationsKeepFilesAndIndexConsistent() throws Exception {
         AtomicInteger verifiedReads = new AtomicInteger();
+        LeakCheck leakCheck = new LeakCheck();
         try (DiskCacheStore store = new DiskCacheStore(config(dir, 2L << 20, 512 * 1024, 256 * 1024),
                 Clock.systemUTC())) {
             ExecutorService loops = Executors.newFixedThreadPool(8);
@@ -88,6 +89,9 @@ class DiskCacheStoreConcurrencyTest {
             store.cleanUp();
         }
         assertThat(verifiedReads.get()).as("the test did read stored bodies").isPositive();
+        try (leakCheck) {
+            assertThat(leakCheck.leaks()).as("every chunk and memory body released").isEmpty();
+        }
 
         try (DiskCacheStore reopened = new DiskCacheStore(config(dir), Clock.systemUTC())) {
             assertThat(files(dir)).as("no temporary files, one file per entry")

@@ -2,6 +2,7 @@ package pibl.cache;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,6 +30,14 @@ class DiskCacheStoreFailureTest {
     @TempDir
     Path dir;
     private final MutableClock clock = new MutableClock(T0);
+    private final LeakCheck leakCheck = new LeakCheck();
+
+    @AfterEach
+    void noLeaks() throws InterruptedException {
+        try (leakCheck) {
+            assertThat(leakCheck.leaks()).as("every ByteBuf released").isEmpty();
+        }
+    }
 
     @Test
     void aDeclaredLengthAboveMaxObjectSizeGetsNoWriter() {
@@ -67,19 +76,23 @@ class DiskCacheStoreFailureTest {
     void aFileWhereTheDirectoryShouldBeDisablesWritesWithoutThrowing() throws Exception {
         Path notADir = dir.resolve("cache");
         Files.writeString(notADir, "I am a file");
-        assertThatCode(() -> {
-            try (DiskCacheStore store = new DiskCacheStore(config(notADir), clock, new DirectExecutorService())) {
-                assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).as("backing off after the failure").isNull();
-                assertThat(store.lookup(KEY, h())).isNull();
+        try (LogCapture log = new LogCapture(DiskCacheStore.class.getName())) {
+            assertThatCode(() -> {
+                try (DiskCacheStore store = new DiskCacheStore(config(notADir), clock, new DirectExecutorService())) {
+                    assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).as("backing off").isNull();
+                    assertThat(store.lookup(KEY, h())).isNull();
 
-                clock.advance(Duration.ofMillis(DiskHealth.BACKOFF_MILLIS));
-                CacheWriter w = store.begin(KEY, h(), 200, "OK", h(), T0, T0);
-                assertThat(w).as("retried after the back-off").isNotNull();
-                writeChunks(w, body(100, 1), 10);
-                assertThat(w.commit().get(5, TimeUnit.SECONDS)).isNull();
-                assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).isNull();
-            }
-        }).doesNotThrowAnyException();
+                    clock.advance(Duration.ofMillis(DiskHealth.BACKOFF_MILLIS));
+                    CacheWriter w = store.begin(KEY, h(), 200, "OK", h(), T0, T0);
+                    assertThat(w).as("retried after the back-off").isNotNull();
+                    writeChunks(w, body(100, 1), 10);
+                    assertThat(w.commit().get(5, TimeUnit.SECONDS)).isNull();
+                    assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).isNull();
+                }
+            }).doesNotThrowAnyException();
+            assertThat(log.messages()).as("one warning, not one per failed write").hasSize(1)
+                    .allMatch(m -> m.startsWith("WARN Cache disk failure"));
+        }
         assertThat(Files.readString(notADir)).isEqualTo("I am a file");
     }
 

@@ -34,6 +34,7 @@ class DiskCacheStoreTest {
     Path dir;
     private final MutableClock clock = new MutableClock(T0);
     private DiskCacheStore store;
+    private final LeakCheck leakCheck = new LeakCheck();
 
     @BeforeEach
     void open() {
@@ -41,8 +42,11 @@ class DiskCacheStoreTest {
     }
 
     @AfterEach
-    void close() {
+    void close() throws InterruptedException {
         store.close();
+        try (leakCheck) {
+            assertThat(leakCheck.leaks()).as("every ByteBuf released").isEmpty();
+        }
     }
 
     @Test
