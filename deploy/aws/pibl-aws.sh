@@ -36,6 +36,8 @@ BACKEND_PORT=9001
 TTL=60
 URL_TTL=7200
 WAIT_TIMEOUT=900
+WAIT=1
+RETRY_SECONDS=${PIBL_AWS_RETRY_SECONDS:-10}
 OUT_DIR=""
 DRY_RUN=0
 
@@ -57,6 +59,7 @@ usage: $0 up|status|teardown [flags]
   --ttl SECONDS              cache TTL given to PIBL (default: $TTL)
   --url-ttl SECONDS          lifetime of the presigned jar URLs (default: $URL_TTL)
   --wait-timeout SECONDS     how long up waits for PIBL to answer (default: $WAIT_TIMEOUT)
+  --no-wait                  print PIBL's URL and return without waiting for it to answer
   --out DIR                  keep the rendered user-data in DIR (it holds the presigned URLs)
   --dry-run                  print the AWS calls, with <placeholders> for what AWS would return; no AWS access
 EOF
@@ -83,6 +86,7 @@ while [ "$#" -gt 0 ]; do
     --url-ttl) URL_TTL=${2:?}; shift ;;
     --wait-timeout) WAIT_TIMEOUT=${2:?}; shift ;;
     --out) OUT_DIR=${2:?}; shift ;;
+    --no-wait) WAIT=0 ;;
     --dry-run) DRY_RUN=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
@@ -285,11 +289,13 @@ cmd_up() {
   [ -n "$(words "$public_ip")" ] || die "the PIBL instance got no public IP (does the default subnet map one?)"
 
   comment "PIBL: http://$public_ip:$PIBL_PORT/"
-  if [ "$DRY_RUN" = 1 ]; then
+  if [ "$WAIT" = 0 ]; then
+    echo "PIBL will answer at http://$public_ip:$PIBL_PORT/ once the hosts have booted (2-4 minutes)"
+  elif [ "$DRY_RUN" = 1 ]; then
     comment "then: poll http://$public_ip:$PIBL_PORT/ every 10 s until it answers 200, for at most ${WAIT_TIMEOUT}s"
-    return 0
+  else
+    wait_for_pibl "http://$public_ip:$PIBL_PORT/" "$id"
   fi
-  wait_for_pibl "http://$public_ip:$PIBL_PORT/" "$id"
 }
 
 wait_for_pibl() { # URL INSTANCE
@@ -331,9 +337,9 @@ delete_security_groups() { # ROLE
     for attempt in 1 2 3 4 5 6 7 8 9 10 11 12; do
       aws_try "" ec2 delete-security-group --region "$REGION" --group-id "$group" >/dev/null && break
       grep -q DependencyViolation "$WORK/aws-error" || { cat "$WORK/aws-error" >&2; exit 1; }
-      [ "$attempt" -lt 12 ] || die "security group $group is still in use after 2 minutes"
-      say "security group $group still in use; retrying in 10 s"
-      sleep 10
+      [ "$attempt" -lt 12 ] || die "security group $group is still in use after 12 tries"
+      say "security group $group still in use; retrying in ${RETRY_SECONDS}s"
+      sleep "$RETRY_SECONDS"
     done
   done
 }

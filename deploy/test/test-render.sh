@@ -19,7 +19,7 @@ PASSED=0
 FAILED=0
 
 pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; [ -z "${2:-}" ] || sed 's/^/    /' <<<"$2"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1"; [ -z "${2:-}" ] || echo "    ${2//$'\n'/$'\n'    }"; }
 check() { # DESCRIPTION COMMAND... : passes when COMMAND succeeds
   local desc=$1 out
   shift
@@ -153,6 +153,53 @@ check_fails "a bad CIDR is an error" dry up --region eu-west-1 --ssh-cidr 10.0.0
 
 # Every call of the dry runs, with the placeholders filled in, must get past the installed AWS CLI's argument
 # parsing; pointed at a closed loopback port, a well-formed call then fails only to connect.
+# --- deploy/aws/pibl-aws.sh for real, against deploy/test/fake-aws --------------------------------------------------
+
+mkdir -p "$T/fakebin"
+ln -s "$HERE/fake-aws" "$T/fakebin/aws"
+FAKE="$T/fake-state"
+real() { # ARGS... : the script with the fake aws; never waits on HTTP (the fake's addresses are not ours)
+  env PATH="$T/fakebin:$PATH" FAKE_AWS_STATE="$FAKE" PIBL_AWS_RETRY_SECONDS=0 "$AWS_SCRIPT" "$@" \
+    --region eu-west-1 --pibl-jar "$T/pibl.jar" --backend-jar "$T/backend.jar"
+}
+live() { awk '$3 == "running"' "$FAKE/instances" | wc -l; }
+calls() { grep -c -- "$1" "$FAKE/calls" || true; }
+
+check "up makes two groups, four instances and a tagged bucket holding the jars" \
+  real up --no-wait --ssh-cidr 203.0.113.7/32 --out "$T/real"
+check "  two security groups" test "$(wc -l <"$FAKE/groups")" = 2
+check "  four running instances" test "$(live)" = 4
+check "  the bucket is tagged with the deployment" grep -q '^pibl-123456789012-eu-west-1-demo demo$' "$FAKE/buckets"
+check "  both jars uploaded" test "$(wc -l <"$FAKE/objects")" = 2
+pibl_sg=$(awk '$3 == "pibl" { print $1 }' "$FAKE/groups")
+check "  the backend group admits the PIBL group's id" grep -q "UserIdGroupPairs=\[{GroupId=$pibl_sg," "$FAKE/rules"
+check "  PIBL's pibl.yaml lists the private IPs AWS gave the backends" \
+  contains "$T/real/user-data-pibl.sh" '  - "198.18.1.22:9001"'
+check "  the PIBL host is the one in PIBL's group" test "$(awk '$5 == "'"$pibl_sg"'"' "$FAKE/instances" | wc -l)" = 1
+check_fails "a second up of the same deployment is refused" real up --no-wait
+check "  and makes nothing" test "$(live)" = 4
+export FAKE_AWS_BUSY_GROUP=2
+check "teardown removes everything, retrying a group still in use" real teardown
+unset FAKE_AWS_BUSY_GROUP
+check "  the group in use was retried" test "$(calls delete-security-group)" = 4
+check "  no instance left running" test "$(live)" = 0
+check "  no group left" test ! -s "$FAKE/groups"
+check "  no bucket, no object left" test ! -s "$FAKE/buckets" -a ! -s "$FAKE/objects"
+before=$(calls terminate-instances)
+check "a second teardown succeeds and deletes nothing" real teardown
+check "  (no terminate, no delete)" test "$(calls terminate-instances)" = "$before" -a "$(calls delete-bucket)" = 1
+echo "shared-jars -" >>"$FAKE/buckets"
+echo "s3://shared-jars/other/keep.jar" >>"$FAKE/objects"
+check "up with --bucket uses a bucket it did not make" real up --no-wait --bucket shared-jars --name team7
+check "teardown of it removes only its own objects and keeps the bucket" real teardown --bucket shared-jars --name team7
+check "  the bucket and the other objects stay" \
+  test "$(grep -c '^shared-jars ' "$FAKE/buckets")" = 1 -a "$(cat "$FAKE/objects")" = "s3://shared-jars/other/keep.jar"
+FAKE="$T/fake-novpc"
+export FAKE_AWS_NO_VPC=1
+check_fails "no default VPC stops up before it creates anything" real up --no-wait --bucket b
+unset FAKE_AWS_NO_VPC
+check "  nothing was created" test ! -s "$FAKE/groups" -a ! -s "$FAKE/instances"
+
 if python3 -c 'import awscli.clidriver' 2>/dev/null; then
   dry status --region eu-west-1 >"$T/status.txt" 2>&1
   mkdir -p "$T/jars" && printf x >"$T/jars/j" && printf '#!/bin/bash\n' >"$T/ud.sh"
