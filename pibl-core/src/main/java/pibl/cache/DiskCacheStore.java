@@ -193,9 +193,8 @@ public final class DiskCacheStore implements CacheStore {
         if (closed) {
             return;
         }
-        closed = true;
-        index.close();
-        disk.shutdown();
+        closed = true; // no new writers; writers still streaming give up at their next chunk
+        disk.shutdown(); // queued work (committed writers, header rewrites, deletions) still runs
         try {
             if (!disk.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("Cache disk work still running after 30 s; leaving it");
@@ -203,6 +202,7 @@ public final class DiskCacheStore implements CacheStore {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        index.close();
         index.releaseMemory();
     }
 

@@ -93,9 +93,11 @@ final class StoreLoader {
         }
     }
 
-    /** Deletes every entry file and temporary file; leaves the directories. */
+    /**
+     * Deletes every entry file; leaves the directories, and {@code tmp/} to writers in flight (their commits are
+     * refused and clean up after themselves; leftovers of a crash go at the next start).
+     */
     void deleteAll() {
-        deleteTemporaryFiles();
         for (Path file : entryFiles()) {
             DiskCacheStore.deleteQuietly(file);
         }

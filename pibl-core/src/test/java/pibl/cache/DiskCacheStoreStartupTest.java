@@ -182,6 +182,28 @@ class DiskCacheStoreStartupTest {
         assertThat(unused).doesNotExist();
     }
 
+    @Test
+    void closeFinishesCommittedWritesSoTheNextStartFindsThem() throws Exception {
+        byte[] body = body(2_000_000, 5);
+        java.util.concurrent.CompletableFuture<CacheEntry> committed;
+        CacheWriter streaming;
+        try (DiskCacheStore first = new DiskCacheStore(config(dir), clock)) {
+            CacheWriter w = first.begin(KEY, h(), 200, "OK", h("Cache-Control: max-age=60"), T0, T0);
+            StoreFixture.writeChunks(w, body, 64 * 1024);
+            committed = w.commit();
+            streaming = first.begin(CacheKey.of("http", "example.com", "/streaming"), h(), 200, "OK", h(), T0, T0);
+            StoreFixture.writeChunks(streaming, body(1000, 6), 100);
+        }
+        assertThat(committed).as("close waited for the committed write").isCompletedWithValueMatching(e -> e != null);
+        StoreFixture.writeChunks(streaming, body(1000, 7), 100);
+        assertThat(streaming.commit().get()).as("a writer still streaming at close gives up").isNull();
+        assertThat(files(dir)).noneMatch(name -> name.endsWith(".tmp"));
+        try (DiskCacheStore second = open()) {
+            assertThat(readBody(second.lookup(KEY, h()))).isEqualTo(body);
+            assertThat(second.entryCount()).isEqualTo(1);
+        }
+    }
+
     private static void flipBit(Path file, long position) throws Exception {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.seek(position);
