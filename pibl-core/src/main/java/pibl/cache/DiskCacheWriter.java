@@ -15,6 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
@@ -55,7 +56,7 @@ final class DiskCacheWriter implements CacheWriter {
 
     /** What the store needs to create the entry at commit. */
     record Pending(CacheKey key, HttpHeaders requestHeaders, int status, String reason, HttpHeaders storedHeaders,
-                   java.util.Map<String, String> vary, String variantHash, long version, long requestTime,
+                   Map<String, String> vary, String variantHash, long version, long requestTime,
                    long responseTime, int regionLength, Path tmp, Path target, long epoch) {
     }
 

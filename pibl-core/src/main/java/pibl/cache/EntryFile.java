@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,10 +75,14 @@ final class EntryFile {
         return dir.resolve(TMP_DIR).resolve(variantHash + "-" + String.format("%016x", version) + TMP_SUFFIX);
     }
 
-    /** For a file name {@code <hash>-<version>}: {hash, version}; null for names this store did not make. */
-    static Object[] parseName(String fileName) {
+    /** The parts of an entry file name {@code <hash>-<version>}. */
+    record Name(String hash, long version) {
+    }
+
+    /** The parts of a file name, or null for names this store did not make. */
+    static Name parseName(String fileName) {
         Matcher m = NAME.matcher(fileName);
-        return m.matches() ? new Object[] {m.group(1), Long.parseUnsignedLong(m.group(2), 16)} : null;
+        return m.matches() ? new Name(m.group(1), Long.parseUnsignedLong(m.group(2), 16)) : null;
     }
 
     static boolean isFanOutDir(String name) {
@@ -177,7 +182,7 @@ final class EntryFile {
         fixed.flip();
         byte[] magic = new byte[MAGIC.length];
         fixed.get(magic);
-        if (!java.util.Arrays.equals(magic, MAGIC)) {
+        if (!Arrays.equals(magic, MAGIC)) {
             throw new CorruptEntryException("bad magic");
         }
         int region = fixed.getInt(6);
@@ -281,6 +286,8 @@ final class EntryFile {
 
     /** A file that is not a sound entry: deleted at start. */
     static final class CorruptEntryException extends IOException {
+        private static final long serialVersionUID = 1L;
+
         CorruptEntryException(String message) {
             super(message);
         }

@@ -44,9 +44,9 @@ final class StoreLoader {
         long now = store.clock().millis();
         Map<String, CacheEntry> newest = new HashMap<>();
         for (Path file : entryFiles()) {
-            Object[] name = EntryFile.parseName(file.getFileName().toString());
-            String hash = (String) name[0];
-            long version = (Long) name[1];
+            EntryFile.Name name = EntryFile.parseName(file.getFileName().toString());
+            String hash = name.hash();
+            long version = name.version();
             store.versionAtLeast(version);
             CacheEntry entry = verify(file, hash, version);
             if (entry == null || entry.keepUntil() <= now) {

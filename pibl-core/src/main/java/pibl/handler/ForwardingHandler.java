@@ -62,24 +62,9 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
         clientVersion = request.protocolVersion();
         clientKeepAlive = HttpUtil.isKeepAlive(request);
         headRequest = request.method().equals(HttpMethod.HEAD);
-        prepare(request, Exchange.current(ctx.channel()));
+        Exchange exchange = Exchange.current(ctx.channel());
+        ProxyHeaders.toBackend(request, exchange != null ? exchange.clientAddress() : "unknown");
         call = upstream.send(ctx.channel().eventLoop(), request, this);
-    }
-
-    /** Rewrites the client's request, in place, into the request for the backend. */
-    private void prepare(FullHttpRequest request, Exchange exchange) {
-        HttpHeaders h = request.headers();
-        ProxyHeaders.stripHopByHop(h);
-        h.remove(HttpHeaderNames.EXPECT); // the body is already here in full
-        String clientIp = exchange != null ? exchange.clientAddress() : "unknown";
-        ProxyHeaders.addForwarded(h, clientIp, clientVersion);
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        int length = request.content().readableBytes();
-        if (length == 0 && (request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD))) {
-            h.remove(HttpHeaderNames.CONTENT_LENGTH); // the aggregator adds "0"; a GET needs none
-        } else {
-            h.set(HttpHeaderNames.CONTENT_LENGTH, length);
-        }
     }
 
     @Override

@@ -1,6 +1,8 @@
 package pibl.http;
 
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -44,6 +46,26 @@ public final class ProxyHeaders {
             HttpHeaderNames.UPGRADE);
 
     private ProxyHeaders() {
+    }
+
+    /**
+     * Rewrites a client's request, in place, into the request for a backend: hop-by-hop fields
+     * out, forwarding fields in, HTTP/1.1 (keep-alive) whatever the client spoke, and an exact
+     * {@code Content-Length} for the aggregated body ({@code Expect} dropped: the body is here).
+     */
+    public static void toBackend(FullHttpRequest request, String clientIp) {
+        HttpVersion clientVersion = request.protocolVersion();
+        HttpHeaders h = request.headers();
+        stripHopByHop(h);
+        h.remove(HttpHeaderNames.EXPECT);
+        addForwarded(h, clientIp, clientVersion);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        int length = request.content().readableBytes();
+        if (length == 0 && (request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD))) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH); // the aggregator adds "0"; a GET needs none
+        } else {
+            h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+        }
     }
 
     /** Removes {@code Connection}, every field it names, and the fixed hop-by-hop fields. */

@@ -5,7 +5,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.timeout.IdleStateHandler;
 import pibl.config.PiblConfig;
+import pibl.cache.HttpCache;
 import pibl.handler.AccessLogHandler;
+import pibl.handler.CacheHandler;
 import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
 import pibl.handler.RequestAggregator;
@@ -29,10 +31,13 @@ import java.util.concurrent.TimeUnit;
 final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private final PiblConfig config;
     private final Upstream upstream;
+    private final HttpCache cache;
 
-    ProxyChannelInitializer(PiblConfig config, Upstream upstream) {
+    /** {@code cache} is null when the cache is disabled. */
+    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache) {
         this.config = config;
         this.upstream = upstream;
+        this.cache = cache;
     }
 
     @Override
@@ -56,6 +61,9 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("pipelining", new PipeliningHandler());
         p.addLast("access-log", new AccessLogHandler(config.log().format()));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
+        if (cache != null) {
+            p.addLast("cache", new CacheHandler(cache, upstream));
+        }
         p.addLast("forward", new ForwardingHandler(upstream));
     }
 }

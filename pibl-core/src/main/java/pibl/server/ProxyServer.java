@@ -7,12 +7,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import pibl.cache.HttpCache;
 import pibl.config.PiblConfig;
 import pibl.lb.Backend;
 import pibl.lb.RoundRobinBalancer;
 import pibl.upstream.Upstream;
 
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +32,9 @@ public final class ProxyServer implements AutoCloseable {
 
     private final PiblConfig config;
     private final Transport transport;
+    private final Clock clock;
+    private boolean clearCacheOnStart;
+    private HttpCache cache;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
@@ -37,8 +42,20 @@ public final class ProxyServer implements AutoCloseable {
     private int port;
 
     public ProxyServer(PiblConfig config) {
+        this(config, Clock.systemUTC());
+    }
+
+    /** With the clock the cache judges freshness by (tests move it instead of sleeping). */
+    public ProxyServer(PiblConfig config, Clock clock) {
         this.config = config.validate();
         this.transport = Transport.best();
+        this.clock = clock;
+    }
+
+    /** Empty the cache directory before serving ({@code --clear-cache}). Call before {@link #start()}. */
+    public ProxyServer clearCacheOnStart() {
+        this.clearCacheOnStart = true;
+        return this;
     }
 
     /** Binds the listeners; throws if a port cannot be bound. */
@@ -48,6 +65,13 @@ public final class ProxyServer implements AutoCloseable {
         workerGroup = transport.newGroup(threads);
         List<Backend> backends = config.backends().stream().map(Backend::new).toList();
         upstream = new Upstream(transport, config.timeouts(), config.limits(), new RoundRobinBalancer(backends));
+        if (config.cache().enabled()) {
+            cache = new HttpCache(config.cache(), clock);
+            if (clearCacheOnStart) {
+                cache.store().clear();
+                LOG.info("cache cleared at start: {}", config.cache().directory().toAbsolutePath());
+            }
+        }
         try {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -56,15 +80,25 @@ public final class ProxyServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(new ProxyChannelInitializer(config, upstream));
+                    .childHandler(new ProxyChannelInitializer(config, upstream, cache));
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
         } catch (Exception e) {
             shutdownGroups();
+            if (cache != null) {
+                cache.close();
+            }
             throw e;
         }
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
                 transport.label(), threads, config.backends());
+        if (cache != null) {
+            LOG.info("cache in {}: {} entries, {} bytes, ttl {} s ({} mode)",
+                    config.cache().directory().toAbsolutePath(), cache.store().entryCount(), cache.store().bytes(),
+                    config.cache().ttl().toSeconds(), config.cache().ttlMode().name().toLowerCase(java.util.Locale.ROOT));
+        } else {
+            LOG.info("cache disabled");
+        }
         return this;
     }
 
@@ -89,7 +123,15 @@ public final class ProxyServer implements AutoCloseable {
             serverChannel.close().syncUninterruptibly();
         }
         shutdownGroups();
+        if (cache != null) {
+            cache.close();
+        }
         LOG.info("PIBL on port {} stopped", port);
+    }
+
+    /** The cache, or null when disabled. */
+    public HttpCache cache() {
+        return cache;
     }
 
     private void shutdownGroups() {

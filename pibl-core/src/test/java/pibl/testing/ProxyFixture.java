@@ -28,6 +28,12 @@ public final class ProxyFixture {
                 .withBind("127.0.0.1");
     }
 
+    /** The cache on, in {@code dir}, with the given default TTL. */
+    public static PiblConfig withCache(PiblConfig config, Path dir, Duration ttl) {
+        return config.withCache(new CacheConfig(true, dir, ttl, CacheConfig.TtlMode.DEFAULT, 1L << 30, 256L << 20,
+                16L << 20, false, Duration.ZERO));
+    }
+
     public static ProxyServer start(List<String> backendAddresses) throws InterruptedException {
         return new ProxyServer(config(backendAddresses)).start();
     }

@@ -7,12 +7,20 @@ import java.util.List;
 
 /**
  * Runs a PIBL in a child JVM for tests whose point is the process: its heap limit, a signal, a
- * crash. Args: backend addresses. Prints {@code PORT <n>} once listening, then waits.
+ * crash. Args: [--cache DIR] backend addresses. Prints {@code PORT <n>} once listening, then waits.
  */
 public final class ProxyMain {
     public static void main(String[] args) throws Exception {
-        List<String> backends = Arrays.asList(args);
-        ProxyServer server = ProxyFixture.start(backends);
+        List<String> list = new java.util.ArrayList<>(Arrays.asList(args));
+        pibl.config.PiblConfig config;
+        if (!list.isEmpty() && list.get(0).equals("--cache")) {
+            java.nio.file.Path dir = java.nio.file.Path.of(list.get(1));
+            list = list.subList(2, list.size());
+            config = ProxyFixture.withCache(ProxyFixture.config(list), dir, java.time.Duration.ofSeconds(3600));
+        } else {
+            config = ProxyFixture.config(list);
+        }
+        ProxyServer server = new ProxyServer(config).start();
         System.out.println("PORT " + server.port());
         System.out.flush();
         Thread.currentThread().join();

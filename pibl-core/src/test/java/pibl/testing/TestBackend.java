@@ -141,6 +141,9 @@ public final class TestBackend implements AutoCloseable {
     /** Stops listening and closes every connection (a dead backend from now on). */
     @Override
     public void close() {
+        if (group.isShuttingDown()) {
+            return;
+        }
         server.close().syncUninterruptibly();
         for (Channel ch : open) {
             ch.close().syncUninterruptibly();
