@@ -294,6 +294,7 @@ done
 [ "$blocked" != 3 ] || ok "firewall: the backends answer PIBL ($PIBL_IP) but not the client"
 
 admin=$(in_ns pibl curl -s --max-time 3 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/status" || true)
+[ "$admin" != 000 ] || admin=""
 echo "  info  admin http://127.0.0.1:$ADMIN_PORT/status on the PIBL host -> ${admin:-no answer} (not checked)"
 
 # --- summary -----------------------------------------------------------------------------------------------------
