@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Rebuilds the index of a {@link DiskCacheStore} from its directory at start, and empties it for {@code clear()}.
@@ -43,17 +44,24 @@ final class StoreLoader {
         int removed = deleteTemporaryFiles();
         long now = store.clock().millis();
         Map<String, CacheEntry> newest = new HashMap<>();
-        for (Path file : entryFiles()) {
+        List<Path> files = entryFiles();
+        List<CompletableFuture<CacheEntry>> verified = new ArrayList<>(files.size());
+        for (Path file : files) { // checksums are read on all disk threads at once
             EntryFile.Name name = EntryFile.parseName(file.getFileName().toString());
-            String hash = name.hash();
-            long version = name.version();
-            store.versionAtLeast(version);
-            CacheEntry entry = verify(file, hash, version);
+            store.versionAtLeast(name.version());
+            verified.add(CompletableFuture.supplyAsync(() -> verify(file, name.hash(), name.version()),
+                    store.diskExecutor()));
+        }
+        for (int i = 0; i < files.size(); i++) {
+            Path file = files.get(i);
+            CacheEntry entry = verified.get(i).join();
             if (entry == null || entry.keepUntil() <= now) {
                 DiskCacheStore.deleteQuietly(file);
                 removed++;
                 continue;
             }
+            String hash = entry.variantHash();
+            long version = entry.version();
             CacheEntry other = newest.get(hash);
             if (other != null) {
                 CacheEntry loser = other.version() < version ? other : entry;
@@ -87,7 +95,7 @@ final class StoreLoader {
                 return null;
             }
             return store.newEntry(h.meta(), hash, version, file, h.regionLength(), h.bodyLength(), h.bodyCrc(), null);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             LOG.debug("Removing cache file {}: {}", file, e.toString());
             return null;
         }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.LogConfig;
+import pibl.server.ProxyStats;
 
 /**
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log
@@ -25,10 +26,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private static final Logger HTTP = LogManager.getLogger("pibl.http");
 
     private final AccessLogFormat format;
+    private final ProxyStats stats;
     private Exchange current;
 
-    public AccessLogHandler(LogConfig.Format format) {
+    public AccessLogHandler(LogConfig.Format format, ProxyStats stats) {
         this.format = new AccessLogFormat(format);
+        this.stats = stats;
     }
 
     @Override
@@ -82,6 +85,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private void finish(ChannelHandlerContext ctx, Exchange e) {
         current = null;
         ctx.channel().attr(Exchange.KEY).set(null);
+        stats.response(e.status);
         ACCESS.info(format.format(e, System.nanoTime()));
     }
 }

@@ -124,7 +124,9 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
             ctx.close(); // a truncated body must not look complete
             return;
         }
-        HttpResponseStatus status = isTimeout(cause) ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
+        HttpResponseStatus status = cause instanceof NoBackendException nb && nb.noneInRotation()
+                ? HttpResponseStatus.SERVICE_UNAVAILABLE
+                : isTimeout(cause) ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
         ErrorResponses.send(ctx, status, !clientKeepAlive);
     }
 

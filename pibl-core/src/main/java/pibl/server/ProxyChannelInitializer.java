@@ -8,6 +8,8 @@ import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
 import pibl.handler.AccessLogHandler;
 import pibl.handler.CacheHandler;
+import pibl.handler.ConnectionLimitHandler;
+import pibl.handler.HeaderTimeoutHandler;
 import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
 import pibl.handler.RequestAggregator;
@@ -21,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * The client connection's pipeline, one method per segment:
  *
  * <pre>
- * idle → codec → aggregator → pipelining → access-log → guard → [cache] → forward
+ * limit → idle → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
  * </pre>
  *
  * The codec parses (strictly), the aggregator gathers each request body up to the limit,
@@ -32,12 +34,16 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private final PiblConfig config;
     private final Upstream upstream;
     private final HttpCache cache;
+    private final ProxyStats stats;
+    private final ConnectionLimitHandler connectionLimit;
 
     /** {@code cache} is null when the cache is disabled. */
-    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache) {
+    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache, ProxyStats stats) {
         this.config = config;
         this.upstream = upstream;
         this.cache = cache;
+        this.stats = stats;
+        this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
     }
 
     @Override
@@ -49,17 +55,19 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addConnectionHandlers(ChannelPipeline p) {
+        p.addLast("limit", connectionLimit);
         p.addLast("idle", new IdleStateHandler(0, 0, config.timeouts().clientIdle().toMillis(), TimeUnit.MILLISECONDS));
     }
 
     private void addHttpHandlers(ChannelPipeline p) {
         p.addLast("codec", new StrictHttpServerCodec(config.limits().maxInitialLine(), config.limits().maxHeaderSize()));
+        p.addLast("header-timeout", new HeaderTimeoutHandler(config.timeouts().clientHeader().toNanos()));
         p.addLast("aggregator", new RequestAggregator(config.limits().maxRequestBody()));
     }
 
     private void addExchangeHandlers(ChannelPipeline p) {
         p.addLast("pipelining", new PipeliningHandler());
-        p.addLast("access-log", new AccessLogHandler(config.log().format()));
+        p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (cache != null) {
             p.addLast("cache", new CacheHandler(cache, upstream));

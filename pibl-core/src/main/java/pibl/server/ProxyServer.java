@@ -35,6 +35,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Clock clock;
     private boolean clearCacheOnStart;
     private HttpCache cache;
+    private final ProxyStats stats = new ProxyStats();
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
@@ -80,7 +81,7 @@ public final class ProxyServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(new ProxyChannelInitializer(config, upstream, cache));
+                    .childHandler(new ProxyChannelInitializer(config, upstream, cache, stats));
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
         } catch (Exception e) {
             shutdownGroups();
@@ -127,6 +128,22 @@ public final class ProxyServer implements AutoCloseable {
             cache.close();
         }
         LOG.info("PIBL on port {} stopped", port);
+    }
+
+    /** Server-wide counters. */
+    public ProxyStats stats() {
+        return stats;
+    }
+
+    /** The balancer in force (it changes on reload). */
+    public pibl.lb.LoadBalancer balancer() {
+        return upstream.balancer();
+    }
+
+    /** PIBL's version, from the jar manifest, or {@code dev}. */
+    public static String version() {
+        String v = ProxyServer.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
     }
 
     /** The cache, or null when disabled. */

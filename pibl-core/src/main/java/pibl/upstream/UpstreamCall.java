@@ -133,8 +133,8 @@ public final class UpstreamCall {
         }
         Backend next = upstream.balancer().pick(tried);
         if (next == null) {
-            fail(new NoBackendException(tried.isEmpty() ? "no backend in rotation" : "every backend failed",
-                    lastFailure));
+            boolean none = tried.isEmpty() && lastFailure == null;
+            fail(new NoBackendException(none ? "no backend in rotation" : "every backend failed", lastFailure, none));
             return;
         }
         attempts++;
