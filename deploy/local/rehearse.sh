@@ -204,7 +204,8 @@ echo "rehearse: 3 backends and PIBL up after $((SECONDS - STARTED))s"
 
 # --- checks from the client namespace ---------------------------------------------------------------------------
 
-ok() { echo "  ok    $1"; }
+PASSED=0
+ok() { echo "  ok    $1"; PASSED=$((PASSED + 1)); }
 failed() { echo "  FAIL  $1" >&2; FAILURES+=("$1"); }
 
 from() { # HOST CURL_ARGS... : curl inside HOST's namespace, headers and body to stdout
@@ -259,7 +260,8 @@ else
   failed "cache: no file under ${PIBL_WORKDIR#"$WORK/hosts/pibl"}/cache after a stored response"
 fi
 
-purge=$(in_ns pibl curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X PURGE \
+# The cache key holds the Host the clients sent, so the PURGE names it too.
+purge=$(in_ns pibl curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X PURGE -H "Host: $PIBL_IP:$PIBL_PORT" \
   "http://127.0.0.1:$PIBL_PORT/cache/max-age/60" || true)
 after=$(cache_state client || true)
 if [ "$purge" = 200 ] && [[ ${after^^} == MISS* ]]; then
@@ -303,6 +305,8 @@ if [ "${#FAILURES[@]}" -gt 0 ]; then
   show_logs
   echo "rehearse: FAILED ${#FAILURES[@]} check(s) after $((SECONDS - STARTED))s:" >&2
   printf '  - %s\n' "${FAILURES[@]}" >&2
+  echo "rehearse: $PASSED passed, ${#FAILURES[@]} failed"
   exit 1
 fi
-echo "rehearse: all checks passed in $((SECONDS - STARTED))s (4 hosts, 5 namespaces, torn down on exit)"
+echo "rehearse: every check passed in $((SECONDS - STARTED))s (4 hosts, 5 namespaces, removed on exit)"
+echo "rehearse: $PASSED passed, 0 failed"
