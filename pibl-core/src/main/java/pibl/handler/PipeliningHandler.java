@@ -27,13 +27,15 @@ import java.util.ArrayDeque;
  * Holding requests here, before the access log and the cache, is what keeps pipelined responses
  * in order even when a later request would be a quick cache hit. A response that carries
  * {@code Connection: close} closes the connection once written, and requests still held are
- * dropped. An idle connection (no exchange in flight) is closed on the idle timeout.
+ * dropped. An idle connection (no exchange in flight) is closed on the idle timeout, and at
+ * once on a {@link DrainEvent}; a busy one closes when its exchange is done.
  */
 public final class PipeliningHandler extends ChannelDuplexHandler {
     private final ArrayDeque<HttpRequest> held = new ArrayDeque<>(2);
     private boolean inFlight;
     private boolean closeAfterResponse;
     private boolean dispatchScheduled;
+    private boolean draining;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -52,6 +54,9 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (draining && msg instanceof HttpResponse response && response.status().code() >= 200) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
         if (msg instanceof HttpResponse response && response.status().code() >= 200
                 && response.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
             closeAfterResponse = true;
@@ -93,6 +98,15 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof DrainEvent) {
+            draining = true;
+            closeAfterResponse = true;
+            if (!inFlight) {
+                releaseHeld();
+                ctx.close();
+            }
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             if (!inFlight) {
                 ctx.close();

@@ -3,6 +3,7 @@ package pibl.server;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.timeout.IdleStateHandler;
 import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
@@ -36,9 +37,12 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private final HttpCache cache;
     private final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
+    private final ChannelGroup clients;
 
     /** {@code cache} is null when the cache is disabled. */
-    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache, ProxyStats stats) {
+    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache, ProxyStats stats,
+                            ChannelGroup clients) {
+        this.clients = clients;
         this.config = config;
         this.upstream = upstream;
         this.cache = cache;
@@ -48,6 +52,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
+        clients.add(ch);
         ChannelPipeline p = ch.pipeline();
         addConnectionHandlers(p);
         addHttpHandlers(p);

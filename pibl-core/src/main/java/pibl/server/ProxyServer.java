@@ -5,6 +5,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.cache.HttpCache;
@@ -36,6 +38,7 @@ public final class ProxyServer implements AutoCloseable {
     private boolean clearCacheOnStart;
     private HttpCache cache;
     private final ProxyStats stats = new ProxyStats();
+    private ChannelGroup clients;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
@@ -65,6 +68,7 @@ public final class ProxyServer implements AutoCloseable {
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
         List<Backend> backends = config.backends().stream().map(Backend::new).toList();
+        clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
         upstream = new Upstream(transport, config.timeouts(), config.limits(), new RoundRobinBalancer(backends));
         if (config.cache().enabled()) {
             cache = new HttpCache(config.cache(), clock);
@@ -81,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(new ProxyChannelInitializer(config, upstream, cache, stats));
+                    .childHandler(new ProxyChannelInitializer(config, upstream, cache, stats, clients));
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
         } catch (Exception e) {
             shutdownGroups();
@@ -120,9 +124,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Stops accepting, drains in-flight exchanges up to {@code timeouts.drain}, closes everything. */
     @Override
     public void close() {
-        if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
+        if (serverChannel == null) {
+            return;
         }
+        serverChannel.close().syncUninterruptibly();
+        drain(config.timeouts().drain().toMillis());
         shutdownGroups();
         if (cache != null) {
             cache.close();
@@ -149,6 +155,34 @@ public final class ProxyServer implements AutoCloseable {
     /** The cache, or null when disabled. */
     public HttpCache cache() {
         return cache;
+    }
+
+    /**
+     * Lets in-flight exchanges finish: idle connections close now, busy ones after their current
+     * response; whatever is still open after {@code millis} is closed.
+     */
+    private void drain(long millis) {
+        int open = clients.size();
+        if (open == 0) {
+            return;
+        }
+        LOG.info("draining {} client connections (up to {} ms)", open, millis);
+        for (Channel ch : clients) {
+            ch.pipeline().fireUserEventTriggered(pibl.handler.DrainEvent.INSTANCE);
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!clients.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!clients.isEmpty()) {
+            LOG.warn("closing {} connections still busy after the {} ms drain", clients.size(), millis);
+            clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
     }
 
     private void shutdownGroups() {
