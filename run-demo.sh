@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The whole demo on this machine: three demo backends on 127.0.0.1:9001-9003 and PIBL on :8080
+# (admin page on http://127.0.0.1:8081/), PIBL in the foreground. Ctrl-C stops all of them.
+#
+#   ./run-demo.sh                 build if needed, then run with ./pibl.yaml
+#   ./run-demo.sh --ttl 30        any further arguments go to PIBL (see java -jar pibl-app/target/pibl.jar --help)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PIBL_JAR=pibl-app/target/pibl.jar
+BACKEND_JAR=pibl-backend-demo/target/pibl-backend-demo.jar
+
+command -v java >/dev/null || { echo "run-demo: java (17 or newer) is needed" >&2; exit 1; }
+if [[ ! -f $PIBL_JAR || ! -f $BACKEND_JAR ]] \
+	|| [[ -n $(find pom.xml pibl-*/pom.xml pibl-*/src -newer "$PIBL_JAR" -print -quit 2>/dev/null) ]]; then
+	command -v mvn >/dev/null || { echo "run-demo: Maven is needed to build (apt-get install maven)" >&2; exit 1; }
+	echo "run-demo: building (mvn -B -q package -DskipTests)..."
+	mvn -B -q package -DskipTests
+fi
+
+for port in 8080 8081 9001 9002 9003; do
+	if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "run-demo: port $port is already in use; stop whatever listens there first" >&2
+		exit 1
+	fi
+done
+
+mkdir -p logs
+pids=()
+stop_all() {
+	trap - EXIT INT TERM
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for i in 1 2 3; do
+	java -Xmx128m -jar "$BACKEND_JAR" --port "900$i" --name "backend-$i" >"logs/backend-$i.log" 2>&1 &
+	pids+=($!)
+done
+for i in 1 2 3; do
+	for _ in $(seq 1 100); do
+		if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:900$i/health" 2>/dev/null; then continue 2; fi
+		kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "run-demo: backend-$i exited; see logs/backend-$i.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	echo "run-demo: backend-$i did not answer on :900$i within 10 s; see logs/backend-$i.log" >&2
+	exit 1
+done
+echo "run-demo: backends up on 9001-9003 (logs in logs/backend-N.log); starting PIBL on :8080"
+echo "run-demo: try  curl -i http://127.0.0.1:8080/   and open http://127.0.0.1:8081/ for the status page"
+java -jar "$PIBL_JAR" --config pibl.yaml "$@" &
+pids+=($!)
+wait "${pids[-1]}"

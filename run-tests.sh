@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every test PIBL has, in one command (CI runs exactly this through .ci/run):
+#   1. mvn -B verify          unit and integration tests of every module (real sockets, files, child JVMs)
+#   2. deploy/test/test-render.sh   AWS user-data/pibl.yaml rendering and the --dry-run call list (golden files)
+#   3. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
+#   4. postman/run-newman.sh        the Postman collection against a locally started demo
+# Installs the system packages the later steps need when run as root (Debian/Ubuntu: apt-get).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_pkgs=()
+command -v curl >/dev/null || need_pkgs+=(curl)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v nft >/dev/null || need_pkgs+=(nftables)
+command -v npm >/dev/null || need_pkgs+=(npm)
+command -v mvn >/dev/null || need_pkgs+=(maven)
+command -v python3 >/dev/null || need_pkgs+=(python3)
+if ((${#need_pkgs[@]})); then
+	if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "run-tests: installing ${need_pkgs[*]}"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+	else
+		echo "run-tests: missing ${need_pkgs[*]}; install them (or run as root on Debian/Ubuntu)" >&2
+		exit 1
+	fi
+fi
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "mvn -B verify"
+mvn -B verify
+
+step "deploy/test/test-render.sh"
+deploy/test/test-render.sh
+
+if [[ $EUID -eq 0 ]]; then
+	step "deploy/local/rehearse.sh"
+	deploy/local/rehearse.sh
+else
+	step "deploy/local/rehearse.sh skipped: network namespaces need root"
+fi
+
+step "postman/run-newman.sh"
+postman/run-newman.sh
