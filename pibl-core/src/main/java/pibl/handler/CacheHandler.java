@@ -280,8 +280,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
                 try {
                     body = e.newBodyRegion();
                 } catch (IOException missing) {
-                    LOG.warn("cache file for {} is gone ({}); dropping the entry", e.key(), missing.toString());
-                    cache.store().invalidate(key);
+                    // Replaced or evicted between lookup and open: the index already moved on; treat as a miss.
+                    LOG.debug("cache file for {} is gone ({}); fetching instead", e.key(), missing.toString());
                     return false;
                 }
             }
