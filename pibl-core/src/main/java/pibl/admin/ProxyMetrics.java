@@ -1,0 +1,158 @@
+package pibl.admin;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import pibl.cache.CacheStatus;
+import pibl.cache.HttpCache;
+import pibl.lb.Backend;
+import pibl.server.ProxyStats;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * {@code GET /metrics}: the proxy's own counters as Prometheus series, plus the JVM's. Nothing here runs per
+ * proxied request: every meter is a function over a counter the proxy keeps anyway ({@link Backend},
+ * {@link ProxyStats}, the cache's stats), read only when Prometheus scrapes.
+ *
+ * <pre>
+ * pibl_backend_requests_total{backend="10.0.0.1:9001"} 5.0
+ * pibl_backend_up{backend="10.0.0.1:9001"} 1.0
+ * pibl_backend_latency_seconds{backend="10.0.0.1:9001",quantile="0.99"} 0.0123
+ * pibl_cache_lookups_total{status="HIT"} 3.0
+ * pibl_responses_total{class="2xx"} 8.0
+ * </pre>
+ *
+ * <p>Backends change on reload, so each scrape first compares the view's current backends with those it has
+ * meters for, by address: a new address gets its meters, a vanished one loses them, and an address whose
+ * {@link Backend} object was replaced is re-bound to the new object (its counters restart, which Prometheus
+ * reads as a counter reset). The proxy-wide meters read the view, so a replaced cache or stats object is
+ * followed without re-binding.
+ */
+final class ProxyMetrics implements AutoCloseable {
+    /** Prometheus text exposition format 0.0.4, what {@link PrometheusMeterRegistry#scrape()} writes. */
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final ProxyView view;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    /** By backend address: the object the meters read, and the meters. Guarded by {@code this}. */
+    private final Map<String, Bound> bound = new HashMap<>();
+
+    private record Bound(Backend backend, List<Meter> meters) {
+    }
+
+    ProxyMetrics(ProxyView view) {
+        this.view = view;
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        bindProxy();
+    }
+
+    /** The current backends' meters brought up to date, then every series in the text format. */
+    synchronized String scrape() {
+        syncBackends(view.backends());
+        return registry.scrape();
+    }
+
+    PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public synchronized void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+
+    private void bindProxy() {
+        counter("pibl.connections.accepted", "client connections accepted", Tags.empty(),
+                v -> v.stats().acceptedConnections());
+        counter("pibl.connections.rejected", "client connections refused over the connection limit", Tags.empty(),
+                v -> v.stats().rejectedConnections());
+        gauge("pibl.connections.open", "client connections open now", Tags.empty(), null,
+                v -> v.stats().openConnections());
+        for (int cls = 1; cls <= 5; cls++) {
+            int c = cls;
+            counter("pibl.responses", "responses sent to clients, by status class", Tags.of("class", cls + "xx"),
+                    v -> v.stats().responses(c));
+        }
+        gauge("pibl.cache.enabled", "1 when the cache is on", Tags.empty(), null, v -> v.cache() == null ? 0 : 1);
+        gauge("pibl.cache.entries", "stored variants", Tags.empty(), null,
+                v -> v.cache() == null ? 0 : v.cache().store().entryCount());
+        gauge("pibl.cache.bytes", "bytes of the stored variants' files", Tags.empty(), null,
+                v -> v.cache() == null ? 0 : v.cache().store().bytes());
+        for (CacheStatus status : CacheStatus.values()) {
+            counter("pibl.cache.lookups", "exchanges by what the cache did (the X-Cache value)",
+                    Tags.of("status", status.name()), v -> {
+                        HttpCache cache = v.cache();
+                        return cache == null ? 0 : cache.stats().count(status);
+                    });
+        }
+    }
+
+    private void counter(String name, String help, Tags tags, ToDoubleFunction<ProxyView> f) {
+        FunctionCounter.builder(name, view, f).description(help).tags(tags).register(registry);
+    }
+
+    private void gauge(String name, String help, Tags tags, String unit, ToDoubleFunction<ProxyView> f) {
+        Gauge.builder(name, view, f).description(help).tags(tags).baseUnit(unit).strongReference(true)
+                .register(registry);
+    }
+
+    private void syncBackends(List<Backend> current) {
+        Map<String, Backend> byAddress = new LinkedHashMap<>();
+        for (Backend b : current) {
+            byAddress.putIfAbsent(b.label(), b);
+        }
+        bound.entrySet().removeIf(e -> {
+            if (byAddress.get(e.getKey()) == e.getValue().backend()) {
+                return false;
+            }
+            e.getValue().meters().forEach(registry::remove);
+            return true;
+        });
+        byAddress.forEach((address, backend) -> bound.computeIfAbsent(address, a -> bind(backend)));
+    }
+
+    private Bound bind(Backend b) {
+        Tags tags = Tags.of("backend", b.label());
+        List<Meter> meters = new ArrayList<>();
+        meters.add(FunctionCounter.builder("pibl.backend.requests", b, Backend::requests)
+                .description("requests sent to the backend").tags(tags).register(registry));
+        meters.add(FunctionCounter.builder("pibl.backend.failures", b, Backend::failures)
+                .description("attempts that failed: refused, reset or timed out").tags(tags).register(registry));
+        meters.add(Gauge.builder("pibl.backend.in.flight", b, Backend::inFlight)
+                .description("requests at the backend now").tags(tags).register(registry));
+        meters.add(Gauge.builder("pibl.backend.up", b, x -> BackendReadings.UP.equals(BackendReadings.health(x)) ? 1 : 0)
+                .description("1 when the backend is in rotation and healthy").tags(tags).register(registry));
+        meters.add(Gauge.builder("pibl.backend.weight", b, Backend::weight)
+                .description("configured weight").tags(tags).register(registry));
+        for (double q : StatusSnapshot.QUANTILES) {
+            meters.add(Gauge.builder("pibl.backend.latency", b, x -> BackendReadings.latencyMillis(x, q) / 1000.0)
+                    .description("recent response latency quantiles").baseUnit("seconds")
+                    .tags(tags.and("quantile", quantile(q))).register(registry));
+        }
+        return new Bound(b, List.copyOf(meters));
+    }
+
+    private static String quantile(double q) {
+        return Double.toString(q);
+    }
+}

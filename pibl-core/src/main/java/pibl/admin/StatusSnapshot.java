@@ -1,0 +1,71 @@
+package pibl.admin;
+
+import pibl.cache.CacheStatus;
+import pibl.cache.HttpCache;
+import pibl.lb.Backend;
+import pibl.server.ProxyStats;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One reading of a {@link ProxyView}, taken once per request, that both {@code /status} (JSON) and the HTML page
+ * render. Every number is read from counters the proxy keeps anyway; taking a snapshot costs the proxy nothing.
+ */
+record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
+                      List<BackendRow> backends, CacheRow cache, Connections connections,
+                      Map<String, Long> responses) {
+
+    /** The quantiles shown for each backend's latency. */
+    static final double[] QUANTILES = {0.5, 0.9, 0.99};
+
+    /** One backend; latencies in milliseconds, NaN when there is no sample yet. */
+    record BackendRow(String address, int weight, String health, int inFlight, long requests, long errors,
+                      double p50, double p90, double p99) {
+    }
+
+    /** The cache; all zeros when it is disabled. {@code hitRatio} is 0..1. */
+    record CacheRow(boolean enabled, long entries, long bytes, double hitRatio, Map<CacheStatus, Long> lookups) {
+    }
+
+    record Connections(int open, long accepted, long rejected) {
+    }
+
+    static StatusSnapshot of(ProxyView view, long nowMillis) {
+        List<BackendRow> rows = new ArrayList<>();
+        for (Backend b : view.backends()) {
+            rows.add(new BackendRow(b.label(), b.weight(), BackendReadings.health(b), b.inFlight(), b.requests(),
+                    b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
+                    BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2])));
+        }
+        ProxyStats stats = view.stats();
+        Map<String, Long> responses = new LinkedHashMap<>();
+        for (int cls = 1; cls <= 5; cls++) {
+            responses.put(cls + "xx", stats.responses(cls));
+        }
+        return new StatusSnapshot(view.proxyVersion(), view.startedAtMillis(), nowMillis, view.transport(),
+                view.port(), List.copyOf(rows), cacheRow(view.cache()),
+                new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
+                Collections.unmodifiableMap(responses));
+    }
+
+    long uptimeSeconds() {
+        return Math.max(0, (nowMillis - startedAtMillis) / 1000);
+    }
+
+    private static CacheRow cacheRow(HttpCache cache) {
+        if (cache == null) {
+            Map<CacheStatus, Long> zeros = new EnumMap<>(CacheStatus.class);
+            for (CacheStatus s : CacheStatus.values()) {
+                zeros.put(s, 0L);
+            }
+            return new CacheRow(false, 0, 0, 0.0, zeros);
+        }
+        return new CacheRow(true, cache.store().entryCount(), cache.store().bytes(), cache.stats().hitRatio(),
+                cache.stats().snapshot());
+    }
+}
