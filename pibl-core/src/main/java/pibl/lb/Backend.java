@@ -1,29 +1,67 @@
 package pibl.lb;
 
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import pibl.config.BackendConfig;
+import pibl.config.HealthCheckConfig;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * One upstream server as the balancer sees it: where it is, whether it may be picked, and what it
- * has done. Thread-safe; the counters are cheap enough for every request.
+ * has done. Thread-safe and lock-free; the counters are cheap enough for every request.
+ *
+ * <p>Two verdicts keep a backend out of rotation, each logged once when it changes:
+ * <pre>
+ * active   HealthChecker: fall failed checks → DOWN, rise good checks → UP
+ * passive  requests: passiveFailures refused/reset/timed-out in a row → cooldown for passiveCooldown,
+ *          then back on probation: the next failure takes it out again, a success clears the count
+ *
+ * WARN backend 127.0.0.1:9002 DOWN (3 consecutive failures: connection refused); retry in 10 s
+ * INFO backend 127.0.0.1:9002 cooldown over; back in rotation on probation
+ * </pre>
  */
 public final class Backend {
-    private final BackendConfig config;
+    private static final Logger LOG = LogManager.getLogger(Backend.class);
+
     private final InetSocketAddress address;
     private final String label;
+    private final LongSupplier nanoTime;
+    private final long origin;
+    private volatile BackendConfig config;
+    private volatile HealthCheckConfig health;
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Nanoseconds since {@link #origin} when the passive cooldown ends; 0 when not cooling down. */
+    private final AtomicLong cooldownUntil = new AtomicLong();
+    private final AtomicBoolean activelyDown = new AtomicBoolean();
+    private final LatencyHistogram latency = new LatencyHistogram();
 
+    /** With the default health settings (only the passive ones matter here). */
     public Backend(BackendConfig config) {
+        this(config, HealthCheckConfig.defaults());
+    }
+
+    public Backend(BackendConfig config, HealthCheckConfig health) {
+        this(config, health, System::nanoTime);
+    }
+
+    /** With the clock the passive cooldown is measured by (tests move it instead of sleeping). */
+    public Backend(BackendConfig config, HealthCheckConfig health, LongSupplier nanoTime) {
         this.config = config;
-        InetSocketAddress resolved = new InetSocketAddress(config.host(), config.port());
+        this.health = health;
+        this.nanoTime = nanoTime;
+        this.origin = nanoTime.getAsLong();
         // An unresolvable name stays unresolved here and fails (and is retried) at connect time.
-        this.address = resolved;
+        this.address = new InetSocketAddress(config.host(), config.port());
         this.label = config.address();
     }
 
@@ -44,9 +82,55 @@ public final class Backend {
         return label;
     }
 
-    /** Whether the balancer may pick this backend now. */
+    /** A reload kept this backend: new weight and health settings, same counters and health. */
+    void update(BackendConfig newConfig, HealthCheckConfig newHealth) {
+        if (!newConfig.address().equals(label)) {
+            throw new IllegalArgumentException(newConfig.address() + " is not " + label);
+        }
+        this.config = newConfig;
+        this.health = newHealth;
+    }
+
+    /** Whether the balancer may pick this backend now: not actively DOWN and not cooling down. */
     public boolean isAvailable() {
+        if (activelyDown.get()) {
+            return false;
+        }
+        long until = cooldownUntil.get();
+        if (until == 0) {
+            return true;
+        }
+        if (now() - until < 0) {
+            return false;
+        }
+        if (cooldownUntil.compareAndSet(until, 0)) {
+            LOG.info("backend {} cooldown over; back in rotation on probation", label);
+        }
         return true;
+    }
+
+    /** {@code down} (failed active checks), {@code cooldown} (failed requests), else {@code up}. */
+    public String health() {
+        if (activelyDown.get()) {
+            return "down";
+        }
+        return inCooldown() ? "cooldown" : "up";
+    }
+
+    public boolean isActivelyDown() {
+        return activelyDown.get();
+    }
+
+    public boolean inCooldown() {
+        long until = cooldownUntil.get();
+        return until != 0 && now() - until < 0;
+    }
+
+    /** Milliseconds left of the passive cooldown, 0 when none. */
+    public long cooldownRemainingMillis() {
+        long until = cooldownUntil.get();
+        long left = until == 0 ? 0 : until - now();
+        return left <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(left);
     }
 
     public void onRequestStart() {
@@ -58,17 +142,76 @@ public final class Backend {
         inFlight.decrementAndGet();
     }
 
-    /** A request reached the backend and got a response. */
+    /** A request reached the backend and got a response: the failure streak is over. */
     public void recordSuccess() {
         if (consecutiveFailures.get() != 0) {
             consecutiveFailures.set(0);
         }
     }
 
-    /** Connection refused or reset, or a timeout. */
+    /** Connection refused or reset, or a timeout, cause unknown. */
     public void recordFailure() {
+        recordFailure(null);
+    }
+
+    /**
+     * Connection refused or reset, or a timeout. The {@code passiveFailures}-th in a row starts
+     * the cooldown; so does the first one after a cooldown, since a success alone clears the streak.
+     */
+    public void recordFailure(Throwable cause) {
         failures.increment();
-        consecutiveFailures.incrementAndGet();
+        int streak = consecutiveFailures.incrementAndGet();
+        HealthCheckConfig h = health;
+        if (streak < h.passiveFailures()) {
+            return;
+        }
+        long now = now();
+        long until = cooldownUntil.get();
+        if (until != 0 && now - until < 0) {
+            return; // already out: requests sent before the cooldown are still failing
+        }
+        long newUntil = Math.max(1, now + h.passiveCooldown().toNanos());
+        if (cooldownUntil.compareAndSet(until, newUntil)) {
+            LOG.warn("backend {} DOWN ({} consecutive failures: {}); retry in {}", label, streak,
+                    Failures.describe(cause), Failures.human(h.passiveCooldown()));
+        }
+    }
+
+    /** Called by the health checker after {@code fall} failed checks; logs when it changes anything. */
+    void markActivelyDown(int failedChecks, String reason) {
+        if (activelyDown.compareAndSet(false, true)) {
+            LOG.warn("backend {} DOWN (health check failed {} time{} in a row: {})", label, failedChecks,
+                    failedChecks == 1 ? "" : "s", reason);
+        }
+    }
+
+    /** Called by the health checker after {@code rise} good checks; logs when it changes anything. */
+    void markActivelyUp(int passedChecks) {
+        if (activelyDown.compareAndSet(true, false)) {
+            LOG.info("backend {} UP (health check passed {} time{} in a row)", label, passedChecks,
+                    passedChecks == 1 ? "" : "s");
+        }
+    }
+
+    /** Active checks were switched off: nothing can bring a DOWN backend back, so it is UP now. */
+    void clearActiveVerdict() {
+        if (activelyDown.compareAndSet(true, false)) {
+            LOG.info("backend {} UP (active health checks switched off)", label);
+        }
+    }
+
+    /** Time from dispatching a request to the backend until its response head arrived. */
+    public void recordLatency(long nanos) {
+        latency.record(nanos);
+    }
+
+    /** The {@code q}-quantile (0..1) of {@link #recordLatency} samples in milliseconds, 0 when none. */
+    public double latencyPercentile(double q) {
+        return latency.percentileMillis(q);
+    }
+
+    public LatencyHistogram latency() {
+        return latency;
     }
 
     public long requests() {
@@ -85,6 +228,10 @@ public final class Backend {
 
     public int consecutiveFailures() {
         return consecutiveFailures.get();
+    }
+
+    private long now() {
+        return nanoTime.getAsLong() - origin;
     }
 
     @Override

@@ -60,6 +60,7 @@ public final class UpstreamCall {
     private boolean done;
     private Throwable lastFailure;
     private long lastActivityNanos;
+    private long dispatchNanos;
     private ScheduledFuture<?> timer;
 
     UpstreamCall(Upstream upstream, EventLoop loop, FullHttpRequest request, ResponseSink sink) {
@@ -158,7 +159,7 @@ public final class UpstreamCall {
             return;
         }
         if (!f.isSuccess()) {
-            target.recordFailure();
+            target.recordFailure(f.cause());
             tried.add(target);
             lastFailure = f.cause();
             LOG.warn("backend {} connect failed for {} {}: {}{}", target, request.method(), request.uri(),
@@ -178,6 +179,7 @@ public final class UpstreamCall {
         paused = false;
         conn.bind(this);
         backend.onRequestStart();
+        dispatchNanos = System.nanoTime();
         lastActivityNanos = System.nanoTime();
         timer = loop.schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         conn.channel().writeAndFlush(request.retainedDuplicate()).addListener(f -> {
@@ -213,6 +215,7 @@ public final class UpstreamCall {
         }
         informational = false;
         responseStarted = true;
+        backend.recordLatency(System.nanoTime() - dispatchNanos); // to the final response head, not the last byte
         reusable = HttpUtil.isKeepAlive(head);
         sink.onResponse(head, backend);
     }
@@ -270,7 +273,7 @@ public final class UpstreamCall {
         conn.channel().close();
         backend.onRequestEnd();
         if (responseStarted) {
-            backend.recordFailure();
+            backend.recordFailure(cause);
             LOG.warn("backend {} failed mid-response for {} {}: {}; closing the client connection", backend,
                     request.method(), request.uri(), describe(cause));
             fail(cause);
@@ -286,7 +289,7 @@ public final class UpstreamCall {
             attempt();
             return;
         }
-        backend.recordFailure();
+        backend.recordFailure(cause);
         tried.add(backend);
         if (idempotent) {
             LOG.warn("backend {} closed the connection before answering {} {}: {}{}", backend, request.method(),
@@ -314,7 +317,8 @@ public final class UpstreamCall {
         conn.unbind();
         conn.channel().close();
         backend.onRequestEnd();
-        backend.recordFailure();
+        backend.recordFailure(new UpstreamTimeoutException(
+                "silent for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
         LOG.warn("backend {} sent nothing for {} ms on {} {}", backend, TimeUnit.NANOSECONDS.toMillis(timeoutNanos),
                 request.method(), request.uri());
         fail(new UpstreamTimeoutException("no response from " + backend + " within "

@@ -1,0 +1,152 @@
+package pibl.lb;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import pibl.config.BackendConfig;
+import pibl.config.HealthCheckConfig;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The backends of one configuration with their balancer and health checker.
+ *
+ * <pre>
+ * BackendGroup group = BackendGroup.create(config.backends(), config.healthCheck());
+ * Upstream upstream = new Upstream(transport, timeouts, limits, group.balancer());
+ * group.startHealthChecks(workerGroup, transport.clientChannel());
+ * // reload: same Backend objects for the addresses kept (counters, health, pooled connections)
+ * group = group.reconfigure(next.backends(), next.healthCheck());
+ * upstream.reconfigure(group.balancer(), next.timeouts(), next.limits());
+ * group.close();   // on shutdown
+ * </pre>
+ */
+public final class BackendGroup implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(BackendGroup.class);
+
+    private final List<Backend> backends;
+    private final LoadBalancer balancer;
+    private final HealthCheckConfig health;
+    private final LongSupplier nanoTime;
+    private HealthChecker checker;
+    private EventLoopGroup loops;
+    private Class<? extends Channel> channelClass;
+    private boolean closed;
+
+    private BackendGroup(List<Backend> backends, HealthCheckConfig health, LongSupplier nanoTime) {
+        this.backends = List.copyOf(backends);
+        this.balancer = LoadBalancers.create(this.backends);
+        this.health = health;
+        this.nanoTime = nanoTime;
+    }
+
+    public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health) {
+        return create(configs, health, System::nanoTime);
+    }
+
+    /** With the clock passive cooldowns are measured by (tests move it instead of sleeping). */
+    public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health, LongSupplier nanoTime) {
+        List<Backend> list = configs.stream().map(c -> new Backend(c, health, nanoTime)).toList();
+        return new BackendGroup(list, health, nanoTime);
+    }
+
+    /**
+     * Starts the active checks (when {@code health-check.enabled}) on the given loops, connecting
+     * with {@code channelClass}. Once only; later calls are ignored.
+     */
+    public synchronized void startHealthChecks(EventLoopGroup group, Class<? extends Channel> channelClass) {
+        if (closed) {
+            throw new IllegalStateException("backend group closed");
+        }
+        if (loops != null) {
+            return;
+        }
+        this.loops = group;
+        this.channelClass = channelClass;
+        if (!health.enabled()) {
+            LOG.info("active health checks off; passive checks only");
+            return;
+        }
+        checker = new HealthChecker(backends, health, group, channelClass).start();
+    }
+
+    /**
+     * The group for a new configuration. A backend whose address is kept stays the same object,
+     * with its counters, latencies, health and pooled connections, and takes the new weight; the
+     * others are new. This group's checks stop; the new group's start on the same loops if this
+     * group's had been started. When active checks are now off, backends they had taken out return.
+     */
+    public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth) {
+        Map<String, Deque<Backend>> byAddress = new LinkedHashMap<>();
+        for (Backend b : backends) {
+            byAddress.computeIfAbsent(b.label(), k -> new ArrayDeque<>()).add(b);
+        }
+        List<Backend> next = new ArrayList<>(configs.size());
+        List<String> kept = new ArrayList<>();
+        List<String> added = new ArrayList<>();
+        for (BackendConfig c : configs) {
+            Deque<Backend> same = byAddress.get(c.address());
+            Backend b = same == null ? null : same.poll();
+            if (b != null) {
+                b.update(c, newHealth);
+                if (!newHealth.enabled()) {
+                    b.clearActiveVerdict();
+                }
+                kept.add(c.toString());
+            } else {
+                b = new Backend(c, newHealth, nanoTime);
+                added.add(c.toString());
+            }
+            next.add(b);
+        }
+        List<String> removed = byAddress.values().stream().flatMap(Deque::stream).map(Backend::label).toList();
+        BackendGroup group = new BackendGroup(next, newHealth, nanoTime);
+        EventLoopGroup l;
+        Class<? extends Channel> c;
+        synchronized (this) {
+            stopChecks();
+            l = loops;
+            c = channelClass;
+        }
+        LOG.info("backends reloaded: kept {}, added {}, removed {}; {}", kept, added, removed,
+                group.balancer instanceof SmoothWeightedBalancer ? "weighted round robin" : "round robin");
+        if (l != null) {
+            group.startHealthChecks(l, c);
+        }
+        return group;
+    }
+
+    public LoadBalancer balancer() {
+        return balancer;
+    }
+
+    /** In configuration order. */
+    public List<Backend> backends() {
+        return backends;
+    }
+
+    public HealthCheckConfig healthCheck() {
+        return health;
+    }
+
+    /** Stops the active checks. The backends stay usable (in-flight requests may still finish on them). */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        stopChecks();
+    }
+
+    private void stopChecks() {
+        if (checker != null) {
+            checker.close();
+            checker = null;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package pibl.lb;
+
+import java.util.List;
+
+/**
+ * Smooth weighted round robin, nginx's algorithm: on each pick every candidate's running score
+ * grows by its weight, the highest score wins (the first on a tie), and the winner gives back the
+ * sum of the candidates' weights. Heavy backends are spread out instead of served in a burst:
+ *
+ * <pre>
+ * weights a=5 b=1 c=1   →  a a b a c a a | a a b a c a a | …
+ * weights a=2 b=1       →  a b a | a b a | …
+ * </pre>
+ *
+ * Backends out of rotation or already tried for the request take no part in a pick (their scores
+ * stand still). One short lock per pick; {@link LoadBalancers} only chooses this balancer when the
+ * weights differ, equal weights go to the lock-free {@link RoundRobinBalancer}.
+ */
+public final class SmoothWeightedBalancer implements LoadBalancer {
+    private final List<Backend> list;
+    private final Backend[] backends;
+    private final int[] weights;
+    private final long[] current;
+
+    public SmoothWeightedBalancer(List<Backend> backends) {
+        if (backends.isEmpty()) {
+            throw new IllegalArgumentException("no backends");
+        }
+        this.list = List.copyOf(backends);
+        this.backends = list.toArray(new Backend[0]);
+        this.weights = new int[this.backends.length];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = Math.max(1, this.backends[i].weight());
+        }
+        this.current = new long[this.backends.length];
+    }
+
+    @Override
+    public Backend pick(List<Backend> tried) {
+        synchronized (current) {
+            int best = -1;
+            long total = 0;
+            for (int i = 0; i < backends.length; i++) {
+                Backend b = backends[i];
+                if (!b.isAvailable() || tried.contains(b)) {
+                    continue;
+                }
+                current[i] += weights[i];
+                total += weights[i];
+                if (best < 0 || current[i] > current[best]) {
+                    best = i;
+                }
+            }
+            if (best < 0) {
+                return null;
+            }
+            current[best] -= total;
+            return backends[best];
+        }
+    }
+
+    @Override
+    public List<Backend> backends() {
+        return list;
+    }
+}
