@@ -97,9 +97,37 @@ public final class ConfigLoader {
             config = flag.apply().apply(config);
         }
         try {
-            return new Loaded(config.validate(), level);
+            config.validate();
+            checkLogFile(config.log().file());
+            return new Loaded(config, level);
         } catch (ConfigException e) {
             throw blame(e, source, index, flags);
+        }
+    }
+
+    /**
+     * Log4j2 cannot refuse to start: a log file it cannot create costs a page of status-logger
+     * stack traces and a proxy that runs without its file. So the nearest existing directory of
+     * the file must be writable (nothing is created here).
+     */
+    private static void checkLogFile(Path file) {
+        Path path = file.toAbsolutePath();
+        if (Files.isDirectory(path)) {
+            throw new ConfigException("log.file", "is a directory, got " + file);
+        }
+        if (Files.exists(path)) {
+            if (!Files.isWritable(path)) {
+                throw new ConfigException("log.file", "cannot write " + file + ": permission denied");
+            }
+            return;
+        }
+        Path dir = path.getParent();
+        while (dir != null && !Files.exists(dir)) {
+            dir = dir.getParent();
+        }
+        if (dir == null || !Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new ConfigException("log.file", "cannot create " + file + ": " + dir
+                    + " is not a writable directory");
         }
     }
 
@@ -215,11 +243,15 @@ public final class ConfigLoader {
 
     /**
      * The records end their messages with {@code got <value>} in Java's spelling ({@code PT-5S},
-     * {@code 268435456}); the operator wrote {@code -5s} or {@code 256m}, so quote that instead.
+     * {@code 268435456}); the operator wrote {@code -5s} or {@code 256m}, so quote that instead,
+     * adding it where the record's message gives no value.
      */
     private static String quoting(String problem, String asWritten) {
         int got = problem.lastIndexOf(", got ");
-        return (got < 0 ? problem : problem.substring(0, got)) + ", got " + asWritten;
+        if (got >= 0) {
+            return problem.substring(0, got) + ", got " + asWritten;
+        }
+        return problem.contains(asWritten) ? problem : problem + ", got " + asWritten;
     }
 
     private static String path(List<JsonMappingException.Reference> refs) {

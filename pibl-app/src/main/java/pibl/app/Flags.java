@@ -41,7 +41,8 @@ final class Flags {
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "cache directory (cache.directory)")
     Path cacheDir;
 
-    @Option(names = "--clear-cache", description = "empty the cache directory before starting")
+    @Option(names = "--clear-cache",
+            description = "empty the cache before starting (parsed; takes effect once pibl-core reads it)")
     boolean clearCache;
 
     @Option(names = "--log-file", paramLabel = "PATH", description = "server and access log file (log.file)")

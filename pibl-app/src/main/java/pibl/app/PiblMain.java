@@ -74,7 +74,11 @@ public final class PiblMain {
     }
 
     public static void main(String... args) {
-        System.exit(new PiblMain().run(args));
+        int code = new PiblMain().run(args);
+        if (code == CANNOT_START) {
+            LogManager.shutdown(); // Log4j2's own hook is off; flush why we could not start to the file
+        }
+        System.exit(code);
     }
 
     /** Runs until {@link #stop()} (the shutdown hook calls it); returns the exit code, never exits. */
@@ -100,8 +104,13 @@ public final class PiblMain {
             err.println("pibl: " + e.getMessage());
             return BAD_CONFIG;
         }
-        config = loaded.config();
-        log = startLogging(config, flags.logLevel != null ? flags.logLevel : loaded.logLevel());
+        return serve(loaded.config(), flags.logLevel != null ? flags.logLevel : loaded.logLevel(), flags.clearCache);
+    }
+
+    /** Starts the proxy on a valid configuration and waits for {@link #stop()}. */
+    private int serve(PiblConfig valid, LogLevel level, boolean clearCache) {
+        config = valid;
+        log = startLogging(config, level);
         try {
             running = starter.start(config);
         } catch (Exception e) {
@@ -112,7 +121,7 @@ public final class PiblMain {
         log.debug("configuration: {}", config);
         log.debug("logging through {} to stdout and {}", LogManager.getContext(false).getClass().getSimpleName(),
                 config.log().file());
-        if (flags.clearCache) {
+        if (clearCache) {
             log.warn("--clear-cache is ignored: pibl-core has no setting for it yet");
         }
         Thread hook = new Thread(() -> {
@@ -213,7 +222,9 @@ public final class PiblMain {
             String where = address(config.bind(), config.port())
                     + (config.admin().enabled() ? " or admin " + address(config.admin().host(), config.admin().port())
                             : "");
-            line = "cannot listen on " + where + ": " + bind.getMessage();
+            String why = String.valueOf(bind.getMessage()).contains("Address already in use")
+                    ? "Address already in use" : bind.getMessage();
+            line = "cannot listen on " + where + ": " + why;
             log.error(line);
         } else {
             line = "cannot start: " + e;

@@ -269,6 +269,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aLogFileThatCannotBeCreatedIsRefusedBeforeLog4jTriesIt() throws IOException {
+        Path notADirectory = write("backends: [127.0.0.1:9001]\nlog:\n  file: x\n");
+        Path file = write("backends: [127.0.0.1:9001]\nlog:\n  file: " + notADirectory.resolve("logs/pibl.log") + "\n");
+
+        ConfigError e = catchThrowableOfType(ConfigError.class, () -> ConfigLoader.load(file));
+
+        assertThat(e.getMessage()).isEqualTo(file + ": line 3: log.file: cannot create " + notADirectory
+                + "/logs/pibl.log: " + notADirectory + " is not a writable directory");
+    }
+
+    @Test
     void aFlagReplacesTheFileValueAndTakesTheBlameForItsErrors() throws IOException {
         Path file = write("port: 8080\nbackends: [127.0.0.1:9001]\ncache:\n  ttl: 5s\n");
         FlagOverride ttl = new FlagOverride("cache.ttl", "--ttl", "-5",

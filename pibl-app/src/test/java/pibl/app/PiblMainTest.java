@@ -186,6 +186,16 @@ class PiblMainTest {
     }
 
     @Test
+    void aLogFileFlagThatCannotBeWrittenIsBlamedOnTheFlag() throws IOException {
+        Path config = file("pibl.yaml", "backends: [10.0.0.1:80]\n");
+
+        assertThat(runToExit(config, "--log-file", dir.toString())).isEqualTo(2);
+
+        assertThat(errLines()).containsExactly("pibl: --log-file: is a directory, got " + dir);
+        assertThat(started).isNotDone();
+    }
+
+    @Test
     void flagsThatDoNotParseAreOneLineEach() throws IOException {
         Path config = file("pibl.yaml", "backends: [10.0.0.1:80]\n");
 
