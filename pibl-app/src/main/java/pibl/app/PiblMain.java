@@ -8,12 +8,14 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
+import sun.misc.Signal;
 import pibl.config.PiblConfig;
 import pibl.server.ProxyServer;
 
@@ -86,6 +88,7 @@ public final class PiblMain {
         Flags flags = new Flags();
         CommandLine cli = Flags.commandLine(flags);
         ConfigLoader.Loaded loaded;
+        Path file;
         try {
             cli.parseArgs(args);
             if (cli.isUsageHelpRequested()) {
@@ -96,7 +99,8 @@ public final class PiblMain {
                 cli.printVersionHelp(out);
                 return OK;
             }
-            loaded = ConfigLoader.load(configFile(flags), flags.overrides());
+            file = configFile(flags);
+            loaded = ConfigLoader.load(file, flags.overrides());
         } catch (ParameterException e) {
             err.println("pibl: " + flagProblem(e) + " (see pibl --help)");
             return BAD_CONFIG;
@@ -104,11 +108,12 @@ public final class PiblMain {
             err.println("pibl: " + e.getMessage());
             return BAD_CONFIG;
         }
-        return serve(loaded.config(), flags.logLevel != null ? flags.logLevel : loaded.logLevel(), flags.clearCache);
+        return serve(loaded.config(), flags.logLevel != null ? flags.logLevel : loaded.logLevel(), flags.clearCache,
+                () -> ConfigLoader.load(file, flags.overrides()));
     }
 
     /** Starts the proxy on a valid configuration and waits for {@link #stop()}. */
-    private int serve(PiblConfig valid, LogLevel level, boolean clearCache) {
+    private int serve(PiblConfig valid, LogLevel level, boolean clearCache, Supplier<ConfigLoader.Loaded> reread) {
         config = valid;
         log = startLogging(config, level);
         try {
@@ -131,6 +136,7 @@ public final class PiblMain {
             Runtime.getRuntime().halt(OK);
         }, "pibl-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        onHangup(reread);
         started.countDown();
         try {
             stopped.await();
@@ -164,6 +170,26 @@ public final class PiblMain {
             log.info("stopped");
         }
         stopped.countDown();
+    }
+
+    /**
+     * SIGHUP ({@code systemctl reload pibl}) would otherwise stop the JVM like SIGTERM. It re-reads
+     * the file and flags and reports what it found; applying a valid file waits for
+     * {@code ProxyServer.reload}.
+     */
+    private void onHangup(Supplier<ConfigLoader.Loaded> reread) {
+        try {
+            Signal.handle(new Signal("HUP"), signal -> {
+                try {
+                    reread.get();
+                    log.warn("SIGHUP: the configuration is valid, but this version applies it only on a restart");
+                } catch (ConfigError e) {
+                    log.error("SIGHUP: configuration refused, the running one stays: {}", e.getMessage());
+                }
+            });
+        } catch (IllegalArgumentException e) {
+            log.debug("SIGHUP cannot be handled here: {}", e.getMessage());
+        }
     }
 
     private Path configFile(Flags flags) {

@@ -23,6 +23,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code log4j2.xml}, and the SIGTERM path. Uses this test's class path (the shaded jar is built
  * after the tests), with {@code log4j2.xml} named explicitly so {@code log4j2-test.xml} stays out.
  */
+@Timeout(value = 3, unit = TimeUnit.MINUTES) // a child that hangs must not hang the build
 class PiblProcessIT {
     private static final Pattern LISTENING = Pattern.compile("PiblMain - pibl \\S+ listening on [^ ]+:(\\d+) ");
     private static final Pattern SERVER_LINE =
@@ -105,25 +107,23 @@ class PiblProcessIT {
         CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
         BufferedReader stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         List<String> printed = new ArrayList<>();
-        int port = -1;
-        while (port < 0) {
-            String line = stdout.readLine();
-            if (line == null) {
-                break;
-            }
-            printed.add(line);
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                port = Integer.parseInt(m.group(1));
-            }
-        }
-        assertThat(port).as("startup line on stdout; got %s, stderr %s", printed, stderr.getNow("")).isPositive();
+        String listening = readUntil(stdout, printed, "PiblMain - pibl ");
+        Matcher m = LISTENING.matcher(String.valueOf(listening));
+        assertThat(m.find()).as("startup line on stdout; got %s, stderr %s", printed, stderr.getNow("")).isTrue();
+        int port = Integer.parseInt(m.group(1));
 
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpResponse<String> response = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello"))
                         .timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.body()).isEqualTo("hello");
+        Files.writeString(dir.resolve("pibl.yaml"), "backends: []\n");
+        assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor()).isZero();
+        String refused = readUntil(stdout, printed, "SIGHUP");
+        assertThat(refused).as("SIGHUP re-reads the file and keeps running on a bad one")
+                .endsWith("SIGHUP: configuration refused, the running one stays: pibl.yaml: line 1: backends: "
+                        + "must list at least one backend as host:port");
+        assertThat(p.isAlive()).isTrue();
         p.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of stdout
         for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
             printed.add(line);
@@ -138,11 +138,25 @@ class PiblProcessIT {
         assertThat(logged).as("the async context selector from log4j2.component.properties is in use")
                 .anyMatch(line -> SERVER_LINE.matcher(line).find() && line.contains("AsyncLoggerContext"));
         assertThat(logged).as("--log-level debug reached Log4j2").anyMatch(line -> line.contains(" DEBUG "));
-        assertThat(logged).as("Netty's own DEBUG chatter stays out").noneMatch(line -> line.contains(" DEBUG [main] Platform"));
+        assertThat(logged).as("Netty's own DEBUG chatter stays out")
+                .noneMatch(line -> line.contains(" DEBUG [main] PlatformDependent"));
         assertThat(logged).as("the access line is pibl-core's own, without the server log's prefix")
-                .anyMatch(line -> line.contains("\"GET /hello HTTP/1.1\" 200") && !SERVER_LINE.matcher(line).find());
+                .anyMatch(line -> line.contains("\"GET /hello HTTP/1.1\" 200") && !SERVER_LINE.matcher(line).find())
+                .as("pibl.access has additivity off: the root logger does not print it a second time")
+                .noneMatch(line -> line.contains("\"GET /hello HTTP/1.1\" 200") && SERVER_LINE.matcher(line).find());
         assertThat(logged).last().asString().endsWith("PiblMain - stopped");
         assertThat(logged).noneMatch(line -> line.contains("StatusLogger"));
+    }
+
+    /** Reads stdout into {@code printed} up to and including the first line containing {@code text}. */
+    private static String readUntil(BufferedReader stdout, List<String> printed, String text) throws IOException {
+        for (String line = stdout.readLine(); line != null; line = stdout.readLine()) {
+            printed.add(line);
+            if (line.contains(text)) {
+                return line;
+            }
+        }
+        return null;
     }
 
     private static String readAll(java.io.InputStream in) {
