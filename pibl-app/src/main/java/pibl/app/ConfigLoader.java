@@ -74,7 +74,7 @@ public final class ConfigLoader {
      * @param flags applied over the file in order
      * @throws ConfigError for anything that stops the proxy from starting
      */
-    public static Loaded load(Path file, List<FlagOverride> flags) {
+    static Loaded load(Path file, List<FlagOverride> flags) {
         String source = file == null ? null : file.toString();
         KeyIndex index = KeyIndex.EMPTY;
         ConfigModel model = new ConfigModel();

@@ -15,9 +15,9 @@ import org.apache.logging.log4j.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
-import sun.misc.Signal;
 import pibl.config.PiblConfig;
 import pibl.server.ProxyServer;
+import sun.misc.Signal;
 
 /**
  * {@code java -jar pibl.jar [--config FILE] [--port N] [--backend HOST:PORT]... }: parse, load,
