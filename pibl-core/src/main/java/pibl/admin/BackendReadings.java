@@ -3,7 +3,8 @@ package pibl.admin;
 import pibl.lb.Backend;
 
 /**
- * The per-backend readings the admin shows, in one place: health as a word, latency quantiles in milliseconds.
+ * The per-backend readings the admin shows, in one place: health as a word, latency quantiles in milliseconds,
+ * NaN (JSON {@code null}, Prometheus {@code NaN}) while the backend has no sample, rather than a misleading 0.
  */
 final class BackendReadings {
     static final String UP = "up";
@@ -11,13 +12,13 @@ final class BackendReadings {
     private BackendReadings() {
     }
 
-    /** {@code up}, {@code down} or {@code cooldown}. */
+    /** {@code up}, {@code down} (failed active checks) or {@code cooldown} (failed requests). */
     static String health(Backend backend) {
-        return backend.isAvailable() ? UP : "down";
+        return backend.health();
     }
 
-    /** The {@code q} quantile (0..1) of recent response latencies in milliseconds; NaN before any sample. */
+    /** The {@code q} quantile (0..1) of the backend's time to response head in milliseconds; NaN before any. */
     static double latencyMillis(Backend backend, double q) {
-        return Double.NaN;
+        return backend.latency().count() == 0 ? Double.NaN : backend.latencyPercentile(q);
     }
 }

@@ -1,0 +1,207 @@
+package pibl.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pibl.cache.CacheKey;
+import pibl.cache.CacheStatus;
+import pibl.cache.CacheWriter;
+import pibl.cache.HttpCache;
+import pibl.config.CacheConfig;
+import pibl.lb.Backend;
+import pibl.testing.RawHttp;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static pibl.admin.FakeView.backend;
+import static pibl.admin.FakeView.served;
+
+/** {@code GET /status} over real sockets: every field read from the same counters the proxy bumps. */
+class AdminStatusIT {
+    private LeakWatch leaks;
+
+    @BeforeEach
+    void watchLeaks() {
+        leaks = new LeakWatch();
+    }
+
+    @AfterEach
+    void noLeaks() throws InterruptedException {
+        try {
+            assertThat(leaks.leaks()).as("every ByteBuf of the admin exchanges was released").isEmpty();
+        } finally {
+            leaks.close();
+        }
+    }
+
+    @Test
+    void backendsShowTheirCountersHealthAndLatency() throws Exception {
+        Backend busy = served(backend(9001), 5, 2);
+        busy.recordFailure();
+        for (int i = 0; i < 100; i++) {
+            busy.recordLatency(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        Backend cooling = backend(9002, 3);
+        for (int i = 0; i < 3; i++) {
+            cooling.onRequestStart();
+            cooling.onRequestEnd();
+            cooling.recordFailure();
+        }
+        try (AdminFixture admin = AdminFixture.start(new FakeView(busy, cooling))) {
+            JsonNode backends = admin.status().get("backends");
+
+            assertThat(backends).hasSize(2);
+            JsonNode b1 = backends.get(0);
+            assertThat(b1.get("address").asText()).isEqualTo("127.0.0.1:9001");
+            assertThat(b1.get("weight").asInt()).isEqualTo(1);
+            assertThat(b1.get("health").asText()).isEqualTo("up");
+            assertThat(b1.get("requests").asLong()).as("five ended and two still open").isEqualTo(7);
+            assertThat(b1.get("inFlight").asInt()).isEqualTo(2);
+            assertThat(b1.get("errors").asLong()).isEqualTo(1);
+            JsonNode latency = b1.get("latencyMs");
+            for (String p : List.of("p50", "p90", "p99")) {
+                assertThat(latency.get(p).asDouble()).as(p + " of a hundred 10 ms samples").isCloseTo(10, within(2.5));
+            }
+            assertThat(latency.get("p50").asDouble())
+                    .as("the backend's own histogram, rounded to the microsecond")
+                    .isEqualTo(Math.round(busy.latencyPercentile(0.5) * 1000) / 1000.0);
+
+            JsonNode b2 = backends.get(1);
+            assertThat(b2.get("address").asText()).isEqualTo("127.0.0.1:9002");
+            assertThat(b2.get("weight").asInt()).isEqualTo(3);
+            assertThat(b2.get("health").asText()).as("three failures in a row start the passive cooldown")
+                    .isEqualTo("cooldown");
+            assertThat(b2.get("errors").asLong()).isEqualTo(3);
+            assertThat(b2.get("latencyMs").get("p99").isNull())
+                    .as("no sample yet is null, not a misleading 0").isTrue();
+        }
+    }
+
+    @Test
+    void connectionsAndResponsesByStatusClass() throws Exception {
+        FakeView view = new FakeView(backend(9001));
+        view.stats.connectionOpened();
+        view.stats.connectionOpened();
+        view.stats.connectionOpened();
+        view.stats.connectionClosed();
+        view.stats.connectionRejected();
+        view.responses(101, 200, 200, 204, 304, 404, 503, 503, 502);
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            JsonNode status = admin.status();
+
+            JsonNode connections = status.get("connections");
+            assertThat(connections.get("open").asInt()).isEqualTo(2);
+            assertThat(connections.get("accepted").asLong()).isEqualTo(3);
+            assertThat(connections.get("rejected").asLong()).isEqualTo(1);
+            JsonNode responses = status.get("responses");
+            assertThat(responses.get("1xx").asLong()).isEqualTo(1);
+            assertThat(responses.get("2xx").asLong()).isEqualTo(3);
+            assertThat(responses.get("3xx").asLong()).isEqualTo(1);
+            assertThat(responses.get("4xx").asLong()).isEqualTo(1);
+            assertThat(responses.get("5xx").asLong()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void cacheShowsItsEntriesBytesAndLookupsByStatus(@TempDir Path dir) throws Exception {
+        FakeView view = new FakeView(backend(9001));
+        try (HttpCache cache = new HttpCache(CacheConfig.defaults().withDirectory(dir), Clock.systemUTC())) {
+            store(cache, "/a", "hello, cache");
+            for (CacheStatus s : List.of(CacheStatus.HIT, CacheStatus.HIT, CacheStatus.HIT, CacheStatus.MISS,
+                    CacheStatus.STALE, CacheStatus.BYPASS, CacheStatus.BYPASS)) {
+                cache.stats().record(s);
+            }
+            view.cache = cache;
+            try (AdminFixture admin = AdminFixture.start(view)) {
+                JsonNode c = admin.status().get("cache");
+
+                assertThat(c.get("enabled").asBoolean()).isTrue();
+                assertThat(c.get("entries").asLong()).isEqualTo(1);
+                assertThat(c.get("bytes").asLong()).as("the entry file, header and body")
+                        .isEqualTo(cache.store().bytes()).isGreaterThan("hello, cache".length());
+                assertThat(c.get("hitRatio").asDouble()).as("HIT and STALE over those plus MISS: 4 of 5")
+                        .isEqualTo(0.8);
+                JsonNode lookups = c.get("lookups");
+                assertThat(lookups.get("HIT").asLong()).isEqualTo(3);
+                assertThat(lookups.get("MISS").asLong()).isEqualTo(1);
+                assertThat(lookups.get("STALE").asLong()).isEqualTo(1);
+                assertThat(lookups.get("REVALIDATED").asLong()).isEqualTo(0);
+                assertThat(lookups.get("BYPASS").asLong()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void aDisabledCacheSaysSoWithZeros() throws Exception {
+        try (AdminFixture admin = AdminFixture.start(new FakeView(backend(9001)))) {
+            JsonNode c = admin.status().get("cache");
+
+            assertThat(c.get("enabled").asBoolean()).isFalse();
+            assertThat(c.get("entries").asLong()).isZero();
+            assertThat(c.get("lookups").get("HIT").asLong()).as("the same keys whether on or off").isZero();
+        }
+    }
+
+    @Test
+    void headerFieldsVersionUptimeTransportAndPort() throws Exception {
+        FakeView view = new FakeView(backend(9001));
+        long started = System.currentTimeMillis() - 90_500;
+        view.startedAtMillis = started;
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            RawHttp.Response r = admin.get("/status");
+            JsonNode status = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+
+            assertThat(r.header("content-type")).isEqualTo("application/json; charset=utf-8");
+            assertThat(r.header("cache-control")).as("a monitor must never see a cached reading")
+                    .isEqualTo("no-store");
+            assertThat(status.get("version").asText()).isEqualTo("9.9.9-test");
+            assertThat(status.get("startedAt").asText()).isEqualTo(Instant.ofEpochMilli(started).toString());
+            assertThat(status.get("uptimeSeconds").asLong()).isBetween(90L, 92L);
+            assertThat(status.get("transport").asText()).isEqualTo("nio");
+            assertThat(status.get("port").asInt()).isEqualTo(8080);
+        }
+    }
+
+    @Test
+    void aReloadShowsOnTheNextRequest() throws Exception {
+        FakeView view = new FakeView(backend(9001), backend(9002));
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            assertThat(admin.status().get("backends")).hasSize(2);
+
+            view.backends = List.of(served(backend(9003), 4, 0));
+            JsonNode backends = admin.status().get("backends");
+
+            assertThat(backends).hasSize(1);
+            assertThat(backends.get(0).get("address").asText()).isEqualTo("127.0.0.1:9003");
+            assertThat(backends.get(0).get("requests").asLong()).isEqualTo(4);
+        }
+    }
+
+    private static void store(HttpCache cache, String path, String body) throws Exception {
+        HttpHeaders response = new DefaultHttpHeaders().set("Cache-Control", "max-age=60")
+                .set("Content-Type", "text/plain").setInt("Content-Length", body.length());
+        long now = System.currentTimeMillis();
+        CacheWriter w = cache.store().begin(CacheKey.of("http", "example.test", path), new DefaultHttpHeaders(), 200,
+                "OK", response, now, now);
+        ByteBuf chunk = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
+        try {
+            w.write(chunk);
+        } finally {
+            chunk.release();
+        }
+        assertThat(w.commit().get(10, TimeUnit.SECONDS)).as("stored").isNotNull();
+    }
+}

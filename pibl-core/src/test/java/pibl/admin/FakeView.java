@@ -1,0 +1,80 @@
+package pibl.admin;
+
+import pibl.cache.HttpCache;
+import pibl.config.BackendConfig;
+import pibl.lb.Backend;
+import pibl.server.ProxyStats;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** A proxy as the admin sees it, without a proxy: real counters the test bumps by hand, backends it swaps. */
+final class FakeView implements ProxyView {
+    final ProxyStats stats = new ProxyStats();
+    volatile List<Backend> backends;
+    volatile HttpCache cache;
+    volatile long startedAtMillis = stats.startedAtMillis();
+
+    FakeView(Backend... backends) {
+        this.backends = List.of(backends);
+    }
+
+    static Backend backend(int port) {
+        return new Backend(new BackendConfig("127.0.0.1", port));
+    }
+
+    static Backend backend(int port, int weight) {
+        return new Backend(new BackendConfig("127.0.0.1", port, weight));
+    }
+
+    /** {@code n} requests that ended, then {@code open} still at the backend. */
+    static Backend served(Backend b, int n, int open) {
+        for (int i = 0; i < n; i++) {
+            b.onRequestStart();
+            b.onRequestEnd();
+        }
+        for (int i = 0; i < open; i++) {
+            b.onRequestStart();
+        }
+        return b;
+    }
+
+    void responses(int... statuses) {
+        Arrays.stream(statuses).forEach(stats::response);
+    }
+
+    @Override
+    public int port() {
+        return 8080;
+    }
+
+    @Override
+    public String transport() {
+        return "nio";
+    }
+
+    @Override
+    public ProxyStats stats() {
+        return stats;
+    }
+
+    @Override
+    public HttpCache cache() {
+        return cache;
+    }
+
+    @Override
+    public List<Backend> backends() {
+        return backends;
+    }
+
+    @Override
+    public String proxyVersion() {
+        return "9.9.9-test";
+    }
+
+    @Override
+    public long startedAtMillis() {
+        return startedAtMillis;
+    }
+}

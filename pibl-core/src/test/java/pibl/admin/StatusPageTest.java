@@ -1,0 +1,65 @@
+package pibl.admin;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import pibl.cache.CacheStatus;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StatusPageTest {
+
+    private static StatusSnapshot snapshot(String address, String health, StatusSnapshot.CacheRow cache) {
+        return new StatusSnapshot("1.<b>", 0, 3_723_000, "epoll", 8080,
+                List.of(new StatusSnapshot.BackendRow(address, 2, health, 1, 10, 0, 1.25, Double.NaN, 9.5)),
+                cache, new StatusSnapshot.Connections(1, 2, 3),
+                Map.of("2xx", 10L));
+    }
+
+    private static StatusSnapshot.CacheRow cache(long bytes) {
+        Map<CacheStatus, Long> lookups = new EnumMap<>(CacheStatus.class);
+        for (CacheStatus s : CacheStatus.values()) {
+            lookups.put(s, (long) s.ordinal());
+        }
+        return new StatusSnapshot.CacheRow(true, 7, bytes, 0.4567, lookups);
+    }
+
+    @Test
+    void everythingFromOutsideIsEscaped() {
+        String html = StatusPage.render(snapshot("<script>alert('x')</script>:80", "up", cache(0)));
+
+        assertThat(html).as("a hostile name in the config cannot inject markup")
+                .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;:80")
+                .contains("version 1.&lt;b&gt;")
+                .doesNotContain("<script>");
+    }
+
+    @Test
+    void numbersAreFormattedForPeople() {
+        String html = StatusPage.render(snapshot("h:1", "up", cache(5L << 20)));
+
+        assertThat(html)
+                .contains("up 1h 2m 3s")
+                .contains("<dt>Size</dt><dd>5.0 MiB</dd>")
+                .contains("<dt>Hit ratio</dt><dd>45.7 %</dd>")
+                .contains("<dt>MISS</dt><dd>1</dd>")
+                .contains("<td>1.3</td><td>&ndash;</td><td>9.5</td>")
+                .as("a quantile without samples shows a dash");
+    }
+
+    @Test
+    void anUnknownHealthWordGetsANeutralBadge() {
+        assertThat(StatusPage.render(snapshot("h:1", "draining", cache(0))))
+                .contains("<span class=\"badge unknown\">draining</span>");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, 0s", "59, 59s", "61, 1m 1s", "3600, 1h 0m 0s", "90061, 1d 1h 1m"})
+    void durations(long seconds, String text) {
+        assertThat(StatusPage.duration(seconds)).isEqualTo(text);
+    }
+}
