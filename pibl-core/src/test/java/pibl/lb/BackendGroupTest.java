@@ -1,0 +1,97 @@
+package pibl.lb;
+
+import org.junit.jupiter.api.Test;
+import pibl.config.BackendConfig;
+import pibl.config.HealthCheckConfig;
+
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Building and reloading a group, without the network (active checks are in {@link HealthCheckerIT}). */
+class BackendGroupTest {
+    private static final HealthCheckConfig HEALTH = HealthCheckConfig.defaults();
+    private final ManualNanoTime clock = new ManualNanoTime();
+
+    private static BackendConfig at(int port, int weight) {
+        return new BackendConfig("127.0.0.1", port, weight);
+    }
+
+    @Test
+    void theBalancerFollowsTheWeights() {
+        try (BackendGroup equal = BackendGroup.create(List.of(at(9001, 1), at(9002, 1)), HEALTH);
+             BackendGroup weighted = BackendGroup.create(List.of(at(9001, 2), at(9002, 1)), HEALTH)) {
+            assertThat(equal.balancer()).isInstanceOf(RoundRobinBalancer.class);
+            assertThat(weighted.balancer()).isInstanceOf(SmoothWeightedBalancer.class);
+            assertThat(weighted.backends()).extracting(Backend::label)
+                    .containsExactly("127.0.0.1:9001", "127.0.0.1:9002");
+            assertThat(weighted.balancer().backends()).isEqualTo(weighted.backends());
+        }
+    }
+
+    @Test
+    void reloadKeepsTheBackendsOfKeptAddressesWithTheirCountersAndHealth() {
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1), at(9003, 1)), HEALTH, clock);
+        Backend kept = old.backends().get(1);
+        kept.onRequestStart();
+        kept.onRequestEnd();
+        kept.recordLatency(5_000_000);
+        for (int i = 0; i < 3; i++) {
+            kept.recordFailure(new ConnectException("Connection refused"));
+        }
+        HealthCheckConfig longer = new HealthCheckConfig(true, "/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
+                3, 2, 5, Duration.ofSeconds(30));
+
+        BackendGroup next = old.reconfigure(List.of(at(9002, 4), at(9004, 1)), longer);
+
+        assertThat(next.backends()).hasSize(2);
+        assertThat(next.backends().get(0)).isSameAs(kept);
+        assertThat(kept.weight()).as("the new weight applies to the kept backend").isEqualTo(4);
+        assertThat(kept.requests()).isEqualTo(1);
+        assertThat(kept.latency().count()).isEqualTo(1);
+        assertThat(kept.health()).as("a reload does not forgive a backend cooling down").isEqualTo("cooldown");
+        assertThat(next.backends().get(1)).isNotIn(old.backends());
+        assertThat(next.backends().get(1).requests()).isZero();
+        assertThat(next.balancer()).isInstanceOf(SmoothWeightedBalancer.class);
+        assertThat(next.healthCheck()).isEqualTo(longer);
+
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(kept.isAvailable()).isTrue();
+        kept.recordSuccess();
+        for (int i = 0; i < 4; i++) {
+            kept.recordFailure(new ConnectException("Connection refused"));
+        }
+        assertThat(kept.isAvailable()).as("passive-failures is now 5").isTrue();
+        kept.recordFailure(new ConnectException("Connection refused"));
+        assertThat(kept.cooldownRemainingMillis()).as("the new 30 s cooldown").isEqualTo(30_000);
+        next.close();
+        old.close();
+    }
+
+    @Test
+    void aDuplicatedAddressGetsOneBackendPerEntry() {
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9001, 1)), HEALTH);
+        assertThat(old.backends().get(0)).isNotSameAs(old.backends().get(1));
+        BackendGroup next = old.reconfigure(List.of(at(9001, 1), at(9001, 1), at(9001, 1)), HEALTH);
+        assertThat(next.backends().subList(0, 2)).containsExactlyElementsOf(old.backends());
+        assertThat(next.backends().get(2)).isNotIn(old.backends());
+    }
+
+    @Test
+    void activeVerdictsStayOnReloadUnlessChecksAreSwitchedOff() {
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1)), HEALTH);
+        Backend b = old.backends().get(0);
+        b.markActivelyDown(3, "HTTP 500");
+        BackendGroup same = old.reconfigure(List.of(at(9001, 1)), HEALTH);
+        assertThat(same.backends().get(0).health()).isEqualTo("down");
+        assertThat(same.balancer().pick(List.of())).isNull();
+
+        HealthCheckConfig off = new HealthCheckConfig(false, "/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
+                3, 2, 3, Duration.ofSeconds(10));
+        BackendGroup unchecked = same.reconfigure(List.of(at(9001, 1)), off);
+        assertThat(unchecked.backends().get(0).health()).isEqualTo("up");
+        assertThat(unchecked.balancer().pick(List.of())).isSameAs(b);
+    }
+}

@@ -1,0 +1,241 @@
+package pibl.lb;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import pibl.config.BackendConfig;
+import pibl.config.HealthCheckConfig;
+import pibl.config.LimitConfig;
+import pibl.config.TimeoutConfig;
+import pibl.server.Transport;
+import pibl.testing.PortBackend;
+import pibl.testing.TestBackend;
+import pibl.upstream.NoBackendException;
+import pibl.upstream.ResponseSink;
+import pibl.upstream.Upstream;
+import pibl.upstream.UpstreamTimeoutException;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Passive health through the real request path: {@link Upstream} and its calls over loopback
+ * sockets, with a {@link BackendGroup}'s balancer, the way ProxyServer wires them.
+ */
+class PassiveHealthIT {
+    private static final Transport TRANSPORT = Transport.best();
+    private static final HealthCheckConfig HEALTH = new HealthCheckConfig(false, "/health", Duration.ofSeconds(2),
+            Duration.ofSeconds(1), 3, 2, 3, Duration.ofSeconds(10));
+
+    private final EventLoopGroup loops = TRANSPORT.newGroup(1);
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final LbLogCapture log = new LbLogCapture();
+    private Upstream upstream;
+
+    /** What came back for one request. */
+    record Result(int status, String backend, String body, Throwable error) {
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        log.close();
+    }
+
+    private <T extends AutoCloseable> T track(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    /** A loopback address nobody listens on: connects are refused at once. */
+    private static String deadAddress() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return "127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
+    private BackendGroup wire(List<String> addresses, Duration backendResponse, LongSupplier clock) {
+        BackendGroup group = track(BackendGroup.create(addresses.stream().map(BackendConfig::parse).toList(), HEALTH,
+                clock));
+        TimeoutConfig timeouts = new TimeoutConfig(Duration.ofSeconds(1), backendResponse, Duration.ofSeconds(30),
+                Duration.ofSeconds(10), Duration.ofSeconds(1));
+        upstream = new Upstream(TRANSPORT, timeouts, LimitConfig.defaults(), group.balancer());
+        return group;
+    }
+
+    private BackendGroup wire(List<String> addresses) {
+        return wire(addresses, Duration.ofSeconds(5), System::nanoTime);
+    }
+
+    private Result get(String path) throws Exception {
+        CompletableFuture<Result> result = new CompletableFuture<>();
+        EventLoop loop = loops.next();
+        loop.execute(() -> {
+            FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
+                    Unpooled.EMPTY_BUFFER);
+            request.headers().set(HttpHeaderNames.HOST, "test.local");
+            upstream.send(loop, request, new ResponseSink() {
+                private int status;
+                private String backend;
+                private final StringBuilder body = new StringBuilder();
+
+                @Override
+                public void onResponse(HttpResponse head, Backend b) {
+                    status = head.status().code();
+                    backend = b.label();
+                }
+
+                @Override
+                public void onContent(HttpContent content) {
+                    body.append(content.content().toString(StandardCharsets.UTF_8));
+                    boolean last = content instanceof LastHttpContent;
+                    content.release();
+                    if (last) {
+                        result.complete(new Result(status, backend, body.toString(), null));
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void onError(Throwable cause, boolean responseStarted) {
+                    result.complete(new Result(status, backend, null, cause));
+                }
+            });
+        });
+        return result.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aRefusingBackendLeavesTheRotationAfterThreeFailures() throws Exception {
+        TestBackend live = track(TestBackend.start("live"));
+        String dead = deadAddress();
+        BackendGroup group = wire(List.of(dead, live.address()));
+        Backend deadBackend = group.backends().get(0);
+        Backend liveBackend = group.backends().get(1);
+
+        for (int i = 0; i < 10; i++) {
+            Result r = get("/r/" + i);
+            assertThat(r.status()).as("a refused connect is retried on the live backend").isEqualTo(200);
+            assertThat(r.body()).isEqualTo("live");
+        }
+        assertThat(deadBackend.failures()).as("after three refusals it is no longer tried").isEqualTo(3);
+        assertThat(deadBackend.health()).isEqualTo("cooldown");
+        assertThat(liveBackend.health()).isEqualTo("up");
+        assertThat(log.about(dead)).containsExactly(
+                "WARN backend " + dead + " DOWN (3 consecutive failures: connection refused); retry in 10 s");
+        assertThat(liveBackend.latency().count()).as("one latency sample per response").isEqualTo(10);
+        assertThat(deadBackend.latency().count()).isZero();
+    }
+
+    @Test
+    void afterTheCooldownOneMoreRefusalTakesItOutAgain() throws Exception {
+        TestBackend live = track(TestBackend.start("live"));
+        String dead = deadAddress();
+        ManualNanoTime clock = new ManualNanoTime();
+        BackendGroup group = wire(List.of(dead, live.address()), Duration.ofSeconds(5), clock);
+        Backend deadBackend = group.backends().get(0);
+        for (int i = 0; i < 6; i++) {
+            assertThat(get("/a/" + i).status()).isEqualTo(200);
+        }
+        assertThat(deadBackend.failures()).isEqualTo(3);
+
+        clock.advance(Duration.ofSeconds(10));
+        for (int i = 0; i < 6; i++) {
+            assertThat(get("/b/" + i).status()).isEqualTo(200);
+        }
+        assertThat(deadBackend.failures()).as("tried once after the cooldown, out again at once").isEqualTo(4);
+        assertThat(log.about(dead)).containsExactly(
+                "WARN backend " + dead + " DOWN (3 consecutive failures: connection refused); retry in 10 s",
+                "INFO backend " + dead + " cooldown over; back in rotation on probation",
+                "WARN backend " + dead + " DOWN (4 consecutive failures: connection refused); retry in 10 s");
+    }
+
+    @Test
+    void withEveryBackendOutTheCallFailsAtOnceAsNoneInRotation() throws Exception {
+        String dead1 = deadAddress();
+        String dead2 = deadAddress();
+        BackendGroup group = wire(List.of(dead1, dead2));
+        for (int i = 0; i < 3; i++) {
+            Result r = get("/x/" + i);
+            assertThat(r.error()).isInstanceOfSatisfying(NoBackendException.class,
+                    e -> assertThat(e.noneInRotation()).as("both were tried and failed: 502").isFalse());
+        }
+        assertThat(group.backends()).allSatisfy(b -> assertThat(b.health()).isEqualTo("cooldown"));
+
+        Result r = get("/y");
+        assertThat(r.error()).isInstanceOfSatisfying(NoBackendException.class,
+                e -> assertThat(e.noneInRotation()).as("nobody in rotation: ForwardingHandler answers 503").isTrue());
+        assertThat(group.backends()).allSatisfy(b -> assertThat(b.failures()).as("no connect was attempted")
+                .isEqualTo(3));
+    }
+
+    @Test
+    void aSilentBackendTimesOutIntoTheCooldown() throws Exception {
+        PortBackend silent = track(PortBackend.start("silent", 0)).hang();
+        BackendGroup group = wire(List.of(silent.address()), Duration.ofMillis(200), System::nanoTime);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get("/slow/" + i).error()).isInstanceOf(UpstreamTimeoutException.class);
+        }
+        assertThat(group.backends().get(0).health()).isEqualTo("cooldown");
+        assertThat(log.about(silent.address())).containsExactly("WARN backend " + silent.address()
+                + " DOWN (3 consecutive failures: silent for 200 ms); retry in 10 s");
+        assertThat(get("/after").error()).isInstanceOfSatisfying(NoBackendException.class,
+                e -> assertThat(e.noneInRotation()).isTrue());
+        assertThat(silent.hung()).isEqualTo(3);
+    }
+
+    @Test
+    void latencyIsTheTimeToTheResponseHeadNotTheLastByte() throws Exception {
+        TestBackend slowBody = track(TestBackend.start("slow-body")).behave((ctx, req, b) -> {
+            req.release();
+            ctx.executor().schedule(() -> {
+                HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                HttpUtil.setTransferEncodingChunked(head, true);
+                ctx.writeAndFlush(head);
+                ctx.executor().schedule(() -> ctx.writeAndFlush(new DefaultLastHttpContent(
+                        Unpooled.copiedBuffer("done", StandardCharsets.UTF_8))), 400, TimeUnit.MILLISECONDS);
+            }, 150, TimeUnit.MILLISECONDS);
+        });
+        BackendGroup group = wire(List.of(slowBody.address()));
+        long start = System.nanoTime();
+        for (int i = 0; i < 3; i++) {
+            assertThat(get("/l/" + i).body()).isEqualTo("done");
+        }
+        long perRequestMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) / 3;
+        Backend backend = group.backends().get(0);
+        assertThat(perRequestMillis).isGreaterThanOrEqualTo(550);
+        assertThat(backend.latency().count()).isEqualTo(3);
+        assertThat(backend.latencyPercentile(0.5)).as("head after 150 ms, last byte 400 ms later")
+                .isBetween(130.0, 400.0);
+        assertThat(backend.latencyPercentile(0.99)).isLessThan(400.0);
+    }
+}
