@@ -71,10 +71,6 @@ final class ProxyMetrics implements AutoCloseable {
         return registry.scrape();
     }
 
-    PrometheusMeterRegistry registry() {
-        return registry;
-    }
-
     @Override
     public synchronized void close() {
         gcMetrics.close();
