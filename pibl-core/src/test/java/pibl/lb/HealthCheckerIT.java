@@ -71,6 +71,11 @@ class HealthCheckerIT {
         }
     }
 
+    /** The state flips just before the line is logged, on the checker's loop: wait for the line too. */
+    private void awaitLogged(String text) throws InterruptedException {
+        await("a log line with '" + text + "'", () -> !log.about(text).isEmpty());
+    }
+
     @Test
     void aBackendThatNeverAnswersGoesDownAfterFallTimeouts() throws Exception {
         PortBackend good = backend("good");
@@ -90,6 +95,7 @@ class HealthCheckerIT {
         for (int i = 0; i < 6; i++) {
             assertThat(group.balancer().pick(List.of())).as("only the good backend is in rotation").isSameAs(goodBackend);
         }
+        awaitLogged(hung.address() + " DOWN");
         assertThat(log.about(hung.address())).containsExactly("WARN backend " + hung.address()
                 + " DOWN (health check failed 2 times in a row: no answer within 150 ms)");
         assertThat(log.about(good.address())).isEmpty();
@@ -123,6 +129,7 @@ class HealthCheckerIT {
         });
         assertThat(goodWhenUp[0]).as("rise = 3: not back before three good checks").isGreaterThanOrEqualTo(3);
         assertThat(group.balancer().pick(List.of())).isSameAs(backend);
+        awaitLogged(b.address() + " UP");
         assertThat(log.messages()).containsSubsequence(
                 "WARN backend " + b.address() + " DOWN (health check failed 3 times in a row: HTTP 500)",
                 "INFO backend " + b.address() + " UP (health check passed 3 times in a row)");
@@ -152,6 +159,7 @@ class HealthCheckerIT {
         b.stop();
         await("the stopped backend is down", backend::isActivelyDown);
         assertThat(group.balancer().pick(List.of())).isSameAs(group.backends().get(1));
+        awaitLogged(b.address() + " DOWN");
         assertThat(log.about(b.address())).containsExactly("WARN backend " + b.address()
                 + " DOWN (health check failed 2 times in a row: connection refused)");
 
@@ -163,6 +171,7 @@ class HealthCheckerIT {
         });
         assertThat(goodWhenUp[0]).as("one good check before the kill, rise = 2 after the restart")
                 .isGreaterThanOrEqualTo(3);
+        awaitLogged(b.address() + " UP");
         assertThat(log.about(b.address())).hasSize(2).last().asString()
                 .isEqualTo("INFO backend " + b.address() + " UP (health check passed 2 times in a row)");
     }

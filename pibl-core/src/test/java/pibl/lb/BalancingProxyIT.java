@@ -1,0 +1,137 @@
+package pibl.lb;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import pibl.config.BackendConfig;
+import pibl.config.HealthCheckConfig;
+import pibl.server.ProxyServer;
+import pibl.testing.ProxyFixture;
+import pibl.testing.RawHttp;
+import pibl.testing.TestBackend;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Weights and active health end to end through a real {@link ProxyServer}. Skipped until
+ * ProxyServer builds its backends through a {@link BackendGroup} (it then runs by itself).
+ */
+class BalancingProxyIT {
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeEach
+    void requireIntegration() {
+        boolean integrated = Arrays.stream(ProxyServer.class.getDeclaredFields())
+                .anyMatch(f -> f.getType() == BackendGroup.class);
+        assumeTrue(integrated, "ProxyServer does not use BackendGroup yet");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    /** Backends answer their name, and /health with 200 unless {@code sick}. */
+    private TestBackend backend(String name, boolean[] sick) throws InterruptedException {
+        return track(TestBackend.start(name)).behave((ctx, req, b) -> {
+            boolean health = req.uri().equals("/health");
+            req.release();
+            ctx.writeAndFlush(b.named(health && sick[0] ? HttpResponseStatus.INTERNAL_SERVER_ERROR
+                    : HttpResponseStatus.OK, b.name()));
+        });
+    }
+
+    private ProxyServer proxy(List<BackendConfig> backends) throws InterruptedException {
+        HealthCheckConfig fast = new HealthCheckConfig(true, "/health", Duration.ofMillis(100), Duration.ofMillis(150),
+                2, 2, 3, Duration.ofSeconds(10));
+        return track(ProxyFixture.start(List.of("127.0.0.1:1"), c -> c.withBackends(backends).withHealthCheck(fast)));
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting until " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void weightsInterleaveThroughTheProxy() throws Exception {
+        boolean[] healthy = {false};
+        TestBackend a = backend("a", healthy);
+        TestBackend b = backend("b", healthy);
+        TestBackend c = backend("c", healthy);
+        ProxyServer proxy = proxy(List.of(new BackendConfig("127.0.0.1", a.port(), 5),
+                new BackendConfig("127.0.0.1", b.port(), 1), new BackendConfig("127.0.0.1", c.port(), 1)));
+        List<String> order = new ArrayList<>();
+        Map<String, Integer> counts = new HashMap<>();
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            for (int i = 0; i < 70; i++) {
+                String name = http.get("/w/" + i).header("X-Backend");
+                order.add(name);
+                counts.merge(name, 1, Integer::sum);
+            }
+        }
+        assertThat(order.subList(0, 7)).containsExactly("a", "a", "b", "a", "c", "a", "a");
+        assertThat(counts).containsOnly(Map.entry("a", 50), Map.entry("b", 10), Map.entry("c", 10));
+    }
+
+    @Test
+    void aBackendFailingItsChecksLeavesAndRejoinsTheRotation() throws Exception {
+        boolean[] sick = {true};
+        boolean[] healthy = {false};
+        TestBackend good = backend("good", healthy);
+        TestBackend ill = backend("ill", sick);
+        ProxyServer proxy = proxy(List.of(BackendConfig.parse(good.address()), BackendConfig.parse(ill.address())));
+        Backend illBackend = proxy.balancer().backends().get(1);
+        await("the sick backend is out", illBackend::isActivelyDown);
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            for (int i = 0; i < 6; i++) {
+                assertThat(http.get("/h/" + i).header("X-Backend")).isEqualTo("good");
+            }
+            sick[0] = false;
+            await("the backend is back", () -> !illBackend.isActivelyDown());
+            List<String> seen = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                seen.add(http.get("/h2/" + i).header("X-Backend"));
+            }
+            assertThat(seen).contains("good", "ill");
+        }
+    }
+
+    @Test
+    void everyBackendOutGives503AtOnce() throws Exception {
+        boolean[] sick = {true};
+        TestBackend b1 = backend("b1", sick);
+        TestBackend b2 = backend("b2", sick);
+        ProxyServer proxy = proxy(List.of(BackendConfig.parse(b1.address()), BackendConfig.parse(b2.address())));
+        await("both are out", () -> proxy.balancer().backends().stream().allMatch(Backend::isActivelyDown));
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            assertThat(http.get("/x").status()).isEqualTo(503);
+        }
+        assertThat(b1.received()).as("only health checks reached the backends, not the request")
+                .allMatch(r -> r.uri().equals("/health"));
+        assertThat(b2.received()).allMatch(r -> r.uri().equals("/health"));
+    }
+}
