@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.logging.log4j.LogManager;
@@ -43,11 +44,14 @@ public final class PiblMain {
     /** Starts the proxy; a seam for tests, {@link ProxyServer} in production. */
     @FunctionalInterface
     interface Starter {
-        Running start(PiblConfig config) throws Exception;
+        Running start(PiblConfig config, boolean clearCache) throws Exception;
     }
 
-    /** A started proxy: what the startup line reports and how to stop it. */
-    record Running(int port, String transport, AutoCloseable server) {
+    /** A started proxy: what the startup line reports, how to stop it, and how to reload it. */
+    record Running(int port, String transport, AutoCloseable server, Consumer<PiblConfig> reloader) {
+        Running(int port, String transport, AutoCloseable server) {
+            this(port, transport, server, config -> { });
+        }
     }
 
     private final PrintStream out;
@@ -62,9 +66,13 @@ public final class PiblMain {
     private volatile Logger log;
 
     public PiblMain() {
-        this(System.out, System.err, Path.of("pibl.yaml"), config -> {
-            ProxyServer server = new ProxyServer(config).start();
-            return new Running(server.port(), server.transport(), server);
+        this(System.out, System.err, Path.of("pibl.yaml"), (config, clearCache) -> {
+            ProxyServer server = new ProxyServer(config);
+            if (clearCache) {
+                server.clearCacheOnStart();
+            }
+            server.start();
+            return new Running(server.port(), server.transport(), server, server::reload);
         });
     }
 
@@ -100,6 +108,7 @@ public final class PiblMain {
                 return OK;
             }
             file = configFile(flags);
+            watchedFile = file != null && Files.exists(file) ? file : null;
             loaded = ConfigLoader.load(file, flags.overrides());
         } catch (ParameterException e) {
             err.println("pibl: " + flagProblem(e) + " (see pibl --help)");
@@ -117,7 +126,7 @@ public final class PiblMain {
         config = valid;
         log = startLogging(config, level);
         try {
-            running = starter.start(config);
+            running = starter.start(config, clearCache);
         } catch (Exception e) {
             return cannotStart(e);
         }
@@ -126,9 +135,6 @@ public final class PiblMain {
         log.debug("configuration: {}", config);
         log.debug("logging through {} to stdout and {}", LogManager.getContext(false).getClass().getSimpleName(),
                 config.log().file());
-        if (clearCache) {
-            log.warn("--clear-cache is ignored: pibl-core has no setting for it yet");
-        }
         Thread hook = new Thread(() -> {
             stop();
             LogManager.shutdown();
@@ -137,6 +143,7 @@ public final class PiblMain {
         }, "pibl-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         onHangup(reread);
+        watch(watchedFile, reread);
         started.countDown();
         try {
             stopped.await();
@@ -173,23 +180,71 @@ public final class PiblMain {
     }
 
     /**
-     * SIGHUP ({@code systemctl reload pibl}) would otherwise stop the JVM like SIGTERM. It re-reads
-     * the file and flags and reports what it found; applying a valid file waits for
-     * {@code ProxyServer.reload}.
+     * SIGHUP ({@code systemctl reload pibl}) re-reads the file and flags and applies them: backends,
+     * weights, health checks, timeouts and limits, without dropping open connections. A file that
+     * does not load is refused with one log line and the running configuration stays.
      */
     private void onHangup(Supplier<ConfigLoader.Loaded> reread) {
         try {
-            Signal.handle(new Signal("HUP"), signal -> {
-                try {
-                    reread.get();
-                    log.warn("SIGHUP: the configuration is valid, but this version applies it only on a restart");
-                } catch (ConfigError e) {
-                    log.error("SIGHUP: configuration refused, the running one stays: {}", e.getMessage());
-                }
-            });
+            Signal.handle(new Signal("HUP"), signal -> reload("SIGHUP", reread));
         } catch (IllegalArgumentException e) {
             log.debug("SIGHUP cannot be handled here: {}", e.getMessage());
         }
+    }
+
+    /** Applies the configuration file again; synchronized so a signal and the file watcher never overlap. */
+    synchronized void reload(String why, Supplier<ConfigLoader.Loaded> reread) {
+        Running r = running;
+        if (r == null || stopping.get()) {
+            return;
+        }
+        try {
+            PiblConfig next = reread.get().config();
+            r.reloader().accept(next);
+            config = next;
+            log.info("{}: configuration reloaded", why);
+        } catch (ConfigError e) {
+            log.error("{}: configuration refused, the running one stays: {}", why, e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("{}: configuration refused, the running one stays: {}", why, e.getMessage());
+        }
+    }
+
+    private Path watchedFile;
+
+    /** Reloads when the configuration file changes on disk (editors save in several steps: debounced). */
+    private void watch(Path file, Supplier<ConfigLoader.Loaded> reread) {
+        if (file == null || !Files.exists(file)) {
+            return;
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        Path name = file.getFileName();
+        Thread watcher = new Thread(() -> {
+            try (java.nio.file.WatchService ws = dir.getFileSystem().newWatchService()) {
+                dir.register(ws, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY,
+                        java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+                while (!stopping.get()) {
+                    java.nio.file.WatchKey key = ws.take();
+                    boolean ours = key.pollEvents().stream().anyMatch(ev -> name.equals(ev.context()));
+                    key.reset();
+                    if (ours) {
+                        Thread.sleep(300); // let the editor finish writing
+                        java.nio.file.WatchKey more;
+                        while ((more = ws.poll()) != null) {
+                            more.pollEvents();
+                            more.reset();
+                        }
+                        reload(file + " changed", reread);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.io.IOException | RuntimeException e) {
+                log.warn("not watching {} for changes: {}", file, e.toString());
+            }
+        }, "pibl-config-watch");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     private Path configFile(Flags flags) {

@@ -150,7 +150,7 @@ class ConfigLoaderTest {
                 bad("port too big for an int", ok + "port: 99999999999\n", "port", 2,
                         "is out of range, got '99999999999'"),
                 bad("empty backend item", "backends: [~]\n", "backends[0]", 1, "is empty"),
-                bad("port out of range", ok + "port: 70000\n", "port", 2, "must be between 1 and 65535, got 70000"),
+                bad("port out of range", ok + "port: 70000\n", "port", 2, "must be between 0 and 65535 (0 = any free port), got 70000"),
                 bad("port without value", ok + "port:\n", "port", 2, "has no value"),
                 bad("boolean not a boolean", ok + "cache:\n  enabled: maybe\n", "cache.enabled", 3,
                         "expected true or false, got 'maybe'"),

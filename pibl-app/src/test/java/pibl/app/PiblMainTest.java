@@ -43,7 +43,7 @@ class PiblMainTest {
 
     private PiblMain main(Path defaultConfig) {
         return new PiblMain(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), defaultConfig, config -> {
+                new PrintStream(err, true, StandardCharsets.UTF_8), defaultConfig, (config, clearCache) -> {
                     started.complete(config);
                     return new PiblMain.Running(config.port() == 0 ? 40000 : config.port(), "nio",
                             () -> closed.set(true));
@@ -181,7 +181,7 @@ class PiblMainTest {
         assertThat(runToExit(config, "--ttl", "-5")).isEqualTo(2);
 
         assertThat(errLines()).containsExactly(
-                "pibl: --port: must be between 1 and 65535, got 70000",
+                "pibl: --port: must be between 0 and 65535 (0 = any free port), got 70000",
                 "pibl: --ttl: must be zero or a positive number of seconds, got -5");
     }
 
@@ -235,7 +235,7 @@ class PiblMainTest {
         Path config = file("pibl.yaml", "bind: 127.0.0.1\nport: 8443\nbackends: [10.0.0.1:80]\n"
                 + "admin: { enabled: false }\n");
         PiblMain main = new PiblMain(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), config, c -> {
+                new PrintStream(err, true, StandardCharsets.UTF_8), config, (c, clear) -> {
                     throw new BindException("Address already in use");
                 });
 

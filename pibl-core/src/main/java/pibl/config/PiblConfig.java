@@ -34,7 +34,7 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
             throw new ConfigException("bind", "must not be empty");
         }
         if (port < 0 || port > 65535) {
-            throw new ConfigException("port", "must be between 1 and 65535, got " + port);
+            throw new ConfigException("port", "must be between 0 and 65535 (0 = any free port), got " + port);
         }
         if (backends.isEmpty()) {
             throw new ConfigException("backends", "must list at least one backend as host:port");

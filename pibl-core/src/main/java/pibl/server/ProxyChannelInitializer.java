@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
  */
 final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
-    private final PiblConfig config;
+    private volatile PiblConfig config;
     private final Upstream upstream;
     private final HttpCache cache;
     private final ProxyStats stats;
@@ -50,27 +50,34 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
     }
 
+    /** New connections get the new timeouts and limits; open ones keep theirs. */
+    void update(PiblConfig next) {
+        this.config = next;
+        connectionLimit.max(next.limits().maxConnections());
+    }
+
     @Override
     protected void initChannel(Channel ch) {
         clients.add(ch);
         ChannelPipeline p = ch.pipeline();
-        addConnectionHandlers(p);
-        addHttpHandlers(p);
-        addExchangeHandlers(p);
+        PiblConfig c = config;
+        addConnectionHandlers(p, c);
+        addHttpHandlers(p, c);
+        addExchangeHandlers(p, c);
     }
 
-    private void addConnectionHandlers(ChannelPipeline p) {
+    private void addConnectionHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("limit", connectionLimit);
         p.addLast("idle", new IdleStateHandler(0, 0, config.timeouts().clientIdle().toMillis(), TimeUnit.MILLISECONDS));
     }
 
-    private void addHttpHandlers(ChannelPipeline p) {
+    private void addHttpHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("codec", new StrictHttpServerCodec(config.limits().maxInitialLine(), config.limits().maxHeaderSize()));
         p.addLast("header-timeout", new HeaderTimeoutHandler(config.timeouts().clientHeader().toNanos()));
         p.addLast("aggregator", new RequestAggregator(config.limits().maxRequestBody()));
     }
 
-    private void addExchangeHandlers(ChannelPipeline p) {
+    private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("pipelining", new PipeliningHandler());
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
         p.addLast("guard", RequestGuardHandler.INSTANCE);

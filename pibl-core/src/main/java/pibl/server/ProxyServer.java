@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
 public final class ProxyServer implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(ProxyServer.class);
 
-    private final PiblConfig config;
+    private volatile PiblConfig config;
+    private ProxyChannelInitializer initializer;
     private final Transport transport;
     private final Clock clock;
     private boolean clearCacheOnStart;
@@ -85,9 +86,17 @@ public final class ProxyServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(new ProxyChannelInitializer(config, upstream, cache, stats, clients));
+                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients));
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
         } catch (Exception e) {
+            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException
+                    || String.valueOf(e.getMessage()).contains("Address already in use")) {
+                shutdownGroups();
+                java.net.BindException named = new java.net.BindException(
+                        config.bind() + ":" + config.port() + ": Address already in use");
+                named.initCause(e);
+                throw sneaky(named);
+            }
             shutdownGroups();
             if (cache != null) {
                 cache.close();
@@ -134,6 +143,43 @@ public final class ProxyServer implements AutoCloseable {
             cache.close();
         }
         LOG.info("PIBL on port {} stopped", port);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> RuntimeException sneaky(Throwable e) throws E {
+        throw (E) e;
+    }
+
+    /**
+     * Applies a new configuration without dropping anything open: backends (their counters and
+     * pooled connections kept where the address stays), weights, timeouts and limits take effect
+     * for the next requests and connections. The listen address, the cache and the admin listener
+     * change only on a restart; the log says so.
+     */
+    public synchronized void reload(PiblConfig next) {
+        next.validate();
+        PiblConfig current = config;
+        if (!next.bind().equals(current.bind()) || next.port() != current.port()) {
+            LOG.warn("reload: the listen address changes only on a restart; still on {}:{}", current.bind(), port);
+        }
+        if (!next.cache().equals(current.cache())) {
+            LOG.warn("reload: cache settings change only on a restart");
+        }
+        if (!next.admin().equals(current.admin())) {
+            LOG.warn("reload: admin listener settings change only on a restart");
+        }
+        java.util.Map<String, Backend> kept = new java.util.HashMap<>();
+        for (Backend b : upstream.balancer().backends()) {
+            kept.put(b.label(), b);
+        }
+        List<Backend> backends = next.backends().stream()
+                .map(bc -> kept.containsKey(bc.address()) && kept.get(bc.address()).weight() == bc.weight()
+                        ? kept.get(bc.address()) : new Backend(bc))
+                .toList();
+        upstream.reconfigure(new RoundRobinBalancer(backends), next.timeouts(), next.limits());
+        initializer.update(next);
+        config = next;
+        LOG.info("reloaded: backends {}, timeouts {}, limits {}", next.backends(), next.timeouts(), next.limits());
     }
 
     /** Server-wide counters. */
