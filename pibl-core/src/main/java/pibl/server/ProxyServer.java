@@ -29,11 +29,12 @@ import java.util.concurrent.TimeUnit;
  * }
  * </pre>
  */
-public final class ProxyServer implements AutoCloseable {
+public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
     private static final Logger LOG = LogManager.getLogger(ProxyServer.class);
 
     private volatile PiblConfig config;
     private ProxyChannelInitializer initializer;
+    private pibl.admin.AdminServer admin;
     private final Transport transport;
     private final Clock clock;
     private boolean clearCacheOnStart;
@@ -88,12 +89,19 @@ public final class ProxyServer implements AutoCloseable {
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                     .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients));
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
+            port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+            admin = new pibl.admin.AdminServer(config.admin(), this, bossGroup, transport.serverChannel()).start();
         } catch (Exception e) {
+            Channel bound = serverChannel;
+            if (bound != null) {
+                bound.close().syncUninterruptibly();
+            }
             if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException
                     || String.valueOf(e.getMessage()).contains("Address already in use")) {
                 shutdownGroups();
-                java.net.BindException named = new java.net.BindException(
-                        config.bind() + ":" + config.port() + ": Address already in use");
+                String where = serverChannel == null ? config.bind() + ":" + config.port()
+                        : "admin " + config.admin().host() + ":" + config.admin().port();
+                java.net.BindException named = new java.net.BindException(where + ": Address already in use");
                 named.initCause(e);
                 throw sneaky(named);
             }
@@ -103,7 +111,6 @@ public final class ProxyServer implements AutoCloseable {
             }
             throw e;
         }
-        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
                 transport.label(), threads, config.backends());
         if (cache != null) {
@@ -117,11 +124,13 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** The bound public port (useful when the config asked for port 0). */
+    @Override
     public int port() {
         return port;
     }
 
     /** {@code epoll} or {@code nio}. */
+    @Override
     public String transport() {
         return transport.label();
     }
@@ -135,6 +144,9 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         if (serverChannel == null) {
             return;
+        }
+        if (admin != null) {
+            admin.close();
         }
         serverChannel.close().syncUninterruptibly();
         drain(config.timeouts().drain().toMillis());
@@ -182,7 +194,18 @@ public final class ProxyServer implements AutoCloseable {
         LOG.info("reloaded: backends {}, timeouts {}, limits {}", next.backends(), next.timeouts(), next.limits());
     }
 
+    @Override
+    public List<Backend> backends() {
+        return upstream.balancer().backends();
+    }
+
+    /** The bound admin port, -1 when disabled. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
+    }
+
     /** Server-wide counters. */
+    @Override
     public ProxyStats stats() {
         return stats;
     }
@@ -199,6 +222,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** The cache, or null when disabled. */
+    @Override
     public HttpCache cache() {
         return cache;
     }
