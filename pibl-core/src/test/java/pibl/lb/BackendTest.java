@@ -78,7 +78,8 @@ class BackendTest {
         backend.recordFailure(new IOException("Connection reset by peer"));
         assertThat(backend.isAvailable()).as("half-open: a single failure on probation is enough").isFalse();
         assertThat(log.about("DOWN")).last().asString()
-                .isEqualTo("WARN backend 127.0.0.1:9002 DOWN (4 consecutive failures: connection reset); retry in 10 s");
+                .isEqualTo("WARN backend 127.0.0.1:9002 DOWN (4 consecutive failures: connection reset);"
+                        + " retry in 10 s");
     }
 
     @Test

@@ -93,7 +93,8 @@ class HealthCheckerIT {
         assertThat(hungBackend.health()).isEqualTo("down");
         assertThat(goodBackend.health()).isEqualTo("up");
         for (int i = 0; i < 6; i++) {
-            assertThat(group.balancer().pick(List.of())).as("only the good backend is in rotation").isSameAs(goodBackend);
+            assertThat(group.balancer().pick(List.of())).as("only the good backend is in rotation")
+                    .isSameAs(goodBackend);
         }
         awaitLogged(hung.address() + " DOWN");
         assertThat(log.about(hung.address())).containsExactly("WARN backend " + hung.address()
