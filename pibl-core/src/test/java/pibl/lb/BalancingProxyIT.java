@@ -134,4 +134,36 @@ class BalancingProxyIT {
                 .allMatch(r -> r.uri().equals("/health"));
         assertThat(b2.received()).allMatch(r -> r.uri().equals("/health"));
     }
+
+    @Test
+    void reloadKeepsTheBackendsAndTheirHealthAndAppliesNewWeights() throws Exception {
+        boolean[] sick = {true};
+        boolean[] healthy = {false};
+        TestBackend a = backend("a", healthy);
+        TestBackend b = backend("b", healthy);
+        TestBackend ill = backend("ill", sick);
+        ProxyServer proxy = proxy(List.of(BackendConfig.parse(a.address()), BackendConfig.parse(b.address()),
+                BackendConfig.parse(ill.address())));
+        List<Backend> before = proxy.balancer().backends();
+        await("the sick backend is out", () -> before.get(2).isActivelyDown());
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            int toA = 0;
+            for (int i = 0; i < 4; i++) {
+                toA += "a".equals(http.get("/before/" + i).header("X-Backend")) ? 1 : 0;
+            }
+            proxy.reload(proxy.config().withBackends(List.of(new BackendConfig("127.0.0.1", a.port(), 3),
+                    new BackendConfig("127.0.0.1", b.port(), 1), BackendConfig.parse(ill.address()))));
+            List<Backend> after = proxy.balancer().backends();
+            assertThat(after).as("same addresses: same Backend objects").containsExactlyElementsOf(before);
+            assertThat(after.get(0).requests()).as("counters survive the reload").isEqualTo(toA).isPositive();
+            assertThat(after.get(2).health()).as("so does health").isEqualTo("down");
+            List<String> order = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                order.add(http.get("/after/" + i).header("X-Backend"));
+            }
+            assertThat(order).containsExactly("a", "a", "b", "a", "a", "a", "b", "a");
+            sick[0] = false;
+            await("the new group's checker brings the kept backend back", () -> !after.get(2).isActivelyDown());
+        }
+    }
 }
