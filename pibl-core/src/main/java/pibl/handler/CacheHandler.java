@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -71,6 +70,9 @@ public final class CacheHandler extends ChannelDuplexHandler {
     private static final String PURGE = "PURGE";
     /** Misses for a key being fetched wait at most this long for the leader (nginx's proxy_cache_lock_timeout). */
     private static final long LOCK_TIMEOUT_MILLIS = 5_000;
+
+    private static final io.netty.handler.codec.http.HttpHeadersFactory TRUSTED_HEADERS =
+            io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private enum Mode { NONE, PASS, STORE, REVALIDATE, INVALIDATE }
 
@@ -192,7 +194,9 @@ public final class CacheHandler extends ChannelDuplexHandler {
             }
             lease = ticket.lease();
         }
-        requestHeaders = headers.copy();
+        // No copy: forwarding only strips hop-by-hop fields and adds X-Forwarded-*, none of which
+        // decide storability or select a Vary variant.
+        requestHeaders = headers;
         forward(request, Mode.STORE, CacheStatus.MISS);
     }
 
@@ -291,7 +295,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
             head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
                     Conditionals.notModifiedHeaders(e.headers()));
         } else {
-            HttpHeaders h = new DefaultHttpHeaders().add(e.headers());
+            // The stored headers were validated when they first arrived: copying them needs no second check.
+            HttpHeaders h = TRUSTED_HEADERS.newHeaders().add(e.headers());
             head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(e.status(), e.reason()), h);
         }
         HttpHeaders h = head.headers();

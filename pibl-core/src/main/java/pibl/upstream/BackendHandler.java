@@ -23,6 +23,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private UpstreamCall call;
     private long idleSinceNanos;
+    private io.netty.util.concurrent.ScheduledFuture<?> timer;
 
     BackendHandler(Backend backend, ConnectionPool pool) {
         this.backend = backend;
@@ -41,8 +42,33 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         return idleSinceNanos;
     }
 
+    /**
+     * Binds a call and makes sure a timeout check is pending. The check is re-armed only when it
+     * fires, for the silence left on the current call: one timer per connection, not per request.
+     */
     void bind(UpstreamCall newCall) {
         this.call = newCall;
+        if (timer == null) {
+            armTimeout(newCall.timeoutNanos());
+        }
+    }
+
+    private void armTimeout(long delayNanos) {
+        timer = channel.eventLoop().schedule(this::checkTimeout, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void checkTimeout() {
+        timer = null;
+        UpstreamCall c = call;
+        if (c == null || !channel.isActive()) {
+            return;
+        }
+        long left = c.silenceLeftNanos();
+        if (left > 0) {
+            armTimeout(left);
+        } else {
+            c.onTimeout(this);
+        }
     }
 
     void unbind() {

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.lb.Backend;
@@ -61,7 +60,6 @@ public final class UpstreamCall {
     private Throwable lastFailure;
     private long lastActivityNanos;
     private long dispatchNanos;
-    private ScheduledFuture<?> timer;
 
     UpstreamCall(Upstream upstream, EventLoop loop, FullHttpRequest request, ResponseSink sink) {
         this.upstream = upstream;
@@ -113,7 +111,6 @@ public final class UpstreamCall {
             return;
         }
         done = true;
-        cancelTimer();
         BackendHandler c = connection;
         if (c != null) {
             connection = null;
@@ -181,7 +178,6 @@ public final class UpstreamCall {
         backend.onRequestStart();
         dispatchNanos = System.nanoTime();
         lastActivityNanos = System.nanoTime();
-        timer = loop.schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
         conn.channel().writeAndFlush(request.retainedDuplicate()).addListener(f -> {
             if (f.isSuccess()) {
                 if (connection == conn) {
@@ -250,7 +246,6 @@ public final class UpstreamCall {
 
     private void complete(BackendHandler conn) {
         done = true;
-        cancelTimer();
         connection = null;
         backend.onRequestEnd();
         backend.recordSuccess();
@@ -267,7 +262,6 @@ public final class UpstreamCall {
         if (done || conn != connection) {
             return;
         }
-        cancelTimer();
         connection = null;
         conn.unbind();
         conn.channel().close();
@@ -302,23 +296,25 @@ public final class UpstreamCall {
         }
     }
 
-    private void checkTimeout() {
-        BackendHandler conn = connection;
-        if (done || conn == null) {
+    long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    /** How much longer the backend may stay silent; a paused call (slow client) is never timed out. */
+    long silenceLeftNanos() {
+        return paused ? timeoutNanos : timeoutNanos - (System.nanoTime() - lastActivityNanos);
+    }
+
+    /** The backend connection's timer found the backend silent for too long. */
+    void onTimeout(BackendHandler conn) {
+        if (done || conn != connection) {
             return;
         }
-        long idle = System.nanoTime() - lastActivityNanos;
-        if (paused || idle < timeoutNanos) {
-            timer = loop.schedule(this::checkTimeout, paused ? timeoutNanos : timeoutNanos - idle, TimeUnit.NANOSECONDS);
-            return;
-        }
-        timer = null;
         connection = null;
         conn.unbind();
         conn.channel().close();
         backend.onRequestEnd();
-        backend.recordFailure(new UpstreamTimeoutException(
-                "silent for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+        backend.recordFailure();
         LOG.warn("backend {} sent nothing for {} ms on {} {}", backend, TimeUnit.NANOSECONDS.toMillis(timeoutNanos),
                 request.method(), request.uri());
         fail(new UpstreamTimeoutException("no response from " + backend + " within "
@@ -330,17 +326,8 @@ public final class UpstreamCall {
             return;
         }
         done = true;
-        cancelTimer();
         request.release();
         sink.onError(cause, responseStarted);
-    }
-
-    private void cancelTimer() {
-        ScheduledFuture<?> t = timer;
-        if (t != null) {
-            timer = null;
-            t.cancel(false);
-        }
     }
 
     private static String describe(Throwable t) {
