@@ -92,17 +92,17 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         head.setProtocolVersion(HttpVersion.HTTP_1_1);
-        ctx.write(head);
+        ctx.write(head, ctx.voidPromise());
     }
 
     @Override
     public void onContent(HttpContent content) {
         if (content instanceof LastHttpContent) {
             call = null;
-            ctx.writeAndFlush(content);
+            ctx.writeAndFlush(content, ctx.voidPromise());
             return;
         }
-        ctx.write(content);
+        ctx.write(content, ctx.voidPromise());
         if (!ctx.channel().isWritable()) {
             ctx.flush();
             UpstreamCall c = call;

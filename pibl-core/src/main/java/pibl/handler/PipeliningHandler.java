@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.ArrayDeque;
@@ -36,6 +35,40 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean closeAfterResponse;
     private boolean dispatchScheduled;
     private boolean draining;
+    private final long idleNanos;
+    private long lastActivityNanos;
+    private io.netty.util.concurrent.ScheduledFuture<?> idleTimer;
+
+    /** @param idleNanos a connection with no exchange in flight for this long is closed */
+    public PipeliningHandler(long idleNanos) {
+        this.idleNanos = idleNanos;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        lastActivityNanos = System.nanoTime();
+        armIdle(ctx, idleNanos);
+        ctx.fireChannelActive();
+    }
+
+    /** One timer per connection, re-armed for the time left when it fires: no timer per request. */
+    private void armIdle(ChannelHandlerContext ctx, long delayNanos) {
+        idleTimer = ctx.executor().schedule(() -> checkIdle(ctx), delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void checkIdle(ChannelHandlerContext ctx) {
+        idleTimer = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long left = idleNanos - (System.nanoTime() - lastActivityNanos);
+        if (inFlight || left > 0) {
+            armIdle(ctx, inFlight ? idleNanos : left);
+            return;
+        }
+        releaseHeld();
+        ctx.close();
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -43,6 +76,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
+        lastActivityNanos = System.nanoTime();
         if (inFlight || closeAfterResponse) {
             held.add(request);
             ctx.channel().config().setAutoRead(false);
@@ -66,6 +100,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             return;
         }
         inFlight = false;
+        lastActivityNanos = System.nanoTime();
         if (closeAfterResponse) {
             ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
             releaseHeld();
@@ -107,17 +142,15 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             }
             return;
         }
-        if (evt instanceof IdleStateEvent) {
-            if (!inFlight) {
-                ctx.close();
-            }
-            return;
-        }
         ctx.fireUserEventTriggered(evt);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
         releaseHeld();
         ctx.fireChannelInactive();
     }

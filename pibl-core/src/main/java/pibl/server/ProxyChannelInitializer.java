@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.handler.timeout.IdleStateHandler;
 import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
 import pibl.handler.AccessLogHandler;
@@ -18,13 +17,12 @@ import pibl.handler.RequestGuardHandler;
 import pibl.http.StrictHttpServerCodec;
 import pibl.upstream.Upstream;
 
-import java.util.concurrent.TimeUnit;
 
 /**
  * The client connection's pipeline, one method per segment:
  *
  * <pre>
- * limit → idle → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
+ * limit → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
  * </pre>
  *
  * The codec parses (strictly), the aggregator gathers each request body up to the limit,
@@ -68,7 +66,6 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
 
     private void addConnectionHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("limit", connectionLimit);
-        p.addLast("idle", new IdleStateHandler(0, 0, config.timeouts().clientIdle().toMillis(), TimeUnit.MILLISECONDS));
     }
 
     private void addHttpHandlers(ChannelPipeline p, PiblConfig config) {
@@ -78,7 +75,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {
-        p.addLast("pipelining", new PipeliningHandler());
+        p.addLast("pipelining", new PipeliningHandler(config.timeouts().clientIdle().toNanos()));
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (cache != null) {

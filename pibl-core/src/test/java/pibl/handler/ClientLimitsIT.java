@@ -69,6 +69,27 @@ class ClientLimitsIT {
     }
 
     @Test
+    void idleKeepAliveConnectionsCloseAfterTheIdleTimeoutButBusyOnesDoNot() throws Exception {
+        try (TestBackend backend = TestBackend.start("b1")) {
+            backend.behave((ctx, req, b) -> {
+                req.release();
+                ctx.executor().schedule(() -> ctx.writeAndFlush(b.named(io.netty.handler.codec.http.HttpResponseStatus.OK,
+                        "late")), 900, TimeUnit.MILLISECONDS);
+            });
+            try (ProxyServer proxy = ProxyFixture.start(List.of(backend.address()), c -> c.withTimeouts(
+                    new TimeoutConfig(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofMillis(400),
+                            Duration.ofSeconds(10), Duration.ZERO)));
+                 RawHttp http = new RawHttp(proxy.port())) {
+                assertThat(http.get("/slow").bodyText())
+                        .as("a request in flight longer than the idle timeout is not cut").isEqualTo("late");
+                long start = System.nanoTime();
+                assertThat(http.isClosedByPeer(3000)).as("idle after the response: closed").isTrue();
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(200L, 1500L);
+            }
+        }
+    }
+
+    @Test
     void connectionsBeyondTheLimitAreClosedAndCounted() throws Exception {
         try (TestBackend backend = TestBackend.start("b1");
              ProxyServer proxy = ProxyFixture.start(List.of(backend.address()),
