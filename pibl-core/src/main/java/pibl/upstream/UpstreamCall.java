@@ -314,7 +314,8 @@ public final class UpstreamCall {
         conn.unbind();
         conn.channel().close();
         backend.onRequestEnd();
-        backend.recordFailure();
+        backend.recordFailure(new UpstreamTimeoutException(
+                "silent for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
         LOG.warn("backend {} sent nothing for {} ms on {} {}", backend, TimeUnit.NANOSECONDS.toMillis(timeoutNanos),
                 request.method(), request.uri());
         fail(new UpstreamTimeoutException("no response from " + backend + " within "
