@@ -318,4 +318,52 @@ class ForwardingIT {
         }
         assertThat(backend.openConnections()).as("the backend connection of an abandoned request is closed").isZero();
     }
+
+    @Test
+    void theKeepAliveReuseRaceNeverReachesAClientForGets() throws Exception {
+        TestBackend backend = backends(1).get(0);
+        // The backend answers the first request of each connection and closes the connection when
+        // the second one arrives, without a byte of answer: what a backend's keep-alive timeout does
+        // when it fires just as PIBL reuses the connection. Every reuse hits the race.
+        io.netty.util.AttributeKey<Boolean> used = io.netty.util.AttributeKey.valueOf("used");
+        backend.behave((ctx, req, b) -> {
+            req.release();
+            if (ctx.channel().attr(used).getAndSet(Boolean.TRUE) != null) {
+                ctx.channel().close();
+                return;
+            }
+            ctx.writeAndFlush(b.named(HttpResponseStatus.OK, "ok"));
+        });
+        ProxyServer proxy = proxy(List.of(backend));
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            for (int i = 0; i < 30; i++) {
+                assertThat(http.get("/race/" + i).status()).as("request %d", i).isEqualTo(200);
+            }
+        }
+        assertThat(backend.requestCount()).as("each request after the first met a dead pooled connection first")
+                .isEqualTo(59);
+    }
+
+    @Test
+    void aPostThatReachedABackendIsNeverResent() throws Exception {
+        List<TestBackend> backends = backends(2);
+        for (TestBackend b : backends) {
+            b.behave((ctx, req, backend) -> {
+                req.release();
+                ctx.channel().close(); // takes the request, dies without answering
+            });
+        }
+        ProxyServer proxy = proxy(backends);
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            http.send("POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+            assertThat(http.read(false).status()).isEqualTo(502);
+        }
+        int total = backends.get(0).requestCount() + backends.get(1).requestCount();
+        assertThat(total).as("a non-idempotent request is sent once, whatever happens after").isEqualTo(1);
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            assertThat(http.get("/idempotent").status()).isEqualTo(502);
+        }
+        total = backends.get(0).requestCount() + backends.get(1).requestCount();
+        assertThat(total).as("a GET that met the same fate is tried on the other backend").isEqualTo(3);
+    }
 }
