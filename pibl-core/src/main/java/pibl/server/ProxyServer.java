@@ -12,7 +12,7 @@ import org.apache.logging.log4j.Logger;
 import pibl.cache.HttpCache;
 import pibl.config.PiblConfig;
 import pibl.lb.Backend;
-import pibl.lb.RoundRobinBalancer;
+import pibl.lb.BackendGroup;
 import pibl.upstream.Upstream;
 
 import java.net.InetSocketAddress;
@@ -45,6 +45,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
     private Upstream upstream;
+    private volatile BackendGroup backendGroup;
     private int port;
 
     public ProxyServer(PiblConfig config) {
@@ -69,9 +70,9 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
-        List<Backend> backends = config.backends().stream().map(Backend::new).toList();
+        backendGroup = BackendGroup.create(config.backends(), config.healthCheck());
         clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
-        upstream = new Upstream(transport, config.timeouts(), config.limits(), new RoundRobinBalancer(backends));
+        upstream = new Upstream(transport, config.timeouts(), config.limits(), backendGroup.balancer());
         if (config.cache().enabled()) {
             cache = new HttpCache(config.cache(), clock);
             if (clearCacheOnStart) {
@@ -111,6 +112,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
             }
             throw e;
         }
+        backendGroup.startHealthChecks(workerGroup, transport.clientChannel());
         LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
                 transport.label(), threads, config.backends());
         if (cache != null) {
@@ -149,6 +151,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
             admin.close();
         }
         serverChannel.close().syncUninterruptibly();
+        backendGroup.close();
         drain(config.timeouts().drain().toMillis());
         shutdownGroups();
         if (cache != null) {
@@ -180,15 +183,8 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
         if (!next.admin().equals(current.admin())) {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
-        java.util.Map<String, Backend> kept = new java.util.HashMap<>();
-        for (Backend b : upstream.balancer().backends()) {
-            kept.put(b.label(), b);
-        }
-        List<Backend> backends = next.backends().stream()
-                .map(bc -> kept.containsKey(bc.address()) && kept.get(bc.address()).weight() == bc.weight()
-                        ? kept.get(bc.address()) : new Backend(bc))
-                .toList();
-        upstream.reconfigure(new RoundRobinBalancer(backends), next.timeouts(), next.limits());
+        backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck());
+        upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
         initializer.update(next);
         config = next;
         LOG.info("reloaded: backends {}, timeouts {}, limits {}", next.backends(), next.timeouts(), next.limits());

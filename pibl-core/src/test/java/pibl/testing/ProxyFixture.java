@@ -2,6 +2,7 @@ package pibl.testing;
 
 import pibl.config.BackendConfig;
 import pibl.config.CacheConfig;
+import pibl.config.HealthCheckConfig;
 import pibl.config.PiblConfig;
 import pibl.config.TimeoutConfig;
 import pibl.server.ProxyServer;
@@ -25,7 +26,10 @@ public final class ProxyFixture {
                         CacheConfig.TtlMode.DEFAULT, 1 << 20, 1 << 20, 0, false, Duration.ZERO))
                 .withTimeouts(new TimeoutConfig(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(30),
                         Duration.ofSeconds(10), Duration.ofSeconds(2)))
-                .withBind("127.0.0.1");
+                .withBind("127.0.0.1")
+                // Active checks off unless a test wants them: they would add requests to every count.
+                .withHealthCheck(new HealthCheckConfig(false, "/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
+                        3, 2, 3, Duration.ofSeconds(10)));
     }
 
     /** The cache on, in {@code dir}, with the given default TTL. */
