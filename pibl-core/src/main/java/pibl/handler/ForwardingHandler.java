@@ -37,6 +37,8 @@ import pibl.upstream.UpstreamTimeoutException;
  * drains, so a slow client costs a socket buffer, not a response in memory.
  */
 public final class ForwardingHandler extends ChannelInboundHandlerAdapter implements ResponseSink {
+    private static final org.apache.logging.log4j.Logger LOG =
+            org.apache.logging.log4j.LogManager.getLogger(ForwardingHandler.class);
     private final Upstream upstream;
     private ChannelHandlerContext ctx;
     private UpstreamCall call;
@@ -157,6 +159,9 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Client I/O errors (reset by peer and the like) end the connection; channelInactive cleans up.
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("client {} connection error: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
         ctx.close();
     }
 }

@@ -72,9 +72,9 @@ public final class UpstreamCall {
 
     /** RFC 9110 section 9.2.2. */
     static boolean isIdempotent(HttpMethod method) {
-        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.PUT
-                || method == HttpMethod.DELETE || method == HttpMethod.OPTIONS || method == HttpMethod.TRACE
-                || method.name().equals("GET") || method.name().equals("HEAD");
+        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.PUT.equals(method)
+                || HttpMethod.DELETE.equals(method) || HttpMethod.OPTIONS.equals(method)
+                || HttpMethod.TRACE.equals(method);
     }
 
     void start() {
