@@ -125,5 +125,5 @@ export PIBL_JAVA_OPTS
 }
 
 log "PIBL_JAVA_OPTS=$PIBL_JAVA_OPTS"
-log "$BENCH_SH ${BENCH_DEFAULTS[*]} ${PASS[*]} pibl='$PIBL_CMD' ${ANCHORS[*]}"
+log "$BENCH_SH ${BENCH_DEFAULTS[*]}${PASS[*]:+ ${PASS[*]@Q}} pibl='$PIBL_CMD' ${ANCHORS[*]}"
 exec bash "$BENCH_SH" "${BENCH_DEFAULTS[@]}" "${PASS[@]}" "pibl=$PIBL_CMD" "${ANCHORS[@]}"
