@@ -41,4 +41,4 @@ else
 fi
 
 step "postman/run-newman.sh"
-postman/run-newman.sh
+PIBL_REQUIRE_ADMIN=1 postman/run-newman.sh
