@@ -304,14 +304,14 @@ public final class CacheHandler extends ChannelDuplexHandler {
         h.set(X_CACHE, how.name());
         connectionHeader(h);
         record(how);
-        ctx.write(head);
+        ctx.write(head, ctx.voidPromise());
         if (body == null) {
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         } else if (body instanceof FileRegion region) {
-            ctx.write(region);
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            ctx.write(region, ctx.voidPromise());
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         } else {
-            ctx.writeAndFlush(body);
+            ctx.writeAndFlush(body, ctx.voidPromise());
         }
         return true;
     }

@@ -6,12 +6,16 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import pibl.http.StrictHttpServerCodec;
 
@@ -22,6 +26,8 @@ import java.util.List;
  * path (pipelining order, access log, {@link RequestGuardHandler}) instead of being written from
  * the middle of the pipeline:
  * <ul>
+ *   <li>a request without a body becomes a {@code FullHttpRequest} at once, without the composite
+ *       buffer Netty would allocate to gather nothing;</li>
  *   <li>an oversized body becomes a request whose decoder result fails with
  *       {@link BodyTooLargeException} (answered 413), not a response written here;</li>
  *   <li>an HTTP/1.0 request that carries both {@code Content-Length} and
@@ -41,12 +47,30 @@ public final class RequestAggregator extends HttpObjectAggregator {
         super(maxContentLength);
     }
 
+    private boolean skipEmptyLast;
+
     @Override
     protected void decode(ChannelHandlerContext ctx, HttpObject msg, List<Object> out) throws Exception {
-        if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()
-                && request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
-                && request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            request.setDecoderResult(DecoderResult.failure(new StrictHttpServerCodec.AmbiguousLengthException()));
+        if (skipEmptyLast && msg instanceof LastHttpContent last && !last.content().isReadable()
+                && last.trailingHeaders().isEmpty()) {
+            skipEmptyLast = false; // the end of a bodyless request already passed on
+            return;
+        }
+        skipEmptyLast = false;
+        if (msg instanceof HttpRequest request && !(msg instanceof FullHttpRequest)
+                && request.decoderResult().isSuccess()) {
+            HttpHeaders h = request.headers();
+            boolean chunked = h.contains(HttpHeaderNames.TRANSFER_ENCODING);
+            String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+            if (chunked && length != null) {
+                request.setDecoderResult(DecoderResult.failure(new StrictHttpServerCodec.AmbiguousLengthException()));
+            } else if (!chunked && (length == null || "0".equals(length))) {
+                // Most requests (GET, HEAD) have no body: no composite buffer to gather nothing into.
+                out.add(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                        Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE));
+                skipEmptyLast = true;
+                return;
+            }
         }
         super.decode(ctx, msg, out);
     }
@@ -66,8 +90,7 @@ public final class RequestAggregator extends HttpObjectAggregator {
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
         if (oversized instanceof HttpRequest request) {
             DefaultFullHttpRequest failed = new DefaultFullHttpRequest(request.protocolVersion(), request.method(),
-                    request.uri(), Unpooled.EMPTY_BUFFER, request.headers(),
-                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+                    request.uri(), Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE);
             failed.setDecoderResult(DecoderResult.failure(new BodyTooLargeException(maxContentLength())));
             ctx.fireChannelRead(failed);
         } else {
