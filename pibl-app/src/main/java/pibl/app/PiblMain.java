@@ -130,6 +130,9 @@ public final class PiblMain {
         } catch (Exception e) {
             return cannotStart(e);
         }
+        // Before the startup line: whoever waits for it may send SIGHUP or edit the file at once.
+        onHangup(reread);
+        watch(watchedFile, reread);
         log.info("pibl {} listening on {} ({}); {}", Flags.Version.version(), address(config.bind(), running.port()),
                 running.transport(), describe(config));
         log.debug("configuration: {}", config);
@@ -142,8 +145,6 @@ public final class PiblMain {
             Runtime.getRuntime().halt(OK);
         }, "pibl-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        onHangup(reread);
-        watch(watchedFile, reread);
         started.countDown();
         try {
             stopped.await();
@@ -212,17 +213,37 @@ public final class PiblMain {
 
     private Path watchedFile;
 
-    /** Reloads when the configuration file changes on disk (editors save in several steps: debounced). */
+    /**
+     * Reloads when the configuration file changes on disk (editors save in several steps: debounced).
+     * The directory is registered before this returns, so no change made after it is missed.
+     */
     private void watch(Path file, Supplier<ConfigLoader.Loaded> reread) {
         if (file == null || !Files.exists(file)) {
             return;
         }
         Path dir = file.toAbsolutePath().getParent();
         Path name = file.getFileName();
+        java.nio.file.WatchService watching;
+        try {
+            watching = dir.getFileSystem().newWatchService();
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("not watching {} for changes: {}", file, e.toString());
+            return;
+        }
+        try {
+            dir.register(watching, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY,
+                    java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("not watching {} for changes: {}", file, e.toString());
+            try {
+                watching.close();
+            } catch (java.io.IOException ignored) {
+                // nothing was being watched
+            }
+            return;
+        }
         Thread watcher = new Thread(() -> {
-            try (java.nio.file.WatchService ws = dir.getFileSystem().newWatchService()) {
-                dir.register(ws, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY,
-                        java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+            try (java.nio.file.WatchService ws = watching) {
                 while (!stopping.get()) {
                     java.nio.file.WatchKey key = ws.take();
                     boolean ours = key.pollEvents().stream().anyMatch(ev -> name.equals(ev.context()));
