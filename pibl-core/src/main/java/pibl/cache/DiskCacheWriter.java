@@ -219,7 +219,10 @@ final class DiskCacheWriter implements CacheWriter {
         Files.createDirectories(pending.target().getParent());
         Files.move(pending.tmp(), pending.target(), StandardCopyOption.ATOMIC_MOVE);
         store.health().succeeded();
-        ByteBuf memoryBody = body != null && body.readableBytes() == bodyLength ? body.asReadOnly() : null;
+        // The direct buffer itself, not a read-only view: a view hides the memory address, and the epoll
+        // transport then copies the body into a fresh direct buffer on every hit. Readers only ever get
+        // retainedDuplicate()s, and nothing writes to them.
+        ByteBuf memoryBody = body != null && body.readableBytes() == bodyLength ? body : null;
         if (memoryBody == null && body != null) {
             body.release();
         }

@@ -71,8 +71,16 @@ class DiskCacheStoreTest {
         ByteBuf memory = e.retainedMemoryBody();
         try {
             assertThat(memory).isNotNull();
-            assertThat(memory.isReadOnly()).isTrue();
+            assertThat(memory.isDirect()).as("sent without a heap-to-direct copy").isTrue();
+            assertThat(memory.hasMemoryAddress())
+                    .as("a view that hides the address makes the epoll transport copy it on every hit").isTrue();
             assertThat(bytes(memory)).isEqualTo(body);
+            ByteBuf second = e.retainedMemoryBody();
+            try {
+                assertThat(bytes(second)).as("each reader gets its own indices").isEqualTo(body);
+            } finally {
+                second.release();
+            }
         } finally {
             memory.release();
         }
