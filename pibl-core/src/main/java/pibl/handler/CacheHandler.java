@@ -66,7 +66,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CacheHandler extends ChannelDuplexHandler {
     private static final Logger LOG = LogManager.getLogger(CacheHandler.class);
-    private static final AsciiString X_CACHE = AsciiString.cached("x-cache");
+    private static final AsciiString X_CACHE = AsciiString.cached("X-Cache");
     private static final String PURGE = "PURGE";
     /** Misses for a key being fetched wait at most this long for the leader (nginx's proxy_cache_lock_timeout). */
     private static final long LOCK_TIMEOUT_MILLIS = 5_000;
