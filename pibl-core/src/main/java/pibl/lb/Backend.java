@@ -42,6 +42,9 @@ public final class Backend {
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     /** Nanoseconds since {@link #origin} when the passive cooldown ends; 0 when not cooling down. */
     private final AtomicLong cooldownUntil = new AtomicLong();
+    /** Good active checks since the current passive cooldown began. */
+    private final java.util.concurrent.atomic.AtomicInteger checksPassedInCooldown =
+            new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicBoolean activelyDown = new AtomicBoolean();
     private final LatencyHistogram latency = new LatencyHistogram();
 
@@ -172,6 +175,7 @@ public final class Backend {
         }
         long newUntil = Math.max(1, now + h.passiveCooldown().toNanos());
         if (cooldownUntil.compareAndSet(until, newUntil)) {
+            checksPassedInCooldown.set(0);
             LOG.warn("backend {} DOWN ({} consecutive failures: {}); retry in {}", label, streak,
                     Failures.describe(cause), Failures.human(h.passiveCooldown()));
         }
@@ -182,6 +186,22 @@ public final class Backend {
         if (activelyDown.compareAndSet(false, true)) {
             LOG.warn("backend {} DOWN (health check failed {} time{} in a row: {})", label, failedChecks,
                     failedChecks == 1 ? "" : "s", reason);
+        }
+    }
+
+    /**
+     * Called by the health checker after every good check. A backend that failed real requests
+     * comes back before its cooldown ends once {@code rise} checks in a row have passed since it
+     * went out (HAProxy's way: requests take a server out, checks bring it back).
+     */
+    void activeCheckPassed() {
+        if (inCooldown() && checksPassedInCooldown.incrementAndGet() >= health.rise()) {
+            long until = cooldownUntil.get();
+            if (until != 0 && cooldownUntil.compareAndSet(until, 0)) {
+                consecutiveFailures.set(0);
+                LOG.info("backend {} UP (health check passed {} times since its requests failed)", label,
+                        health.rise());
+            }
         }
     }
 

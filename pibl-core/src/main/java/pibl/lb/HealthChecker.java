@@ -168,6 +168,7 @@ public final class HealthChecker implements AutoCloseable {
             if (failure == null) {
                 fails = 0;
                 passes++;
+                backend.activeCheckPassed();
                 if (passes >= config.rise()) {
                     backend.markActivelyUp(passes);
                 }

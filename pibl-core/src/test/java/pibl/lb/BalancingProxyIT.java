@@ -2,7 +2,6 @@ package pibl.lb;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import pibl.config.BackendConfig;
 import pibl.config.HealthCheckConfig;
@@ -13,7 +12,6 @@ import pibl.testing.TestBackend;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,21 +20,12 @@ import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Weights and active health end to end through a real {@link ProxyServer}. Skipped until
- * ProxyServer builds its backends through a {@link BackendGroup} (it then runs by itself).
+ * Weights and active and passive health end to end through a real {@link ProxyServer}.
  */
 class BalancingProxyIT {
     private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @BeforeEach
-    void requireIntegration() {
-        boolean integrated = Arrays.stream(ProxyServer.class.getDeclaredFields())
-                .anyMatch(f -> f.getType() == BackendGroup.class);
-        assumeTrue(integrated, "ProxyServer does not use BackendGroup yet");
-    }
 
     @AfterEach
     void tearDown() throws Exception {
@@ -165,5 +154,41 @@ class BalancingProxyIT {
             sick[0] = false;
             await("the new group's checker brings the kept backend back", () -> !after.get(2).isActivelyDown());
         }
+    }
+
+    @Test
+    void aBackendKilledDuringASteadyStreamCostsNoClientRequestAndRejoinsWhenRestarted() throws Exception {
+        pibl.testing.PortBackend a = track(pibl.testing.PortBackend.start("a", 0));
+        pibl.testing.PortBackend b = track(pibl.testing.PortBackend.start("b", 0));
+        ProxyServer proxy = proxy(List.of(BackendConfig.parse(a.address()), BackendConfig.parse(b.address())));
+        java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        int failed = 0;
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            for (int i = 0; i < 400; i++) {
+                if (i == 100) {
+                    a.stop(); // killed mid-stream: refused connections and dropped keep-alives from now on
+                }
+                if (i == 250) {
+                    a.restart();
+                    await("the restarted backend passes its checks and gets traffic again", () -> {
+                        try {
+                            return "a".equals(http.get("/probe").header("X-Backend"));
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                }
+                RawHttp.Response r = http.get("/stream/" + i);
+                if (r.status() != 200) {
+                    failed++;
+                }
+                seen.merge(i < 100 ? "before" : i < 250 ? "down:" + r.header("X-Backend") : "after:" + r.header("X-Backend"),
+                        1, Integer::sum);
+            }
+        }
+        assertThat(failed).as("GETs are retried on the other backend: the client never sees the death").isZero();
+        assertThat(seen).as("while a is down, b takes everything").containsEntry("down:b", 150);
+        assertThat(seen.getOrDefault("after:a", 0)).as("after the restart, a is back in round robin (about half)")
+                .isBetween(60, 90);
     }
 }
