@@ -65,8 +65,12 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
         return this;
     }
 
-    /** Binds the listeners; throws if a port cannot be bound. */
-    public ProxyServer start() throws InterruptedException {
+    /**
+     * Binds the listeners.
+     *
+     * @throws java.net.BindException naming the address when a port is taken
+     */
+    public ProxyServer start() throws InterruptedException, java.net.BindException {
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
@@ -97,18 +101,17 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
             if (bound != null) {
                 bound.close().syncUninterruptibly();
             }
-            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException
-                    || String.valueOf(e.getMessage()).contains("Address already in use")) {
-                shutdownGroups();
-                String where = serverChannel == null ? config.bind() + ":" + config.port()
-                        : "admin " + config.admin().host() + ":" + config.admin().port();
-                java.net.BindException named = new java.net.BindException(where + ": Address already in use");
-                named.initCause(e);
-                throw sneaky(named);
-            }
             shutdownGroups();
             if (cache != null) {
                 cache.close();
+            }
+            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException
+                    || String.valueOf(e.getMessage()).contains("Address already in use")) {
+                String where = bound == null ? config.bind() + ":" + config.port()
+                        : "admin " + config.admin().host() + ":" + config.admin().port();
+                java.net.BindException named = new java.net.BindException(where + ": Address already in use");
+                named.initCause(e);
+                throw named;
             }
             throw e;
         }
@@ -158,11 +161,6 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
             cache.close();
         }
         LOG.info("PIBL on port {} stopped", port);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <E extends Throwable> RuntimeException sneaky(Throwable e) throws E {
-        throw (E) e;
     }
 
     /**

@@ -113,7 +113,7 @@ class CacheIT {
         return n == null ? 0 : n.get();
     }
 
-    private ProxyServer proxy(TestBackend origin, Duration ttl) throws InterruptedException {
+    private ProxyServer proxy(TestBackend origin, Duration ttl) throws Exception {
         return track(new ProxyServer(ProxyFixture.withCache(ProxyFixture.config(List.of(origin.address())), dir, ttl),
                 clock).start());
     }

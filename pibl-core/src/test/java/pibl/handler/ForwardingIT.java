@@ -44,7 +44,7 @@ class ForwardingIT {
         return list;
     }
 
-    private ProxyServer proxy(List<TestBackend> backends) throws InterruptedException {
+    private ProxyServer proxy(List<TestBackend> backends) throws Exception {
         return track(ProxyFixture.start(backends.stream().map(TestBackend::address).toList()));
     }
 

@@ -49,7 +49,7 @@ class BalancingProxyIT {
         });
     }
 
-    private ProxyServer proxy(List<BackendConfig> backends) throws InterruptedException {
+    private ProxyServer proxy(List<BackendConfig> backends) throws Exception {
         HealthCheckConfig fast = new HealthCheckConfig(true, "/health", Duration.ofMillis(100), Duration.ofMillis(150),
                 2, 2, 3, Duration.ofSeconds(10));
         return track(ProxyFixture.start(List.of("127.0.0.1:1"), c -> c.withBackends(backends).withHealthCheck(fast)));

@@ -38,12 +38,12 @@ public final class ProxyFixture {
                 16L << 20, false, Duration.ZERO));
     }
 
-    public static ProxyServer start(List<String> backendAddresses) throws InterruptedException {
+    public static ProxyServer start(List<String> backendAddresses) throws Exception {
         return new ProxyServer(config(backendAddresses)).start();
     }
 
     public static ProxyServer start(List<String> backendAddresses, UnaryOperator<PiblConfig> tweak)
-            throws InterruptedException {
+            throws Exception {
         return new ProxyServer(tweak.apply(config(backendAddresses))).start();
     }
 }
