@@ -437,4 +437,22 @@ class CacheIT {
                     && !cacheDir.relativize(p).startsWith("tmp"));
         }
     }
+
+    @Test
+    void clearCacheOnStartEmptiesTheDirectory() throws Exception {
+        TestBackend o = origin();
+        var config = ProxyFixture.withCache(ProxyFixture.config(List.of(o.address())), dir, Duration.ofSeconds(60));
+        try (ProxyServer first = new ProxyServer(config, clock).start(); RawHttp http = new RawHttp(first.port())) {
+            http.get("/max-age/600");
+            awaitEntries(first, 1);
+        }
+        try (ProxyServer kept = new ProxyServer(config, clock).start(); RawHttp http = new RawHttp(kept.port())) {
+            assertThat(http.get("/max-age/600").header("X-Cache")).as("a restart keeps the cache").isEqualTo("HIT");
+        }
+        try (ProxyServer cleared = new ProxyServer(config, clock).clearCacheOnStart().start();
+             RawHttp http = new RawHttp(cleared.port())) {
+            assertThat(cleared.cache().store().entryCount()).isZero();
+            assertThat(http.get("/max-age/600").header("X-Cache")).as("--clear-cache").isEqualTo("MISS");
+        }
+    }
 }
