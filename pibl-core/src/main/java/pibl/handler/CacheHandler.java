@@ -7,13 +7,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -41,6 +45,7 @@ import pibl.upstream.Upstream;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -71,8 +76,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
     /** Misses for a key being fetched wait at most this long for the leader (nginx's proxy_cache_lock_timeout). */
     private static final long LOCK_TIMEOUT_MILLIS = 5_000;
 
-    private static final io.netty.handler.codec.http.HttpHeadersFactory TRUSTED_HEADERS =
-            io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final HttpHeadersFactory TRUSTED_HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private enum Mode { NONE, PASS, STORE, REVALIDATE, INVALIDATE }
 
@@ -253,8 +258,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
         cache.store().invalidate(key);
         cache.clearPass(key);
         LOG.info("purged {}", key.text());
-        ByteBuf body = Unpooled.copiedBuffer("purged " + key.target() + "\n", java.nio.charset.StandardCharsets.UTF_8);
-        var response = new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        ByteBuf body = Unpooled.copiedBuffer("purged " + key.target() + "\n", StandardCharsets.UTF_8);
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.OK, body);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
                 .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
@@ -456,7 +461,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
         }
         HttpHeaders varyFrom = request.headers().copy();
         FullHttpRequest refresh = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, request.uri(),
-                Unpooled.EMPTY_BUFFER, request.headers().copy(), io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+                Unpooled.EMPTY_BUFFER, request.headers().copy(), EmptyHttpHeaders.INSTANCE);
         request.release();
         refresh.headers().remove(HttpHeaderNames.IF_NONE_MATCH).remove(HttpHeaderNames.IF_MODIFIED_SINCE);
         refresh.headers().add(Conditionals.revalidationHeaders(stale.headers()));

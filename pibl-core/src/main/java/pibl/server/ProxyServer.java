@@ -9,15 +9,21 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import pibl.admin.AdminServer;
+import pibl.admin.ProxyView;
 import pibl.cache.HttpCache;
 import pibl.config.PiblConfig;
+import pibl.handler.DrainEvent;
 import pibl.lb.Backend;
 import pibl.lb.BackendGroup;
+import pibl.lb.LoadBalancer;
 import pibl.upstream.Upstream;
 
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,12 +35,12 @@ import java.util.concurrent.TimeUnit;
  * }
  * </pre>
  */
-public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
+public final class ProxyServer implements AutoCloseable, ProxyView {
     private static final Logger LOG = LogManager.getLogger(ProxyServer.class);
 
     private volatile PiblConfig config;
     private ProxyChannelInitializer initializer;
-    private pibl.admin.AdminServer admin;
+    private AdminServer admin;
     private final Transport transport;
     private final Clock clock;
     private boolean clearCacheOnStart;
@@ -68,9 +74,9 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
     /**
      * Binds the listeners.
      *
-     * @throws java.net.BindException naming the address when a port is taken
+     * @throws BindException naming the address when a port is taken
      */
-    public ProxyServer start() throws InterruptedException, java.net.BindException {
+    public ProxyServer start() throws InterruptedException, BindException {
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
@@ -95,7 +101,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
                     .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients));
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
             port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-            admin = new pibl.admin.AdminServer(config.admin(), this, bossGroup, transport.serverChannel()).start();
+            admin = new AdminServer(config.admin(), this, bossGroup, transport.serverChannel()).start();
         } catch (Exception e) {
             Channel bound = serverChannel;
             if (bound != null) {
@@ -105,11 +111,11 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
             if (cache != null) {
                 cache.close();
             }
-            if (e instanceof java.net.BindException || e.getCause() instanceof java.net.BindException
+            if (e instanceof BindException || e.getCause() instanceof BindException
                     || String.valueOf(e.getMessage()).contains("Address already in use")) {
                 String where = bound == null ? config.bind() + ":" + config.port()
                         : "admin " + config.admin().host() + ":" + config.admin().port();
-                java.net.BindException named = new java.net.BindException(where + ": Address already in use");
+                BindException named = new BindException(where + ": Address already in use");
                 named.initCause(e);
                 throw named;
             }
@@ -121,7 +127,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
         if (cache != null) {
             LOG.info("cache in {}: {} entries, {} bytes, ttl {} s ({} mode)",
                     config.cache().directory().toAbsolutePath(), cache.store().entryCount(), cache.store().bytes(),
-                    config.cache().ttl().toSeconds(), config.cache().ttlMode().name().toLowerCase(java.util.Locale.ROOT));
+                    config.cache().ttl().toSeconds(), config.cache().ttlMode().name().toLowerCase(Locale.ROOT));
         } else {
             LOG.info("cache disabled");
         }
@@ -205,7 +211,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
     }
 
     /** The balancer in force (it changes on reload). */
-    public pibl.lb.LoadBalancer balancer() {
+    public LoadBalancer balancer() {
         return upstream.balancer();
     }
 
@@ -232,7 +238,7 @@ public final class ProxyServer implements AutoCloseable, pibl.admin.ProxyView {
         }
         LOG.info("draining {} client connections (up to {} ms)", open, millis);
         for (Channel ch : clients) {
-            ch.pipeline().fireUserEventTriggered(pibl.handler.DrainEvent.INSTANCE);
+            ch.pipeline().fireUserEventTriggered(DrainEvent.INSTANCE);
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (!clients.isEmpty() && System.nanoTime() < deadline) {
