@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.TestClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +30,7 @@ class DiskCacheStoreFailureTest {
 
     @TempDir
     Path dir;
-    private final MutableClock clock = new MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private final LeakCheck leakCheck = new LeakCheck();
 
     @AfterEach

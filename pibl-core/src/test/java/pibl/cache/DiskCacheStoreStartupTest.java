@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.TestClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +25,7 @@ class DiskCacheStoreStartupTest {
 
     @TempDir
     Path dir;
-    private final MutableClock clock = new MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
 
     private DiskCacheStore open() {
         return new DiskCacheStore(config(dir), clock, new DirectExecutorService());

@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.TestClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.FileRegion;
@@ -32,7 +33,7 @@ class DiskCacheStoreTest {
 
     @TempDir
     Path dir;
-    private final MutableClock clock = new MutableClock(T0);
+    private final TestClock clock = new TestClock(T0);
     private DiskCacheStore store;
     private final LeakCheck leakCheck = new LeakCheck();
 
