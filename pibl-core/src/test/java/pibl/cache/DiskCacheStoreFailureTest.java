@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.LogCapture;
 import pibl.testing.TestClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -77,7 +78,7 @@ class DiskCacheStoreFailureTest {
     void aFileWhereTheDirectoryShouldBeDisablesWritesWithoutThrowing() throws Exception {
         Path notADir = dir.resolve("cache");
         Files.writeString(notADir, "I am a file");
-        try (LogCapture log = new LogCapture(DiskCacheStore.class.getName())) {
+        try (LogCapture log = new LogCapture(DiskCacheStore.class.getName(), org.apache.logging.log4j.Level.WARN)) {
             assertThatCode(() -> {
                 try (DiskCacheStore store = new DiskCacheStore(config(notADir), clock, new DirectExecutorService())) {
                     assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).as("backing off").isNull();

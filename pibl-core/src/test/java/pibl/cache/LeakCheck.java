@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.LogCapture;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
@@ -10,7 +11,7 @@ import java.util.List;
  * {@link #leaks()} collects garbage and allocates so that the detector reports what was collected unreleased.
  */
 final class LeakCheck implements AutoCloseable {
-    private final LogCapture log = new LogCapture("io.netty.util.ResourceLeakDetector");
+    private final LogCapture log = new LogCapture("io.netty.util.ResourceLeakDetector", org.apache.logging.log4j.Level.WARN);
 
     List<String> leaks() throws InterruptedException {
         for (int i = 0; i < 3; i++) {

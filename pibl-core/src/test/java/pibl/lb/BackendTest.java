@@ -1,5 +1,6 @@
 package pibl.lb;
 
+import pibl.testing.LogCapture;
 import io.netty.channel.ConnectTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ class BackendTest {
             new ConnectException("finishConnect(..) failed: Connection refused: /127.0.0.1:9002");
 
     private final ManualNanoTime clock = new ManualNanoTime();
-    private final LbLogCapture log = new LbLogCapture();
+    private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
     private final Backend backend = new Backend(new BackendConfig("127.0.0.1", 9002),
             new HealthCheckConfig(true, "/health", Duration.ofSeconds(2), Duration.ofSeconds(1), 3, 2, 3,
                     Duration.ofSeconds(10)), clock);

@@ -1,5 +1,6 @@
 package pibl.lb;
 
+import pibl.testing.LogCapture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class HealthCheckerIT {
 
     private final EventLoopGroup loops = TRANSPORT.newGroup(2);
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final LbLogCapture log = new LbLogCapture();
+    private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
 
     @AfterEach
     void tearDown() throws Exception {

@@ -1,5 +1,6 @@
 package pibl.lb;
 
+import pibl.testing.LogCapture;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -52,7 +53,7 @@ class PassiveHealthIT {
 
     private final EventLoopGroup loops = TRANSPORT.newGroup(1);
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final LbLogCapture log = new LbLogCapture();
+    private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
     private Upstream upstream;
 
     /** What came back for one request. */

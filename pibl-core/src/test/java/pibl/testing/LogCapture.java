@@ -1,4 +1,4 @@
-package pibl.lb;
+package pibl.testing;
 
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -13,22 +13,29 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Collects the INFO-and-above events of {@code pibl.lb} while open, as {@code "LEVEL message"},
- * so tests can check that each health change is logged exactly once.
+ * Collects the events of one logger (and its children) at {@code level} and above while open, as
+ * {@code "LEVEL message"}, so tests can check what was logged and how often.
  */
-final class LbLogCapture extends AbstractAppender implements AutoCloseable {
-    private static final String LOGGER = "pibl.lb";
+public final class LogCapture extends AbstractAppender implements AutoCloseable {
     private final List<LogEvent> events = new CopyOnWriteArrayList<>();
     private final LoggerConfig loggerConfig;
+    private final boolean added;
 
-    LbLogCapture() {
-        super("capture-" + LOGGER + "-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
+    public LogCapture(String loggerName, Level level) {
+        super("capture-" + loggerName + "-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
         start();
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
         Configuration config = ctx.getConfiguration();
-        loggerConfig = new LoggerConfig(LOGGER, Level.INFO, true);
-        config.addLogger(LOGGER, loggerConfig);
-        loggerConfig.addAppender(this, Level.INFO, null);
+        LoggerConfig existing = config.getLoggerConfig(loggerName);
+        if (existing.getName().equals(loggerName)) {
+            loggerConfig = existing;
+            added = false;
+        } else {
+            loggerConfig = new LoggerConfig(loggerName, level, true);
+            config.addLogger(loggerName, loggerConfig);
+            added = true;
+        }
+        loggerConfig.addAppender(this, level, null);
         ctx.updateLoggers();
     }
 
@@ -37,16 +44,16 @@ final class LbLogCapture extends AbstractAppender implements AutoCloseable {
         events.add(event.toImmutable());
     }
 
-    List<String> messages() {
+    public List<String> messages() {
         return events.stream().map(e -> e.getLevel() + " " + e.getMessage().getFormattedMessage()).toList();
     }
 
     /** Messages that mention {@code text}. */
-    List<String> about(String text) {
+    public List<String> about(String text) {
         return messages().stream().filter(m -> m.contains(text)).toList();
     }
 
-    void clear() {
+    public void clear() {
         events.clear();
     }
 
@@ -54,7 +61,9 @@ final class LbLogCapture extends AbstractAppender implements AutoCloseable {
     public void close() {
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
         loggerConfig.removeAppender(getName());
-        ctx.getConfiguration().removeLogger(LOGGER);
+        if (added) {
+            ctx.getConfiguration().removeLogger(loggerConfig.getName());
+        }
         ctx.updateLoggers();
         stop();
     }
