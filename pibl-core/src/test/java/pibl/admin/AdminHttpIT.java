@@ -1,5 +1,6 @@
 package pibl.admin;
 
+import pibl.testing.LeakCheck;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,11 +21,11 @@ import static pibl.admin.FakeView.served;
 
 /** The admin listener as an HTTP server: routes, methods, HEAD, keep-alive, the HTML page, start and stop. */
 class AdminHttpIT {
-    private LeakWatch leaks;
+    private LeakCheck leaks;
 
     @BeforeEach
     void watchLeaks() {
-        leaks = new LeakWatch();
+        leaks = new LeakCheck();
     }
 
     @AfterEach

@@ -1,5 +1,6 @@
 package pibl.admin;
 
+import pibl.testing.LeakCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,11 +28,11 @@ import static pibl.admin.FakeView.served;
  * counters at scrape time.
  */
 class AdminMetricsIT {
-    private LeakWatch leaks;
+    private LeakCheck leaks;
 
     @BeforeEach
     void watchLeaks() {
-        leaks = new LeakWatch();
+        leaks = new LeakCheck();
     }
 
     @AfterEach

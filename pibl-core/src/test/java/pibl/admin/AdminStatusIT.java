@@ -1,5 +1,6 @@
 package pibl.admin;
 
+import pibl.testing.LeakCheck;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -31,11 +32,11 @@ import static pibl.admin.FakeView.served;
 
 /** {@code GET /status} over real sockets: every field read from the same counters the proxy bumps. */
 class AdminStatusIT {
-    private LeakWatch leaks;
+    private LeakCheck leaks;
 
     @BeforeEach
     void watchLeaks() {
-        leaks = new LeakWatch();
+        leaks = new LeakCheck();
     }
 
     @AfterEach

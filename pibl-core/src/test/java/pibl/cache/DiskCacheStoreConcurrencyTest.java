@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.LeakCheck;
 import io.netty.handler.codec.http.HttpHeaders;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

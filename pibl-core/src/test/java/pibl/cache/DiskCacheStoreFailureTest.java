@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.LeakCheck;
 import pibl.testing.LogCapture;
 import pibl.testing.TestClock;
 import io.netty.buffer.ByteBuf;

@@ -1,5 +1,6 @@
 package pibl.cache;
 
+import pibl.testing.LeakCheck;
 import pibl.testing.TestClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,6 +1,5 @@
-package pibl.cache;
+package pibl.testing;
 
-import pibl.testing.LogCapture;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
@@ -10,10 +9,10 @@ import java.util.List;
  * Surfaces Netty's paranoid leak reports, which otherwise only appear in the log: open before the test, then
  * {@link #leaks()} collects garbage and allocates so that the detector reports what was collected unreleased.
  */
-final class LeakCheck implements AutoCloseable {
+public final class LeakCheck implements AutoCloseable {
     private final LogCapture log = new LogCapture("io.netty.util.ResourceLeakDetector", org.apache.logging.log4j.Level.WARN);
 
-    List<String> leaks() throws InterruptedException {
+    public List<String> leaks() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(20);
