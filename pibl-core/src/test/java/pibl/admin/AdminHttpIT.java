@@ -1,10 +1,9 @@
 package pibl.admin;
 
-import pibl.testing.LeakCheck;
+import pibl.testing.NoLeaks;
 import io.netty.channel.EventLoopGroup;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import pibl.config.AdminConfig;
 import pibl.lb.Backend;
 import pibl.server.Transport;
@@ -20,23 +19,8 @@ import static pibl.admin.FakeView.backend;
 import static pibl.admin.FakeView.served;
 
 /** The admin listener as an HTTP server: routes, methods, HEAD, keep-alive, the HTML page, start and stop. */
+@ExtendWith(NoLeaks.class)
 class AdminHttpIT {
-    private LeakCheck leaks;
-
-    @BeforeEach
-    void watchLeaks() {
-        leaks = new LeakCheck();
-    }
-
-    @AfterEach
-    void noLeaks() throws InterruptedException {
-        try {
-            assertThat(leaks.leaks()).as("every ByteBuf of the admin exchanges was released").isEmpty();
-        } finally {
-            leaks.close();
-        }
-    }
-
     @Test
     void thePageShowsEachBackendWithAHealthBadgeAndRefreshesItself() throws Exception {
         Backend cooling = backend(9002);

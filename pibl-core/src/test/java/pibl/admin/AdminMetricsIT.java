@@ -1,9 +1,8 @@
 package pibl.admin;
 
-import pibl.testing.LeakCheck;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import pibl.testing.NoLeaks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import pibl.cache.CacheStatus;
 import pibl.cache.HttpCache;
@@ -27,23 +26,8 @@ import static pibl.admin.FakeView.served;
  * {@code GET /metrics} over real sockets: the exact series Prometheus will store, read from the proxy's own
  * counters at scrape time.
  */
+@ExtendWith(NoLeaks.class)
 class AdminMetricsIT {
-    private LeakCheck leaks;
-
-    @BeforeEach
-    void watchLeaks() {
-        leaks = new LeakCheck();
-    }
-
-    @AfterEach
-    void noLeaks() throws InterruptedException {
-        try {
-            assertThat(leaks.leaks()).as("every ByteBuf of the admin exchanges was released").isEmpty();
-        } finally {
-            leaks.close();
-        }
-    }
-
     @Test
     void backendSeriesReadTheBackendsCounters() throws Exception {
         Backend b1 = served(backend(9001), 5, 1);

@@ -1,14 +1,13 @@
 package pibl.admin;
 
-import pibl.testing.LeakCheck;
+import pibl.testing.NoLeaks;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import pibl.cache.CacheKey;
 import pibl.cache.CacheStatus;
@@ -31,23 +30,8 @@ import static pibl.admin.FakeView.backend;
 import static pibl.admin.FakeView.served;
 
 /** {@code GET /status} over real sockets: every field read from the same counters the proxy bumps. */
+@ExtendWith(NoLeaks.class)
 class AdminStatusIT {
-    private LeakCheck leaks;
-
-    @BeforeEach
-    void watchLeaks() {
-        leaks = new LeakCheck();
-    }
-
-    @AfterEach
-    void noLeaks() throws InterruptedException {
-        try {
-            assertThat(leaks.leaks()).as("every ByteBuf of the admin exchanges was released").isEmpty();
-        } finally {
-            leaks.close();
-        }
-    }
-
     @Test
     void backendsShowTheirCountersHealthAndLatency() throws Exception {
         Backend busy = served(backend(9001), 5, 2);
