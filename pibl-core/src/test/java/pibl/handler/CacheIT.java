@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pibl.cache.CacheStatus;
 import pibl.server.ProxyServer;
+import pibl.testing.Closer;
 import pibl.testing.ChildProcess;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
@@ -36,20 +37,17 @@ class CacheIT {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
     private final TestClock clock = new TestClock();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        closeables.add(c);
-        return c;
+        return closer.track(c);
     }
 
     /** An origin whose paths say how to cache them; each body names the path and its request count. */

@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import pibl.server.ProxyServer;
+import pibl.testing.Closer;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
 import pibl.testing.TestBackend;
@@ -22,18 +23,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The main job, end to end over real loopback sockets: balance, forward, stream back. */
 class ForwardingIT {
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        closeables.add(c);
-        return c;
+        return closer.track(c);
     }
 
     private List<TestBackend> backends(int n) throws InterruptedException {

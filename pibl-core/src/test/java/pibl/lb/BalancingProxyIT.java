@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import pibl.config.BackendConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.server.ProxyServer;
+import pibl.testing.Closer;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
 import pibl.testing.TestBackend;
@@ -25,18 +26,15 @@ import static org.assertj.core.api.Assertions.fail;
  * Weights and active and passive health end to end through a real {@link ProxyServer}.
  */
 class BalancingProxyIT {
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        closeables.add(c);
-        return c;
+        return closer.track(c);
     }
 
     /** Backends answer their name, and /health with 200 unless {@code sick}. */

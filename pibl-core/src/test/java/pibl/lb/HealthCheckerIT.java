@@ -1,5 +1,6 @@
 package pibl.lb;
 
+import pibl.testing.Closer;
 import pibl.testing.LogCapture;
 import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
@@ -24,21 +25,18 @@ class HealthCheckerIT {
     private static final Transport TRANSPORT = Transport.best();
 
     private final EventLoopGroup loops = TRANSPORT.newGroup(2);
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
     private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         log.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        closeables.add(c);
-        return c;
+        return closer.track(c);
     }
 
     private PortBackend backend(String name) throws InterruptedException {

@@ -1,5 +1,6 @@
 package pibl.lb;
 
+import pibl.testing.Closer;
 import pibl.testing.LogCapture;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
@@ -34,7 +35,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +52,7 @@ class PassiveHealthIT {
             Duration.ofSeconds(1), 3, 2, 3, Duration.ofSeconds(10));
 
     private final EventLoopGroup loops = TRANSPORT.newGroup(1);
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
     private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
     private Upstream upstream;
 
@@ -62,16 +62,13 @@ class PassiveHealthIT {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
+        closer.close();
         loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         log.close();
     }
 
     private <T extends AutoCloseable> T track(T c) {
-        closeables.add(c);
-        return c;
+        return closer.track(c);
     }
 
     /** A loopback address nobody listens on: connects are refused at once. */
