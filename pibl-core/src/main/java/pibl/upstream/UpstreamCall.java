@@ -179,14 +179,10 @@ public final class UpstreamCall {
         dispatchNanos = System.nanoTime();
         lastActivityNanos = System.nanoTime();
         conn.channel().writeAndFlush(request.retainedDuplicate()).addListener(f -> {
-            if (f.isSuccess()) {
-                if (connection == conn) {
-                    requestWritten = true;
-                } else if (!conn.channel().isActive()) {
-                    return;
-                }
-            } else {
+            if (!f.isSuccess()) {
                 onConnectionLost(conn, f.cause());
+            } else if (connection == conn) {
+                requestWritten = true; // only a fully written request leaves the connection reusable
             }
         });
     }
