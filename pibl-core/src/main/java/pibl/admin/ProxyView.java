@@ -19,7 +19,7 @@ public interface ProxyView {
     /** The bound public port. */
     int port();
 
-    /** {@code epoll} or {@code nio}. */
+    /** {@code io_uring}, {@code epoll} or {@code nio}. */
     String transport();
 
     /** Server-wide counters: connections, responses by status class. */

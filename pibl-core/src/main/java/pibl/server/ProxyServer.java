@@ -60,8 +60,13 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
 
     /** With the clock the cache judges freshness by (tests move it instead of sleeping). */
     public ProxyServer(PiblConfig config, Clock clock) {
+        this(config, clock, Transport.best());
+    }
+
+    /** On a given transport rather than the best one here (tests run every available one). */
+    public ProxyServer(PiblConfig config, Clock clock, Transport transport) {
         this.config = config.validate();
-        this.transport = Transport.best();
+        this.transport = transport;
         this.clock = clock;
     }
 
@@ -140,7 +145,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         return port;
     }
 
-    /** {@code epoll} or {@code nio}. */
+    /** {@code io_uring}, {@code epoll} or {@code nio}. */
     @Override
     public String transport() {
         return transport.label();

@@ -12,12 +12,26 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
 
 /**
- * The I/O transport: Linux's native epoll when its library loads (sendfile, {@code SO_REUSEPORT},
- * fewer copies), Java NIO everywhere else. Chosen once per server.
+ * The I/O transport, chosen once per server: Linux's io_uring when the kernel allows it, else epoll,
+ * else Java NIO (other systems).
+ *
+ * <p>io_uring is first because it halves what a proxied request costs here: each event-loop turn
+ * hands the kernel every pending receive and send in one {@code io_uring_enter} instead of one
+ * system call each plus an {@code epoll_wait}, and completions run as deferred task work on the
+ * loop's own thread instead of waking it from another CPU. Measured with perf on 2 cores
+ * (pass-through, 200 connections): 107 us of proxy CPU per request on epoll, 53 us on io_uring.
+ * Old kernels, seccomp profiles that block io_uring (Docker's default) and
+ * {@code kernel.io_uring_disabled=2} make {@link IoUring#isAvailable()} false, and PIBL falls back
+ * to epoll. {@code -Dpibl.transport=epoll} or {@code nio} forces the others.
  */
 public enum Transport {
+    IO_URING(IoUringServerSocketChannel.class, IoUringSocketChannel.class),
     EPOLL(EpollServerSocketChannel.class, EpollSocketChannel.class),
     NIO(NioServerSocketChannel.class, NioSocketChannel.class);
 
@@ -29,16 +43,36 @@ public enum Transport {
         this.clientChannel = clientChannel;
     }
 
-    /** Epoll when available, unless {@code -Dpibl.transport=nio} asks otherwise. */
+    /** io_uring, else epoll, else NIO, unless {@code -Dpibl.transport=epoll|nio|io_uring} names one. */
     public static Transport best() {
-        if ("nio".equalsIgnoreCase(System.getProperty("pibl.transport"))) {
-            return NIO;
+        String wanted = System.getProperty("pibl.transport", "");
+        for (Transport t : available()) {
+            if (t.label().equalsIgnoreCase(wanted)) {
+                return t;
+            }
         }
-        return Epoll.isAvailable() ? EPOLL : NIO;
+        return available().get(0);
+    }
+
+    /** Every transport that works on this machine, best first; NIO always. */
+    public static java.util.List<Transport> available() {
+        java.util.List<Transport> all = new java.util.ArrayList<>(3);
+        if (IoUring.isAvailable()) {
+            all.add(IO_URING);
+        }
+        if (Epoll.isAvailable()) {
+            all.add(EPOLL);
+        }
+        all.add(NIO);
+        return all;
     }
 
     public EventLoopGroup newGroup(int threads) {
-        IoHandlerFactory factory = this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory factory = switch (this) {
+            case IO_URING -> IoUringIoHandler.newFactory();
+            case EPOLL -> EpollIoHandler.newFactory();
+            case NIO -> NioIoHandler.newFactory();
+        };
         return new MultiThreadIoEventLoopGroup(threads, factory);
     }
 
@@ -50,7 +84,7 @@ public enum Transport {
         return clientChannel;
     }
 
-    /** Lower-case name for logs: {@code epoll} or {@code nio}. */
+    /** Lower-case name for logs and {@code -Dpibl.transport}: {@code io_uring}, {@code epoll} or {@code nio}. */
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
