@@ -70,7 +70,7 @@ final class DiskCacheWriter implements CacheWriter {
         if (memoryLimit > 0 && declaredLength >= 0 && declaredLength <= memoryLimit) {
             memory = Unpooled.directBuffer((int) declaredLength);
         } else if (memoryLimit > 0 && declaredLength < 0) {
-            memory = Unpooled.directBuffer(8192, memoryLimit);
+            memory = Unpooled.directBuffer(Math.min(8192, memoryLimit), memoryLimit);
         }
     }
 

@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -95,6 +97,25 @@ class DiskCacheStoreTest {
         }
         assertThat(store.entryCount()).isEqualTo(1);
         assertThat(store.bytes()).isEqualTo(4096 + 100_000);
+    }
+
+    @Test
+    void theMemoryTierTakesBodiesUpToAThirtySecondOfItsSize() throws Exception {
+        assertThat(DiskCacheStore.memoryBodyLimit(64L << 20)).as("the default tier").isEqualTo(2 << 20);
+        assertThat(DiskCacheStore.memoryBodyLimit(1L << 30)).as("capped").isEqualTo(DiskCacheStore.MEMORY_BODY_CAP);
+        assertThat(DiskCacheStore.memoryBodyLimit(0)).as("no tier").isZero();
+
+        // config(dir) has a 4 MiB tier: 128 KiB bodies are kept in memory, 129 KiB ones only on disk.
+        CacheEntry in = store(store, KEY, h(), h("Cache-Control: max-age=60"), body(128 << 10, 3), 1000);
+        CacheEntry out = store(store, CacheKey.of("http", "example.com", "/other"), h(),
+                h("Cache-Control: max-age=60"), body((128 << 10) + 1024, 4), 1000);
+        ByteBuf memory = in.retainedMemoryBody();
+        try {
+            assertThat(memory).isNotNull();
+        } finally {
+            memory.release();
+        }
+        assertThat(out.retainedMemoryBody()).isNull();
     }
 
     @Test
@@ -287,19 +308,37 @@ class DiskCacheStoreTest {
     @Test
     void memoryTierIsBoundedAndReleasesWhatItEvicts() throws Exception {
         store.close();
-        store = new DiskCacheStore(config(dir, 64L << 20, 8L << 20, 50_000), clock, new DirectExecutorService());
-        CacheEntry first = store(store, CacheKey.of("http", "h", "/1"), h(), h(), body(30_000, 1), T0);
-        CacheEntry second = store(store, CacheKey.of("http", "h", "/2"), h(), h(), body(30_000, 2), T0);
+        // A 1 MB tier takes bodies up to 31,250 bytes: forty 30 kB bodies cannot all stay in it.
+        store = new DiskCacheStore(config(dir, 64L << 20, 8L << 20, 1_000_000), clock, new DirectExecutorService());
+        List<CacheEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            entries.add(store(store, CacheKey.of("http", "h", "/" + i), h(), h(), body(30_000, i), T0));
+        }
         store.cleanUp();
-        long inMemory = java.util.stream.Stream.of(first, second).filter(e -> e.memoryBody().refCnt() > 0).count();
-        assertThat(inMemory).as("50 kB hold one 30 kB body").isEqualTo(1);
-        CacheEntry evicted = first.memoryBody().refCnt() > 0 ? second : first;
+        assertThat(entries).as("every body went to the tier first").allMatch(e -> e.memoryBody() != null);
+        List<CacheEntry> inMemory = entries.stream().filter(e -> e.memoryBody().refCnt() > 0).toList();
+        assertThat(inMemory.size()).as("1 MB hold at most 33 bodies of 30 kB").isBetween(1, 33);
+        CacheEntry evicted = entries.stream().filter(e -> e.memoryBody().refCnt() == 0).findFirst().orElseThrow();
         assertThat(evicted.retainedMemoryBody()).as("an evicted body falls back to the file").isNull();
-        assertThat(readBody(evicted)).isEqualTo(body(30_000, evicted == first ? 1 : 2));
+        assertThat(readBody(evicted)).isEqualTo(body(30_000, entries.indexOf(evicted)));
 
         store.close();
-        assertThat(first.memoryBody().refCnt()).as("close releases memory bodies").isZero();
-        assertThat(second.memoryBody().refCnt()).isZero();
+        assertThat(entries).as("close releases memory bodies").allMatch(e -> e.memoryBody().refCnt() == 0);
+    }
+
+    @Test
+    void aTierSmallerThanABufferPageStillTakesTinyBodiesOfUnknownLength() throws Exception {
+        store.close();
+        store = new DiskCacheStore(config(dir, 64L << 20, 8L << 20, 64_000), clock, new DirectExecutorService());
+        CacheWriter w = store.begin(KEY, h(), 200, "OK", h("Cache-Control: max-age=60"), T0, T0);
+        writeChunks(w, body(1000, 7), 100); // no Content-Length: the writer cannot size its buffer up front
+        CacheEntry e = w.commit().get();
+        ByteBuf memory = e.retainedMemoryBody();
+        try {
+            assertThat(bytes(memory)).isEqualTo(body(1000, 7));
+        } finally {
+            memory.release();
+        }
     }
 
     @Test

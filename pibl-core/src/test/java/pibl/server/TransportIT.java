@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * runs on the best one only, so this is what keeps the fallbacks honest.
  */
 class TransportIT {
-    /** Above the memory tier's 256 KiB: a hit is sent from the file (sendfile on epoll, splice on io_uring). */
+    /** Above the memory tier's limit (1/32 of the fixture's 16 MiB): a hit is sent from the file (sendfile, splice). */
     private static final int FILE_BODY = 600 * 1024;
 
     @TempDir
