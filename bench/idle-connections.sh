@@ -11,7 +11,7 @@ set -euo pipefail
 N=${1:-10000}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC}
+PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled}
 [[ -f pibl-app/target/pibl.jar && -f pibl-backend-demo/target/pibl-backend-demo.jar ]] || mvn -B -q package -DskipTests
 (( $(ulimit -n) > N + 100 )) || ulimit -n $((N + 1000)) || { echo "idle-connections: ulimit -n too low for $N" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/pibl-idle.XXXXXX)

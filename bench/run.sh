@@ -12,7 +12,7 @@
 set -euo pipefail
 
 # The JVM flags of the proxy under test: the one place to tune them (or set PIBL_JAVA_OPTS outside).
-PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC}
+PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled}
 # Defaults given to bench.sh before the pass-through arguments (which win: bench.sh keeps the last value).
 BENCH_DEFAULTS=(-w 30)
 # The anchors PIBL is compared with.

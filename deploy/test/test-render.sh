@@ -95,7 +95,7 @@ check "backend-2.env carries the port" contains "$ROOT/etc/pibl/backend-2.env" "
 
 unit_exec "$ROOT/etc/systemd/system/pibl.service" "" "$ROOT"
 check "pibl ExecStart: JVM flags from pibl.env, jar, config and --ttl" test "${UNIT_ARGV[*]}" = \
-  "/usr/bin/java -Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -jar $ROOT/opt/pibl/pibl.jar --config $ROOT/etc/pibl/pibl.yaml --ttl 45"
+  "/usr/bin/java -Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled -jar $ROOT/opt/pibl/pibl.jar --config $ROOT/etc/pibl/pibl.yaml --ttl 45"
 check "pibl runs in its state directory" test "$UNIT_WORKDIR" = "$ROOT/var/lib/pibl" -a -d "$UNIT_WORKDIR"
 unit_exec "$ROOT/etc/systemd/system/pibl-backend@.service" backend-2 "$ROOT"
 check "backend ExecStart: %i is the name, port and bind from the env file" test "${UNIT_ARGV[*]}" = \
