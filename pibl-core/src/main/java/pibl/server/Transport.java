@@ -17,6 +17,10 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
 /**
  * The I/O transport, chosen once per server: Linux's io_uring when the kernel allows it, else epoll,
  * else Java NIO (other systems).
@@ -46,17 +50,14 @@ public enum Transport {
     /** io_uring, else epoll, else NIO, unless {@code -Dpibl.transport=epoll|nio|io_uring} names one. */
     public static Transport best() {
         String wanted = System.getProperty("pibl.transport", "");
-        for (Transport t : available()) {
-            if (t.label().equalsIgnoreCase(wanted)) {
-                return t;
-            }
-        }
-        return available().get(0);
+        List<Transport> available = available();
+        return available.stream().filter(t -> t.label().equalsIgnoreCase(wanted)).findFirst()
+                .orElse(available.get(0));
     }
 
     /** Every transport that works on this machine, best first; NIO always. */
-    public static java.util.List<Transport> available() {
-        java.util.List<Transport> all = new java.util.ArrayList<>(3);
+    public static List<Transport> available() {
+        List<Transport> all = new ArrayList<>(3);
         if (IoUring.isAvailable()) {
             all.add(IO_URING);
         }
@@ -86,6 +87,6 @@ public enum Transport {
 
     /** Lower-case name for logs and {@code -Dpibl.transport}: {@code io_uring}, {@code epoll} or {@code nio}. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }
