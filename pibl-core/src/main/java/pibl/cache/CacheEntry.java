@@ -5,12 +5,14 @@ import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
+import io.netty.util.AsciiString;
 import io.netty.util.IllegalReferenceCountException;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
 import java.util.Map;
 
 /**
@@ -63,12 +65,17 @@ public final class CacheEntry {
         this.keepUntil = keepUntil;
     }
 
+    /**
+     * Names and values as {@link AsciiString}: converted once here, then every hit copies them
+     * without re-hashing names and the encoder writes them with a byte copy instead of a char loop.
+     */
     private static HttpHeaders readOnly(HttpHeaders headers) {
         CharSequence[] pairs = new CharSequence[headers.size() * 2];
         int i = 0;
-        for (Map.Entry<String, String> e : headers) {
-            pairs[i++] = e.getKey();
-            pairs[i++] = e.getValue();
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            pairs[i++] = AsciiString.of(e.getKey());
+            pairs[i++] = AsciiString.of(e.getValue());
         }
         return new ReadOnlyHttpHeaders(false, pairs);
     }

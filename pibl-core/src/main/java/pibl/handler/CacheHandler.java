@@ -46,6 +46,8 @@ import pibl.upstream.Upstream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -301,7 +303,11 @@ public final class CacheHandler extends ChannelDuplexHandler {
                     Conditionals.notModifiedHeaders(e.headers()));
         } else {
             // The stored headers were validated when they first arrived: copying them needs no second check.
-            HttpHeaders h = TRUSTED_HEADERS.newHeaders().add(e.headers());
+            HttpHeaders h = TRUSTED_HEADERS.newHeaders();
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = e.headers().iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> field = it.next();
+                h.add(field.getKey(), field.getValue()); // AsciiString both: no String copies, hash cached
+            }
             head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(e.status(), e.reason()), h);
         }
         HttpHeaders h = head.headers();
