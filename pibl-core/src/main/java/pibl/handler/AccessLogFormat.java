@@ -48,7 +48,7 @@ final class AccessLogFormat {
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
             }
             case JSON -> {
-                b.append("{\"time\":\"").append(s.iso(e.startMillis)).append("\",\"client\":\"");
+                s.iso(b.append("{\"time\":\""), e.startMillis).append("\",\"client\":\"");
                 json(b, e.clientAddress).append("\",\"method\":\"");
                 json(b, e.method).append("\",\"uri\":\"");
                 json(b, e.uri).append("\",\"protocol\":\"").append(e.protocol).append("\",\"status\":").append(e.status)
@@ -60,7 +60,7 @@ final class AccessLogFormat {
                 jsonOrNull(b, e.userAgent).append('}');
             }
             default -> {
-                b.append(s.iso(e.startMillis)).append(' ').append(e.clientAddress).append(" \"");
+                s.iso(b, e.startMillis).append(' ').append(e.clientAddress).append(" \"");
                 quoted(b, e.method).append(' ');
                 quoted(b, e.uri).append(' ').append(e.protocol).append("\" ").append(e.status).append(' ')
                         .append(e.bytes).append(' ').append(e.backend).append(' ').append(e.cacheStatus).append(' ');
@@ -129,7 +129,8 @@ final class AccessLogFormat {
         String clfText;
         final char[] iso = new char[24];
 
-        String iso(long millis) {
+        /** Appends {@code 2026-11-27T10:54:07.123Z}. */
+        StringBuilder iso(StringBuilder b, long millis) {
             long second = Math.floorDiv(millis, 1000);
             if (second != isoSecond) {
                 isoSecond = second;
@@ -142,7 +143,7 @@ final class AccessLogFormat {
             iso[21] = (char) ('0' + ms / 10 % 10);
             iso[22] = (char) ('0' + ms % 10);
             iso[23] = 'Z';
-            return new String(iso);
+            return b.append(iso);
         }
 
         String clf(long millis) {

@@ -28,6 +28,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private final AccessLogFormat format;
     private final ProxyStats stats;
     private Exchange current;
+    private String clientAddress;
 
     public AccessLogHandler(LogConfig.Format format, ProxyStats stats) {
         this.format = new AccessLogFormat(format);
@@ -37,7 +38,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            current = new Exchange(request, ctx.channel().remoteAddress());
+            if (clientAddress == null) { // formatted once per connection, not once per request
+                clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
+            }
+            current = new Exchange(request, clientAddress);
             ctx.channel().attr(Exchange.KEY).set(current);
             if (HTTP.isDebugEnabled()) {
                 HTTP.debug("{} request {} {} {}\n{}", current.clientAddress, request.method(), request.uri(),

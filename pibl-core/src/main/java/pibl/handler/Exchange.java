@@ -32,16 +32,21 @@ public final class Exchange {
     int status;
     long bytes;
 
-    Exchange(HttpRequest request, SocketAddress remote) {
+    Exchange(HttpRequest request, String clientAddress) {
         this.startMillis = System.currentTimeMillis();
         this.startNanos = System.nanoTime();
-        this.clientAddress = remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : "-";
+        this.clientAddress = clientAddress;
         this.method = request.method().name();
         this.uri = request.uri();
         this.protocol = request.protocolVersion().text();
         this.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
         this.referer = request.headers().get(HttpHeaderNames.REFERER);
         this.host = request.headers().get(HttpHeaderNames.HOST);
+    }
+
+    /** The client's address as the access log prints it: {@code 127.0.0.1}, {@code ::1}, or {@code -}. */
+    static String clientAddress(SocketAddress remote) {
+        return remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : "-";
     }
 
     /** The exchange in progress on this client channel, or {@code null} outside of one. */
