@@ -2,6 +2,7 @@ package pibl.app;
 
 import org.apache.logging.log4j.core.Appender;
 import org.apache.logging.log4j.core.Core;
+import org.apache.logging.log4j.core.Filter;
 import org.apache.logging.log4j.core.Layout;
 import org.apache.logging.log4j.core.appender.AbstractOutputStreamAppender;
 import org.apache.logging.log4j.core.appender.ManagerFactory;
@@ -37,7 +38,7 @@ public final class StdoutAppender extends AbstractOutputStreamAppender<OutputStr
     static final int DEFAULT_BUFFER_SIZE = 64 * 1024;
 
     private StdoutAppender(String name, Layout<? extends Serializable> layout,
-                           org.apache.logging.log4j.core.Filter filter, boolean ignoreExceptions,
+                           Filter filter, boolean ignoreExceptions,
                            boolean immediateFlush, Property[] properties, OutputStreamManager manager) {
         super(name, layout, filter, ignoreExceptions, immediateFlush, properties, manager);
     }
