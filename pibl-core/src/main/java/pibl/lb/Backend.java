@@ -43,8 +43,7 @@ public final class Backend {
     /** Nanoseconds since {@link #origin} when the passive cooldown ends; 0 when not cooling down. */
     private final AtomicLong cooldownUntil = new AtomicLong();
     /** Good active checks since the current passive cooldown began. */
-    private final java.util.concurrent.atomic.AtomicInteger checksPassedInCooldown =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger checksPassedInCooldown = new AtomicInteger();
     private final AtomicBoolean activelyDown = new AtomicBoolean();
     private final LatencyHistogram latency = new LatencyHistogram();
 

@@ -1,7 +1,5 @@
 package pibl.cache;
 
-import pibl.testing.LeakCheck;
-import pibl.testing.TestClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.FileRegion;
@@ -10,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import pibl.testing.LeakCheck;
+import pibl.testing.TestClock;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

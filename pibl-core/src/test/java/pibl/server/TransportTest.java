@@ -3,6 +3,8 @@ package pibl.server;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.Locale;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TransportTest {
@@ -27,7 +29,7 @@ class TransportTest {
     @Test
     void thePropertyPicksAnAvailableTransportByItsLabel() {
         for (Transport t : Transport.available()) {
-            System.setProperty("pibl.transport", t.label().toUpperCase(java.util.Locale.ROOT));
+            System.setProperty("pibl.transport", t.label().toUpperCase(Locale.ROOT));
             assertThat(Transport.best()).isEqualTo(t);
         }
     }
