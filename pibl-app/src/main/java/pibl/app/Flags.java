@@ -13,9 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 import pibl.config.BackendConfig;
 import pibl.config.LogConfig;
+import pibl.runtime.Version;
 
 /** The command line. Every flag but {@code --config} and {@code --clear-cache} replaces a key of the file. */
-@Command(name = "pibl", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Flags.Version.class,
+@Command(name = "pibl", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Flags.VersionProvider.class,
         usageHelpAutoWidth = true,
         description = {"PIBL: a caching HTTP/1.1 reverse proxy and round-robin load balancer.",
             "Reads ./pibl.yaml unless --config is given; flags win over the file. Without a file, "
@@ -42,7 +43,7 @@ final class Flags {
     Path cacheDir;
 
     @Option(names = "--clear-cache",
-            description = "empty the cache before starting (parsed; takes effect once pibl-core reads it)")
+            description = "delete every stored response in the cache directory before serving")
     boolean clearCache;
 
     @Option(names = "--log-file", paramLabel = "PATH", description = "server and access log file (log.file)")
@@ -93,16 +94,11 @@ final class Flags {
         }
     }
 
-    /** {@code Implementation-Version} from the jar's manifest; {@code dev} when run from classes. */
-    static final class Version implements IVersionProvider {
+    /** {@code --version}: {@link Version#current()}. */
+    static final class VersionProvider implements IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"pibl " + version()};
-        }
-
-        static String version() {
-            String v = Flags.class.getPackage().getImplementationVersion();
-            return v == null ? "dev" : v;
+            return new String[] {"pibl " + Version.current()};
         }
     }
 }

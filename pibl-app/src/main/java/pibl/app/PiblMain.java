@@ -17,6 +17,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
 import pibl.config.PiblConfig;
+import pibl.runtime.Version;
 import pibl.server.ProxyServer;
 import sun.misc.Signal;
 
@@ -133,7 +134,7 @@ public final class PiblMain {
         // Before the startup line: whoever waits for it may send SIGHUP or edit the file at once.
         onHangup(reread);
         watch(watchedFile, reread);
-        log.info("pibl {} listening on {} ({}); {}", Flags.Version.version(), address(config.bind(), running.port()),
+        log.info("pibl {} listening on {} ({}); {}", Version.current(), address(config.bind(), running.port()),
                 running.transport(), describe(config));
         log.debug("configuration: {}", config);
         log.debug("logging through {} to stdout and {}", LogManager.getContext(false).getClass().getSimpleName(),

@@ -14,7 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import pibl.cache.CacheStatus;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
-import pibl.server.ProxyStats;
+import pibl.runtime.ProxyStats;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,8 +2,8 @@ package pibl.admin;
 
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
-import pibl.server.ProxyServer;
-import pibl.server.ProxyStats;
+import pibl.runtime.ProxyStats;
+import pibl.runtime.Version;
 
 import java.util.List;
 
@@ -11,7 +11,7 @@ import java.util.List;
  * What the admin listener may see of a running proxy: read-only, and read again on every request, so a reload
  * that swaps the backends or the cache shows on the next {@code /status} or scrape.
  *
- * <p>{@link ProxyServer} implements it; tests implement it over a few real {@link Backend}s and a real
+ * <p>{@code pibl.server.ProxyServer} implements it; tests implement it over a few real {@link Backend}s and a real
  * {@link ProxyStats} without starting a proxy.
  */
 public interface ProxyView {
@@ -33,7 +33,7 @@ public interface ProxyView {
 
     /** PIBL's version, from the jar manifest, or {@code dev}. */
     default String proxyVersion() {
-        return ProxyServer.version();
+        return Version.current();
     }
 
     /** When the proxy started, epoch millis. */

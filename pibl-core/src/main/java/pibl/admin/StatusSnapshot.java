@@ -3,7 +3,7 @@ package pibl.admin;
 import pibl.cache.CacheStatus;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
-import pibl.server.ProxyStats;
+import pibl.runtime.ProxyStats;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -11,7 +11,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.LogConfig;
-import pibl.server.ProxyStats;
+import pibl.runtime.ProxyStats;
 
 /**
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log

@@ -6,7 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import pibl.server.ProxyStats;
+import pibl.runtime.ProxyStats;
 
 /**
  * Counts client connections and closes, at once and without reading a byte, any beyond

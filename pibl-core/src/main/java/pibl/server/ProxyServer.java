@@ -9,6 +9,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import pibl.runtime.ProxyStats;
+import pibl.runtime.Transport;
 import pibl.admin.AdminServer;
 import pibl.admin.ProxyView;
 import pibl.cache.HttpCache;
@@ -218,12 +220,6 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     /** The balancer in force (it changes on reload). */
     public LoadBalancer balancer() {
         return upstream.balancer();
-    }
-
-    /** PIBL's version, from the jar manifest, or {@code dev}. */
-    public static String version() {
-        String v = ProxyServer.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
     }
 
     /** The cache, or null when disabled. */

@@ -13,7 +13,7 @@ import pibl.config.LimitConfig;
 import pibl.config.TimeoutConfig;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
-import pibl.server.Transport;
+import pibl.runtime.Transport;
 
 import java.util.concurrent.TimeUnit;
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.EventLoopGroup;
 import pibl.config.AdminConfig;
-import pibl.server.Transport;
+import pibl.runtime.Transport;
 import pibl.testing.RawHttp;
 
 import java.io.IOException;

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pibl.config.AdminConfig;
 import pibl.lb.Backend;
-import pibl.server.Transport;
+import pibl.runtime.Transport;
 import pibl.testing.RawHttp;
 
 import java.net.ServerSocket;

@@ -3,7 +3,7 @@ package pibl.admin;
 import pibl.cache.HttpCache;
 import pibl.config.BackendConfig;
 import pibl.lb.Backend;
-import pibl.server.ProxyStats;
+import pibl.runtime.ProxyStats;
 
 import java.util.Arrays;
 import java.util.List;

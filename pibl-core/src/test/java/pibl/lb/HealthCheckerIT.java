@@ -7,7 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import pibl.config.BackendConfig;
 import pibl.config.HealthCheckConfig;
-import pibl.server.Transport;
+import pibl.runtime.Transport;
 import pibl.testing.PortBackend;
 import pibl.testing.TestBackend;
 

@@ -23,7 +23,7 @@ import pibl.config.BackendConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.config.LimitConfig;
 import pibl.config.TimeoutConfig;
-import pibl.server.Transport;
+import pibl.runtime.Transport;
 import pibl.testing.PortBackend;
 import pibl.testing.TestBackend;
 import pibl.upstream.NoBackendException;

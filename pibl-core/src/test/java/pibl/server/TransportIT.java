@@ -1,5 +1,6 @@
 package pibl.server;
 
+import pibl.runtime.Transport;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;

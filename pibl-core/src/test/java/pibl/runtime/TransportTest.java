@@ -1,4 +1,4 @@
-package pibl.server;
+package pibl.runtime;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

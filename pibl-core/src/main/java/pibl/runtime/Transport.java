@@ -1,4 +1,4 @@
-package pibl.server;
+package pibl.runtime;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;

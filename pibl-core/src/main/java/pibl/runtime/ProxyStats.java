@@ -1,4 +1,4 @@
-package pibl.server;
+package pibl.runtime;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;

@@ -1,0 +1,64 @@
+package pibl.arch;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * Imports in pibl-core only run downward. From the ground up:
+ *
+ * <pre>
+ *   config, runtime          records and facts of the running process (transport, version, counters)
+ *   http                     HTTP/1.1 and proxy-hop rules, request validation, the codec
+ *   lb, cache                balancing and health; RFC 9111 policy and storage
+ *   upstream                 backend connections and one request's way through the backends
+ *   handler                  the exchange segments of a client pipeline
+ *   admin, server            the admin listener and the proxy that wires everything (server uses admin)
+ * </pre>
+ *
+ * A cycle between two packages means neither can be understood, tested or replaced without the other: the
+ * build fails on the first one.
+ */
+class PackageGraphTest {
+    private static JavaClasses core;
+
+    @BeforeAll
+    static void importMainClasses() {
+        core = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("pibl");
+    }
+
+    @Test
+    void noPackageCycles() {
+        slices().matching("pibl.(*)..").should().beFreeOfCycles().check(core);
+    }
+
+    @Test
+    void theGroundFloorImportsNothingOfPibl() {
+        noClasses().that().resideInAnyPackage("pibl.config..", "pibl.runtime..")
+                .should().dependOnClassesThat().resideInAnyPackage("pibl.http..", "pibl.lb..", "pibl.cache..",
+                        "pibl.upstream..", "pibl.handler..", "pibl.admin..", "pibl.server..")
+                .check(core);
+    }
+
+    @Test
+    void policyAndStorageKnowNothingOfPipelinesOrBackends() {
+        noClasses().that().resideInAnyPackage("pibl.http..", "pibl.cache..", "pibl.lb..")
+                .should().dependOnClassesThat().resideInAnyPackage("pibl.upstream..", "pibl.handler..",
+                        "pibl.admin..", "pibl.server..")
+                .check(core);
+    }
+
+    @Test
+    void theAdminListenerDoesNotReachIntoTheServer() {
+        noClasses().that().resideInAPackage("pibl.admin..")
+                .should().dependOnClassesThat().resideInAnyPackage("pibl.server..", "pibl.handler..",
+                        "pibl.upstream..")
+                .check(core);
+    }
+}
