@@ -125,7 +125,7 @@ public class CacheLookupBench {
         if (store.entryCount() != ENTRIES) {
             throw new IllegalStateException("expected " + ENTRIES + " entries, the store has " + store.entryCount());
         }
-        entry = store.lookup(hits[ENTRIES / 2], request);
+        entry = store.lookup(hits[ENTRIES / 2], request).join();
         now = System.currentTimeMillis();
         if (CachePolicy.reuse(entry.freshness(), request, now) != CachePolicy.Reuse.FRESH) {
             throw new IllegalStateException("a just-stored entry must be fresh");
@@ -161,12 +161,12 @@ public class CacheLookupBench {
 
     @Benchmark
     public CacheEntry lookupHit(Cursor c) {
-        return store.lookup(hits[c.next()], request);
+        return store.lookup(hits[c.next()], request).join();
     }
 
     @Benchmark
     public CacheEntry lookupMiss(Cursor c) {
-        return store.lookup(misses[c.next()], request);
+        return store.lookup(misses[c.next()], request).join();
     }
 
     /** A client without {@code Cache-Control}: the common case. */
@@ -184,7 +184,7 @@ public class CacheLookupBench {
     /** What a hit costs the cache handler before serving: lookup, then the reuse decision at the current time. */
     @Benchmark
     public CachePolicy.Reuse lookupHitAndReuse(Cursor c) {
-        CacheEntry e = store.lookup(hits[c.next()], request);
+        CacheEntry e = store.lookup(hits[c.next()], request).join();
         return CachePolicy.reuse(e.freshness(), request, System.currentTimeMillis());
     }
 }

@@ -1,7 +1,10 @@
 package pibl.admin;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import pibl.cache.CacheStatus;
+import pibl.runtime.Json;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
 
@@ -24,50 +27,60 @@ final class StatusJson {
     }
 
     static String render(StatusSnapshot s) {
-        Json j = new Json().beginObject()
-                .name("version").value(s.version())
-                .name("startedAt").value(Instant.ofEpochMilli(s.startedAtMillis()).toString())
-                .name("uptimeSeconds").value(s.uptimeSeconds())
-                .name("transport").value(s.transport())
-                .name("port").value(s.port());
-        j.name("backends").beginArray();
+        return Json.toString(g -> write(g, s));
+    }
+
+    private static void write(JsonGenerator g, StatusSnapshot s) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("version", s.version());
+        g.writeStringField("startedAt", Instant.ofEpochMilli(s.startedAtMillis()).toString());
+        g.writeNumberField("uptimeSeconds", s.uptimeSeconds());
+        g.writeStringField("transport", s.transport());
+        g.writeNumberField("port", s.port());
+        g.writeArrayFieldStart("backends");
         for (StatusSnapshot.BackendRow b : s.backends()) {
-            j.beginObject()
-                    .name("address").value(b.address())
-                    .name("weight").value(b.weight())
-                    .name("health").value(b.health())
-                    .name("inFlight").value(b.inFlight())
-                    .name("requests").value(b.requests())
-                    .name("errors").value(b.errors())
-                    .name("latencyMs").beginObject()
-                    .name("p50").value(round(b.p50()))
-                    .name("p90").value(round(b.p90()))
-                    .name("p99").value(round(b.p99()))
-                    .endObject()
-                    .endObject();
+            g.writeStartObject();
+            g.writeStringField("address", b.address());
+            g.writeNumberField("weight", b.weight());
+            g.writeStringField("health", b.health());
+            g.writeNumberField("inFlight", b.inFlight());
+            g.writeNumberField("requests", b.requests());
+            g.writeNumberField("errors", b.errors());
+            g.writeObjectFieldStart("latencyMs");
+            g.writeFieldName("p50");
+            Json.number(g, round(b.p50()));
+            g.writeFieldName("p90");
+            Json.number(g, round(b.p90()));
+            g.writeFieldName("p99");
+            Json.number(g, round(b.p99()));
+            g.writeEndObject();
+            g.writeEndObject();
         }
-        j.endArray();
+        g.writeEndArray();
         StatusSnapshot.CacheRow c = s.cache();
-        j.name("cache").beginObject()
-                .name("enabled").value(c.enabled())
-                .name("entries").value(c.entries())
-                .name("bytes").value(c.bytes())
-                .name("hitRatio").value(Math.round(c.hitRatio() * 10_000) / 10_000.0)
-                .name("lookups").beginObject();
+        g.writeObjectFieldStart("cache");
+        g.writeBooleanField("enabled", c.enabled());
+        g.writeNumberField("entries", c.entries());
+        g.writeNumberField("bytes", c.bytes());
+        g.writeFieldName("hitRatio");
+        Json.number(g, Math.round(c.hitRatio() * 10_000) / 10_000.0);
+        g.writeObjectFieldStart("lookups");
         for (Map.Entry<CacheStatus, Long> e : c.lookups().entrySet()) {
-            j.name(e.getKey().name()).value(e.getValue());
+            g.writeNumberField(e.getKey().name(), e.getValue());
         }
-        j.endObject().endObject();
-        j.name("connections").beginObject()
-                .name("open").value(s.connections().open())
-                .name("accepted").value(s.connections().accepted())
-                .name("rejected").value(s.connections().rejected())
-                .endObject();
-        j.name("responses").beginObject();
+        g.writeEndObject();
+        g.writeEndObject();
+        g.writeObjectFieldStart("connections");
+        g.writeNumberField("open", s.connections().open());
+        g.writeNumberField("accepted", s.connections().accepted());
+        g.writeNumberField("rejected", s.connections().rejected());
+        g.writeEndObject();
+        g.writeObjectFieldStart("responses");
         for (Map.Entry<String, Long> e : s.responses().entrySet()) {
-            j.name(e.getKey()).value(e.getValue());
+            g.writeNumberField(e.getKey(), e.getValue());
         }
-        return j.endObject().endObject().toString();
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     private static double round(double millis) {

@@ -1,14 +1,20 @@
 package pibl.cache;
 
 import io.netty.handler.codec.DateFormatter;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import pibl.config.CacheConfig;
+import pibl.http.HopByHop;
 
 import java.util.Date;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -35,9 +41,8 @@ public final class CachePolicy {
     private static final Set<Integer> HEURISTICALLY_CACHEABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410,
             414, 501);
 
-    /** Fields never stored nor copied from a 304 (RFC 9111 3.1, RFC 9110 7.6.1). */
-    private static final Set<String> NOT_STORED = Set.of("connection", "keep-alive", "proxy-connection", "te",
-            "transfer-encoding", "upgrade", "trailer", "proxy-authenticate", "proxy-authentication-info",
+    /** Besides the hop-by-hop fields: those of the proxy hop, never stored nor copied from a 304 (RFC 9111 3.1). */
+    private static final Set<String> PROXY_FIELDS = Set.of("proxy-authenticate", "proxy-authentication-info",
             "proxy-authorization");
 
     /** Fields describing the stored body, which a 304 must not change (RFC 9111 3.2). */
@@ -138,10 +143,9 @@ public final class CachePolicy {
      */
     public static HttpHeaders storedHeaders(HttpHeaders responseHeaders, long responseTime) {
         HttpHeaders out = new DefaultHttpHeaders();
-        Set<String> connectionListed = connectionListed(responseHeaders);
+        List<String> connectionListed = HopByHop.connectionTokens(responseHeaders);
         for (var e : responseHeaders) {
-            String name = e.getKey().toLowerCase(Locale.ROOT);
-            if (!NOT_STORED.contains(name) && !connectionListed.contains(name)) {
+            if (!isNotStored(e.getKey(), connectionListed)) {
                 out.add(e.getKey(), e.getValue());
             }
         }
@@ -303,6 +307,39 @@ public final class CachePolicy {
         return !f.mustRevalidate() && grace > 0 && staleness <= grace;
     }
 
+    // ---- revalidating ----
+
+    /**
+     * RFC 9111 4.3.1: the request that revalidates {@code stored} for {@code request}: a new bodiless request for
+     * the same method and target, with the client's header fields but its own {@code If-None-Match} and
+     * {@code If-Modified-Since}, which are replaced by the stored response's validators (a 304 must speak of the
+     * stored response, not of the client's copy; the client's validators are evaluated afterwards, against the
+     * refreshed entry). Without validators it is a plain fetch.
+     *
+     * <pre>
+     *   GET /a, If-None-Match: "mine"     stored: ETag: "v2", Last-Modified: Mon, ...
+     *     -&gt; GET /a, If-None-Match: "v2", If-Modified-Since: Mon, ...
+     * </pre>
+     */
+    public static FullHttpRequest upstreamRequest(HttpRequest request, CacheEntry stored) {
+        HttpHeaders h = new DefaultHttpHeaders().add(request.headers());
+        h.remove(HttpHeaderNames.IF_NONE_MATCH);
+        h.remove(HttpHeaderNames.IF_MODIFIED_SINCE);
+        h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        h.add(Conditionals.revalidationHeaders(stored.headers()));
+        return new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
+    }
+
+    /**
+     * May a stored response still be kept once a 304 refreshed its headers into {@code merged}? Not when they now
+     * say {@code no-store} or {@code private}, or {@code Vary: *} (RFC 9111 3, 4.3.4).
+     */
+    public static boolean isStorableAfterRefresh(HttpHeaders merged) {
+        CacheControl cc = CacheControl.of(merged);
+        return !cc.has("no-store") && !cc.has("private") && !Vary.isWildcard(merged);
+    }
+
     // ---- updating and invalidating ----
 
     /**
@@ -315,11 +352,11 @@ public final class CachePolicy {
     public static HttpHeaders updatedHeaders(HttpHeaders stored, HttpHeaders notModified, long responseTime,
                                              CacheConfig cfg) {
         HttpHeaders out = new DefaultHttpHeaders().add(stored);
-        Set<String> connectionListed = connectionListed(notModified);
+        List<String> connectionListed = HopByHop.connectionTokens(notModified);
         for (String name : notModified.names()) {
             String lower = name.toLowerCase(Locale.ROOT);
             boolean cookie = lower.equals("set-cookie") || lower.equals("set-cookie2");
-            if (NOT_STORED.contains(lower) || connectionListed.contains(lower) || BODY_FIELDS.contains(lower)
+            if (isNotStored(name, connectionListed) || BODY_FIELDS.contains(lower)
                     || (cookie && !cfg.storeSetCookie())) {
                 continue;
             }
@@ -334,13 +371,8 @@ public final class CachePolicy {
         return out;
     }
 
-    private static Set<String> connectionListed(HttpHeaders headers) {
-        Set<String> names = new HashSet<>();
-        for (String line : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : line.split(",")) {
-                names.add(token.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-        return names;
+    /** Hop-by-hop (RFC 9110 7.6.1) or proxy-hop fields: never stored, never copied from a 304. */
+    private static boolean isNotStored(String name, List<String> connectionListed) {
+        return HopByHop.isHopByHop(name, connectionListed) || PROXY_FIELDS.contains(name.toLowerCase(Locale.ROOT));
     }
 }

@@ -24,6 +24,15 @@ public final class Conditionals {
     }
 
     /**
+     * Whether the client's request carries a validator a cache may answer ({@code If-None-Match} or
+     * {@code If-Modified-Since}): its answer may be a 304, which is never stored for others.
+     */
+    public static boolean isConditional(HttpHeaders requestHeaders) {
+        return requestHeaders.contains(HttpHeaderNames.IF_NONE_MATCH)
+                || requestHeaders.contains(HttpHeaderNames.IF_MODIFIED_SINCE);
+    }
+
+    /**
      * RFC 9110 13.2.2 for a GET or HEAD answered from a stored response: should the answer be 304? Preconditions
      * are evaluated only against a 2xx stored response. {@code If-None-Match} ({@code *} or a list, weak
      * comparison) takes precedence; otherwise {@code If-Modified-Since} is compared with the stored

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -108,18 +107,18 @@ public final class DiskCacheStore implements CacheStore {
     // ---- the API ----
 
     @Override
-    public CacheEntry lookup(CacheKey key, HttpHeaders requestHeaders) {
-        return index.lookup(key.text(), requestHeaders);
+    public CompletableFuture<CacheEntry> lookup(CacheKey key, HttpHeaders requestHeaders) {
+        return CompletableFuture.completedFuture(index.lookup(key.text(), requestHeaders));
     }
 
     @Override
     public CacheWriter begin(CacheKey key, HttpHeaders requestHeaders, int status, String reason,
-                             HttpHeaders responseHeaders, long requestTime, long responseTime) {
+                             HttpHeaders storedHeaders, long requestTime, long responseTime) {
         if (closed || !cfg.enabled() || !health.writable()) {
             return null;
         }
         long declared = -1;
-        String contentLength = responseHeaders.get(HttpHeaderNames.CONTENT_LENGTH);
+        String contentLength = storedHeaders.get(HttpHeaderNames.CONTENT_LENGTH);
         if (contentLength != null) {
             try {
                 declared = Long.parseLong(contentLength.trim());
@@ -130,12 +129,8 @@ public final class DiskCacheStore implements CacheStore {
                 return null;
             }
         }
-        HttpHeaders stored = CachePolicy.storedHeaders(responseHeaders, responseTime);
-        List<String> varyNames = Vary.names(stored);
-        if (varyNames.contains("*")) {
-            return null;
-        }
-        Map<String, String> vary = Vary.values(varyNames, requestHeaders);
+        HttpHeaders stored = new DefaultHttpHeaders().add(storedHeaders);
+        Map<String, String> vary = Vary.values(Vary.names(stored), requestHeaders);
         String variantHash = EntryFile.variantHash(key, vary);
         long version = versions.incrementAndGet();
         String why = reason == null ? "" : reason;
@@ -164,18 +159,19 @@ public final class DiskCacheStore implements CacheStore {
     }
 
     @Override
-    public CompletableFuture<CacheEntry> updateHeaders(CacheEntry entry, HttpHeaders notModifiedHeaders,
-                                                       long requestTime, long responseTime) {
-        HttpHeaders merged = CachePolicy.updatedHeaders(entry.headers(), notModifiedHeaders, responseTime, cfg);
-        Freshness f = CachePolicy.freshness(merged, requestTime, responseTime, cfg);
-        CacheEntry refreshed = entry.refreshed(merged, requestTime, responseTime, f,
-                keepUntil(f, CachePolicy.hasValidators(merged)));
-        CacheControl cc = CacheControl.of(merged);
-        boolean keep = !closed && !cc.has("no-store") && !cc.has("private") && !Vary.isWildcard(merged);
-        if (index.replace(entry.key(), entry.file(), keep ? refreshed : null) && keep) {
+    public CacheEntry refresh(CacheEntry entry, HttpHeaders mergedHeaders, long requestTime, long responseTime) {
+        Freshness f = CachePolicy.freshness(mergedHeaders, requestTime, responseTime, cfg);
+        CacheEntry refreshed = entry.refreshed(mergedHeaders, requestTime, responseTime, f,
+                keepUntil(f, CachePolicy.hasValidators(mergedHeaders)));
+        if (!closed && index.replace(entry.key(), entry.file(), refreshed)) {
             headerWrites.execute(() -> headerRewriter.rewrite(entry.key(), entry.file()));
         }
-        return CompletableFuture.completedFuture(refreshed);
+        return refreshed;
+    }
+
+    @Override
+    public void remove(CacheEntry entry) {
+        index.replace(entry.key(), entry.file(), null);
     }
 
     @Override

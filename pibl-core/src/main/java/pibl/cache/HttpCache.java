@@ -6,13 +6,10 @@ import pibl.config.CacheConfig;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The cache as the pipeline sees it, shared by every connection: the {@link CacheStore}, the
- * {@link MissLock}, the memory of keys that turned out not storable, the background refreshes in
- * progress, and the counters.
+ * {@link MissLock}, the memory of keys that turned out not storable, and the counters.
  *
  * <p>Hit-for-miss: once a key's response was not storable (say {@code no-store}), later misses
  * of that key skip the miss lock for a while and go straight to a backend, as Varnish does.
@@ -27,7 +24,6 @@ public final class HttpCache implements AutoCloseable {
     private final CacheStore store;
     private final MissLock missLock = new MissLock();
     private final Cache<String, Boolean> passKeys;
-    private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
     private final CacheStats stats = new CacheStats();
 
     public HttpCache(CacheConfig config, Clock clock) {
@@ -73,15 +69,6 @@ public final class HttpCache implements AutoCloseable {
 
     public void clearPass(CacheKey key) {
         passKeys.invalidate(key.text());
-    }
-
-    /** Claims the background refresh of a key; false if one is already running. */
-    public boolean startRefresh(CacheKey key) {
-        return refreshing.add(key.text());
-    }
-
-    public void endRefresh(CacheKey key) {
-        refreshing.remove(key.text());
     }
 
     @Override

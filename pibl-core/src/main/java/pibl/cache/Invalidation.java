@@ -3,6 +3,7 @@ package pibl.cache;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import pibl.http.HttpMethods;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -26,9 +27,7 @@ public final class Invalidation {
 
     /** RFC 9111 4.4: an unsafe method answered with a non-error (2xx, 3xx) status invalidates. */
     public static boolean invalidates(HttpMethod method, int status) {
-        boolean safe = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)
-                || HttpMethod.OPTIONS.equals(method) || HttpMethod.TRACE.equals(method);
-        return !safe && status >= 200 && status < 400;
+        return !HttpMethods.isSafe(method) && status >= 200 && status < 400;
     }
 
     /**

@@ -15,7 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * A waiter never becomes a leader after waking: if the leader's response was not stored, the
  * waiters forward on their own at once, so one slow or failing request cannot make the others
- * queue behind each other.
+ * queue behind each other. A background refresh (stale-while-revalidate) leads with
+ * {@link #tryLead}: when a fetch of the key is already under way it does not start another.
+ * This is PIBL's one single-flight mechanism.
  */
 public final class MissLock {
     private final ConcurrentHashMap<String, Lease> flights = new ConcurrentHashMap<>();
@@ -30,14 +32,23 @@ public final class MissLock {
         }
     }
 
-    /** Either {@code lease} (you lead) or {@code leaderDone} (someone else does) is non-null. */
+    /** Either {@code lease} (you lead) or {@code leaderDone} (someone else does) is non-null, or neither: {@link #NO_LOCK}. */
     public record Ticket(Lease lease, CompletableFuture<Void> leaderDone) {
     }
+
+    /** The ticket of a fetch that takes no lock (a conditional request, a pass-through key, a second look). */
+    public static final Ticket NO_LOCK = new Ticket(null, null);
 
     public Ticket enter(String key) {
         Lease mine = new Lease(key);
         Lease leader = flights.putIfAbsent(key, mine);
         return leader == null ? new Ticket(mine, null) : new Ticket(null, leader.done);
+    }
+
+    /** The lease if nobody is fetching {@code key}, else null (and nothing to wait for). */
+    public Lease tryLead(String key) {
+        Lease mine = new Lease(key);
+        return flights.putIfAbsent(key, mine) == null ? mine : null;
     }
 
     /** Ends the leader's fetch and wakes the waiters. Null-safe and idempotent. */

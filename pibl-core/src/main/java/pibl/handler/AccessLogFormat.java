@@ -1,6 +1,7 @@
 package pibl.handler;
 
 import pibl.config.LogConfig;
+import pibl.runtime.Json;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -38,37 +39,53 @@ final class AccessLogFormat {
         StringBuilder b = s.builder;
         b.setLength(0);
         double ms = (endNanos - e.startNanos) / 1_000_000.0;
+        String cache = e.cacheStatus() == null ? "-" : e.cacheStatus().name();
         switch (format) {
             case COMBINED -> {
                 b.append(e.clientAddress).append(" - - [").append(s.clf(e.startMillis)).append("] \"");
-                quoted(b, e.method).append(' ');
-                quoted(b, e.uri).append(' ').append(e.protocol).append("\" ").append(e.status).append(' ')
-                        .append(e.bytes).append(" \"");
+                requestLine(b, e).append("\" ").append(e.status).append(' ').append(e.bytes).append(" \"");
                 quoted(b, e.referer == null ? "-" : e.referer).append("\" \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
             }
-            case JSON -> {
-                s.iso(b.append("{\"time\":\""), e.startMillis).append("\",\"client\":\"");
-                json(b, e.clientAddress).append("\",\"method\":\"");
-                json(b, e.method).append("\",\"uri\":\"");
-                json(b, e.uri).append("\",\"protocol\":\"").append(e.protocol).append("\",\"status\":").append(e.status)
-                        .append(",\"bytes\":").append(e.bytes).append(",\"backend\":\"");
-                json(b, e.backend).append("\",\"cache\":\"").append(e.cacheStatus).append("\",\"ms\":");
-                millis(b, ms).append(",\"host\":");
-                jsonOrNull(b, e.host).append(",\"referer\":");
-                jsonOrNull(b, e.referer).append(",\"user_agent\":");
-                jsonOrNull(b, e.userAgent).append('}');
-            }
+            case JSON -> Json.write(b, g -> {
+                g.writeStartObject();
+                g.writeStringField("time", s.iso(new StringBuilder(24), e.startMillis).toString());
+                g.writeStringField("client", e.clientAddress);
+                g.writeStringField("method", e.synthetic ? "-" : e.method.name());
+                g.writeStringField("uri", e.synthetic ? "-" : e.uri);
+                g.writeStringField("protocol", e.synthetic ? "-" : e.version.text());
+                g.writeNumberField("status", e.status);
+                g.writeNumberField("bytes", e.bytes);
+                g.writeStringField("backend", e.backend);
+                g.writeStringField("cache", cache);
+                g.writeFieldName("ms");
+                g.writeNumber(millis(new StringBuilder(12), ms).toString());
+                g.writeFieldName("host");
+                Json.stringOrNull(g, e.host);
+                g.writeFieldName("referer");
+                Json.stringOrNull(g, e.referer);
+                g.writeFieldName("user_agent");
+                Json.stringOrNull(g, e.userAgent);
+                g.writeEndObject();
+            });
             default -> {
                 s.iso(b, e.startMillis).append(' ').append(e.clientAddress).append(" \"");
-                quoted(b, e.method).append(' ');
-                quoted(b, e.uri).append(' ').append(e.protocol).append("\" ").append(e.status).append(' ')
-                        .append(e.bytes).append(' ').append(e.backend).append(' ').append(e.cacheStatus).append(' ');
+                requestLine(b, e).append("\" ").append(e.status).append(' ').append(e.bytes).append(' ')
+                        .append(e.backend).append(' ').append(cache).append(' ');
                 millis(b, ms).append("ms \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
             }
         }
         return b.toString();
+    }
+
+    /** {@code GET /a?x=1 HTTP/1.1}, escaped; {@code -} for a request line that never arrived. */
+    private static StringBuilder requestLine(StringBuilder b, Exchange e) {
+        if (e.synthetic) {
+            return b.append('-');
+        }
+        quoted(b, e.method.name()).append(' ');
+        return quoted(b, e.uri).append(' ').append(e.version.text());
     }
 
     private static StringBuilder millis(StringBuilder b, double ms) {
@@ -86,35 +103,6 @@ final class AccessLogFormat {
                 b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
             } else {
                 b.append(c);
-            }
-        }
-        return b;
-    }
-
-    private static StringBuilder jsonOrNull(StringBuilder b, String s) {
-        if (s == null) {
-            return b.append("null");
-        }
-        b.append('"');
-        return json(b, s).append('"');
-    }
-
-    private static StringBuilder json(StringBuilder b, String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
             }
         }
         return b;

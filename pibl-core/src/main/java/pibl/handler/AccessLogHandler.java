@@ -14,12 +14,14 @@ import pibl.config.LogConfig;
 import pibl.runtime.ProxyStats;
 
 /**
- * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log
- * file, asynchronous). Inbound it opens an {@link Exchange} for each request; outbound it watches
- * the response go by (status, body bytes) and writes the line when the last part is written.
- * A connection closed before the response completes is logged with status 499, as nginx does.
+ * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log file, asynchronous).
+ * Inbound it opens the {@link Exchange} of each request and keeps it on the channel; outbound it watches the
+ * response go by (status, body bytes) and writes the line when the last part is written. A connection closed
+ * before the response completes is logged with status 499, as nginx does.
  *
- * <p>At DEBUG, logger {@code pibl.http} also shows the request and response headers.
+ * <p>At DEBUG, logger {@code pibl.http} also shows the request and response headers. Works on any channel that
+ * carries one exchange at a time (an HTTP/1.1 connection behind {@link PipeliningHandler}, or an HTTP/2 stream);
+ * time is read from the channel's executor.
  */
 public final class AccessLogHandler extends ChannelDuplexHandler {
     private static final Logger ACCESS = LogManager.getLogger("pibl.access");
@@ -41,7 +43,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             if (clientAddress == null) { // formatted once per connection, not once per request
                 clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
             }
-            current = new Exchange(request, clientAddress);
+            current = new Exchange(request, clientAddress, ctx.executor().ticker().nanoTime());
             ctx.channel().attr(Exchange.KEY).set(current);
             if (HTTP.isDebugEnabled()) {
                 HTTP.debug("{} request {} {} {}\n{}", current.clientAddress, request.method(), request.uri(),
@@ -54,6 +56,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         Exchange e = current;
+        boolean last = false;
         if (e != null) {
             if (msg instanceof HttpResponse response && response.status().code() >= 200) {
                 e.status = response.status().code();
@@ -67,11 +70,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             } else if (msg instanceof FileRegion region) {
                 e.bytes += region.count();
             }
-            if (msg instanceof LastHttpContent) {
-                finish(ctx, e);
-            }
+            last = msg instanceof LastHttpContent;
         }
         ctx.write(msg, promise);
+        if (last) { // after the write: the handlers closer to the socket still see the exchange as current
+            finish(ctx, e);
+        }
     }
 
     @Override
@@ -90,6 +94,6 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         current = null;
         ctx.channel().attr(Exchange.KEY).set(null);
         stats.response(e.status);
-        ACCESS.info(format.format(e, System.nanoTime()));
+        ACCESS.info(format.format(e, ctx.executor().ticker().nanoTime()));
     }
 }

@@ -2,18 +2,30 @@ package pibl.handler;
 
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AttributeKey;
+import pibl.cache.CachePhase;
+import pibl.cache.CacheStatus;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
- * What the access log needs to know about one request/response exchange. The
- * {@link AccessLogHandler} creates it when a request arrives and stores it on the channel; the
- * handlers after it fill in what they decide (the backend chosen, the cache status), and the
- * access log handler itself records the response status and body bytes as they are written.
- * Only the client channel's event loop touches it.
+ * One request/response exchange, from the guard to the access log: the one state object every segment reads and
+ * adds to. The {@link AccessLogHandler} opens it when a request arrives and keeps it on the channel (an HTTP/1.1
+ * connection has one exchange at a time; an HTTP/2 stream channel would have its own); the segments after it
+ * record what they decide, and the access log reads it back when the response's last part is written.
+ *
+ * <pre>
+ * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer
+ * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested
+ * the response            status and body bytes, as written
+ * </pre>
+ *
+ * Only the event loop of the exchange's channel touches it.
  */
 public final class Exchange {
     static final AttributeKey<Exchange> KEY = AttributeKey.valueOf("pibl.exchange");
@@ -21,27 +33,38 @@ public final class Exchange {
     final long startMillis;
     final long startNanos;
     final String clientAddress;
-    final String method;
+    final HttpMethod method;
     final String uri;
-    final String protocol;
+    final HttpVersion version;
+    final boolean keepAlive;
+    final String host;
     final String userAgent;
     final String referer;
-    final String host;
+    /** The request line was never received (a stand-in carrying a refusal): the log prints {@code -}. */
+    final boolean synthetic;
+    private CachePhase phase = CachePhase.UNINIT;
+    private boolean closeRequested;
     String backend = "-";
-    String cacheStatus = "-";
     int status;
     long bytes;
 
-    Exchange(HttpRequest request, String clientAddress) {
+    Exchange(HttpRequest request, String clientAddress, long startNanos) {
         this.startMillis = System.currentTimeMillis();
-        this.startNanos = System.nanoTime();
+        this.startNanos = startNanos;
         this.clientAddress = clientAddress;
-        this.method = request.method().name();
+        this.method = request.method();
         this.uri = request.uri();
-        this.protocol = request.protocolVersion().text();
+        this.version = request.protocolVersion();
+        this.keepAlive = HttpUtil.isKeepAlive(request);
+        this.host = request.headers().get(HttpHeaderNames.HOST);
         this.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
         this.referer = request.headers().get(HttpHeaderNames.REFERER);
-        this.host = request.headers().get(HttpHeaderNames.HOST);
+        this.synthetic = request instanceof HeaderTimeoutHandler.SyntheticRequest;
+    }
+
+    /** An exchange of PIBL's own making (a background refresh), on behalf of {@code parent}'s client. */
+    Exchange(HttpRequest request, Exchange parent) {
+        this(request, parent.clientAddress, parent.startNanos);
     }
 
     /** The client's address as the access log prints it: {@code 127.0.0.1}, {@code ::1}, or {@code -}. */
@@ -49,9 +72,54 @@ public final class Exchange {
         return remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : "-";
     }
 
-    /** The exchange in progress on this client channel, or {@code null} outside of one. */
+    /** The exchange in progress on this channel, or {@code null} outside of one. */
     public static Exchange current(Channel channel) {
         return channel.attr(KEY).get();
+    }
+
+    public HttpMethod method() {
+        return method;
+    }
+
+    public String uri() {
+        return uri;
+    }
+
+    /** The HTTP version the client spoke. */
+    public HttpVersion version() {
+        return version;
+    }
+
+    /** The client asked to keep the connection open (HTTP/1.1 without {@code Connection: close}, or 1.0 keep-alive). */
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    public boolean isHead() {
+        return HttpMethod.HEAD.equals(method);
+    }
+
+    public String clientAddress() {
+        return clientAddress;
+    }
+
+    /** The request's {@code Host}, or null. */
+    public String host() {
+        return host;
+    }
+
+    public CachePhase phase() {
+        return phase;
+    }
+
+    /** Moves the cache phase; an illegal move ({@link CachePhase}'s table) throws {@link IllegalStateException}. */
+    public void phase(CachePhase next) {
+        phase = phase.moveTo(next);
+    }
+
+    /** What X-Cache and the log say: HIT, MISS, STALE, REVALIDATED, BYPASS, or null when the cache had no say. */
+    public CacheStatus cacheStatus() {
+        return phase.status();
     }
 
     /** Records the backend that answers (the last one tried). */
@@ -59,12 +127,15 @@ public final class Exchange {
         this.backend = label;
     }
 
-    /** Records the cache outcome: HIT, MISS, STALE, REVALIDATED, BYPASS. */
-    public void cacheStatus(String status) {
-        this.cacheStatus = status;
+    /**
+     * Asks for the client connection to be closed after this response (framing may be lost, or the response's
+     * end is the connection's end). Whoever finishes the response head decides what that means on the wire.
+     */
+    public void requestClose() {
+        closeRequested = true;
     }
 
-    public String clientAddress() {
-        return clientAddress;
+    public boolean closeRequested() {
+        return closeRequested;
     }
 }

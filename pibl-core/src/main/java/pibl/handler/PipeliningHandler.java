@@ -4,18 +4,19 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One exchange at a time per client connection, in arrival order, and the end of the connection
- * when an exchange says so.
+ * The HTTP/1.1 client connection: one exchange at a time, in arrival order; every response head finished
+ * ({@link ResponseHeads#http1}); the connection closed when a response says so, when idle too long, or when the
+ * server drains.
  *
  * <pre>
  * client sends:  GET /a  GET /b  GET /c        (pipelined in one packet)
@@ -23,11 +24,14 @@ import java.util.ArrayDeque;
  * /a's last byte written → passes /b on → ... → reading resumes
  * </pre>
  *
- * Holding requests here, before the access log and the cache, is what keeps pipelined responses
- * in order even when a later request would be a quick cache hit. A response that carries
- * {@code Connection: close} closes the connection once written, and requests still held are
- * dropped. An idle connection (no exchange in flight) is closed on the idle timeout, and at
- * once on a {@link DrainEvent}; a busy one closes when its exchange is done.
+ * Holding requests here, before the access log and the cache, is what keeps pipelined responses in order even
+ * when a later request would be a quick cache hit. A response finished with {@code Connection: close} closes the
+ * connection once written, and requests still held are dropped. An idle connection (no exchange in flight) is
+ * closed on the idle timeout, and at once on a {@link DrainEvent}; a busy one closes when its exchange is done.
+ *
+ * <p>Assumes an HTTP/1.1 connection (a byte stream carrying one exchange after another): it is the segment an
+ * HTTP/2 connection does not have, since each stream is its own exchange. Time is read from the channel's
+ * executor ({@code ticker()}), so tests move it by hand.
  */
 public final class PipeliningHandler extends ChannelDuplexHandler {
     private final ArrayDeque<HttpRequest> held = new ArrayDeque<>(2);
@@ -37,7 +41,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean draining;
     private final long idleNanos;
     private long lastActivityNanos;
-    private io.netty.util.concurrent.ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> idleTimer;
 
     /** @param idleNanos a connection with no exchange in flight for this long is closed */
     public PipeliningHandler(long idleNanos) {
@@ -46,14 +50,18 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = now(ctx);
         armIdle(ctx, idleNanos);
         ctx.fireChannelActive();
     }
 
+    private static long now(ChannelHandlerContext ctx) {
+        return ctx.executor().ticker().nanoTime();
+    }
+
     /** One timer per connection, re-armed for the time left when it fires: no timer per request. */
     private void armIdle(ChannelHandlerContext ctx, long delayNanos) {
-        idleTimer = ctx.executor().schedule(() -> checkIdle(ctx), delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        idleTimer = ctx.executor().schedule(() -> checkIdle(ctx), delayNanos, TimeUnit.NANOSECONDS);
     }
 
     private void checkIdle(ChannelHandlerContext ctx) {
@@ -61,7 +69,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
-        long left = idleNanos - (System.nanoTime() - lastActivityNanos);
+        long left = idleNanos - (now(ctx) - lastActivityNanos);
         if (inFlight || left > 0) {
             armIdle(ctx, inFlight ? idleNanos : left);
             return;
@@ -76,7 +84,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = now(ctx);
         if (inFlight || closeAfterResponse) {
             held.add(request);
             ctx.channel().config().setAutoRead(false);
@@ -88,11 +96,8 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (draining && msg instanceof HttpResponse response && response.status().code() >= 200) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        if (msg instanceof HttpResponse response && response.status().code() >= 200
-                && response.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true)) {
+        if (msg instanceof HttpResponse head
+                && ResponseHeads.http1(head, Exchange.current(ctx.channel()), draining)) {
             closeAfterResponse = true;
         }
         if (!(msg instanceof LastHttpContent) || !inFlight) {
@@ -100,7 +105,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             return;
         }
         inFlight = false;
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = now(ctx);
         if (closeAfterResponse) {
             ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
             releaseHeld();

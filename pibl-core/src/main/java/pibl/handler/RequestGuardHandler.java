@@ -22,12 +22,13 @@ import org.apache.logging.log4j.Logger;
  * request line over limits.max-initial-line            → 414, closed
  * header section over limits.max-header-size            → 431, closed
  * body over limits.max-request-body                     → 413, closed
+ * head not complete within timeouts.client-header       → 408, closed
  * HTTP/1.1 without Host                                 → 400, closed (RFC 9112 section 3.2)
- * CONNECT                                               → 405 (PIBL is no tunnel)
+ * CONNECT                                               → 405 (PIBL is no tunnel), connection kept
  * </pre>
  *
- * A refused framing error always closes the connection: what follows on it cannot be trusted to
- * start a new request.
+ * A refused framing error always asks for the connection to close: what follows on it cannot be trusted to
+ * start a new request. Works on {@link FullHttpRequest}s and the {@link Exchange}, whatever the channel.
  */
 @ChannelHandler.Sharable
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
@@ -54,8 +55,11 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
             LOG.debug("{} refused with {}: {}", ctx.channel().remoteAddress(), refusal.code(), result.cause().toString());
         }
         request.release();
-        boolean close = refusal.code() != 405;
-        ErrorResponses.send(ctx, refusal, close);
+        Exchange exchange = Exchange.current(ctx.channel());
+        if (exchange != null && refusal.code() != 405) {
+            exchange.requestClose();
+        }
+        ErrorResponses.send(ctx, refusal);
     }
 
     static HttpResponseStatus refusal(FullHttpRequest request) {
@@ -70,6 +74,9 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
             }
             if (cause instanceof TooLongHttpHeaderException) {
                 return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
+            }
+            if (cause instanceof HeaderTimeoutHandler.HeadTimeoutException) {
+                return HttpResponseStatus.REQUEST_TIMEOUT;
             }
             return HttpResponseStatus.BAD_REQUEST;
         }

@@ -7,8 +7,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
-import java.util.List;
-
 /**
  * The header rules of a proxy hop (RFC 9110 section 7.6).
  *
@@ -19,31 +17,19 @@ import java.util.List;
  *                  X-Forwarded-Host: shop.example   Via: 1.1 pibl
  * </pre>
  *
- * Hop-by-hop fields describe one connection and must not travel further: {@code Connection} and
- * every field it names, plus the fixed list below. The framing fields {@code Host} and
- * {@code Content-Length} are never removed on a peer's say-so: PIBL sets them itself.
+ * Hop-by-hop fields describe one connection and must not travel further ({@link HopByHop}).
  */
 public final class ProxyHeaders {
 
     /** The pseudonym PIBL uses in {@code Via}. */
     public static final String VIA_NAME = "pibl";
 
-    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 " + VIA_NAME);
     private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 " + VIA_NAME);
     private static final AsciiString HTTP = AsciiString.cached("http");
-
-    private static final List<AsciiString> HOP_BY_HOP = List.of(
-            HttpHeaderNames.CONNECTION,
-            HttpHeaderNames.KEEP_ALIVE,
-            PROXY_CONNECTION,
-            HttpHeaderNames.TE,
-            HttpHeaderNames.TRAILER,
-            HttpHeaderNames.TRANSFER_ENCODING,
-            HttpHeaderNames.UPGRADE);
 
     private ProxyHeaders() {
     }
@@ -53,10 +39,9 @@ public final class ProxyHeaders {
      * out, forwarding fields in, HTTP/1.1 (keep-alive) whatever the client spoke, and an exact
      * {@code Content-Length} for the aggregated body ({@code Expect} dropped: the body is here).
      */
-    public static void toBackend(FullHttpRequest request, String clientIp) {
-        HttpVersion clientVersion = request.protocolVersion();
+    public static void toBackend(FullHttpRequest request, String clientIp, HttpVersion clientVersion) {
         HttpHeaders h = request.headers();
-        stripHopByHop(h);
+        HopByHop.strip(h);
         h.remove(HttpHeaderNames.EXPECT);
         addForwarded(h, clientIp, clientVersion);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -66,32 +51,6 @@ public final class ProxyHeaders {
         } else {
             h.set(HttpHeaderNames.CONTENT_LENGTH, length);
         }
-    }
-
-    /** Removes {@code Connection}, every field it names, and the fixed hop-by-hop fields. */
-    public static void stripHopByHop(HttpHeaders headers) {
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
-        for (int i = 0; i < connection.size(); i++) {
-            String value = connection.get(i);
-            int start = 0;
-            while (start < value.length()) {
-                int comma = value.indexOf(',', start);
-                int end = comma < 0 ? value.length() : comma;
-                String name = value.substring(start, end).trim();
-                if (!name.isEmpty() && !isFraming(name)) {
-                    headers.remove(name);
-                }
-                start = end + 1;
-            }
-        }
-        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
-            headers.remove(HOP_BY_HOP.get(i));
-        }
-    }
-
-    private static boolean isFraming(String name) {
-        return HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)
-                || HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name);
     }
 
     /**

@@ -12,6 +12,7 @@ import pibl.handler.AccessLogHandler;
 import pibl.handler.CacheHandler;
 import pibl.handler.ConnectionLimitHandler;
 import pibl.handler.HeaderTimeoutHandler;
+import pibl.handler.Forwarder;
 import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
 import pibl.handler.RequestAggregator;
@@ -33,7 +34,7 @@ import pibl.upstream.Upstream;
  */
 final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private volatile PiblConfig config;
-    private final Upstream upstream;
+    private final Forwarder forwarder;
     private final HttpCache cache;
     private final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
@@ -44,7 +45,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
                             ChannelGroup clients) {
         this.clients = clients;
         this.config = config;
-        this.upstream = upstream;
+        this.forwarder = new Forwarder(upstream);
         this.cache = cache;
         this.stats = stats;
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
@@ -81,8 +82,8 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (cache != null) {
-            p.addLast("cache", new CacheHandler(cache, upstream));
+            p.addLast("cache", new CacheHandler(cache, forwarder));
         }
-        p.addLast("forward", new ForwardingHandler(upstream));
+        p.addLast("forward", new ForwardingHandler(forwarder));
     }
 }

@@ -71,6 +71,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    void close() {
+        channel.close();
+    }
+
     void unbind() {
         this.call = null;
         this.idleSinceNanos = System.nanoTime();

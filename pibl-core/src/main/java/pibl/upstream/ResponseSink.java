@@ -6,12 +6,15 @@ import pibl.lb.Backend;
 
 /**
  * Where an {@link UpstreamCall} delivers the backend's response, part by part, on the event loop
- * of the call. The client-facing {@code ForwardingHandler} writes the parts to the client; the
- * cache's background refresh writes them to a cache file.
+ * of the call. The client-facing {@code ForwardingHandler} writes the parts to the client; a
+ * background refresh of the cache writes them to a cache file.
  */
 public interface ResponseSink {
 
-    /** The final (non-1xx) response head. Hop-by-hop headers are still there. */
+    /**
+     * The final (non-1xx) response head, end to end: the backend connection's hop-by-hop fields, framing
+     * included, are already gone; whether the body is delimited by length or by chunks is the sink's to decide.
+     */
     void onResponse(HttpResponse head, Backend backend);
 
     /** A part of the body; the sink owns it from here. The last part is a {@code LastHttpContent}. */
@@ -24,8 +27,7 @@ public interface ResponseSink {
      * The call failed. Before any response part ({@code responseStarted == false}) the sink may
      * still answer with an error status; after, the response is truncated and must not look complete.
      *
-     * @param cause {@link UpstreamTimeoutException} for a timeout; a {@link NoBackendException} when
-     *              no backend was left to try; otherwise the I/O error
+     * @param failure an {@link UpstreamException} naming the status the client should get (502, 503, 504)
      */
-    void onError(Throwable cause, boolean responseStarted);
+    void onError(UpstreamException failure, boolean responseStarted);
 }

@@ -1,17 +1,21 @@
 package pibl.upstream;
 
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import pibl.http.HopByHop;
+import pibl.http.HttpMethods;
 import pibl.lb.Backend;
+import pibl.upstream.RetryPolicy.Decision;
+import pibl.upstream.RetryPolicy.Failure;
 
 import java.net.ConnectException;
 import java.util.ArrayList;
@@ -19,22 +23,18 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One request's way through the backends: pick, connect or reuse, send, relay the response, and
- * on failure decide whether another attempt is safe.
+ * One request's way through the backends: pick, connect or reuse, send, relay the response, and on failure ask
+ * {@link RetryPolicy} whether another attempt is safe.
  *
  * <pre>
- * connect refused / timed out           → next backend (nothing was sent, any method)
- * reused connection closed before any
- *   response byte (keep-alive race)     → again on a fresh connection, idempotent methods only,
- *                                         not counted as a retry
- * fresh connection reset before any
- *   response byte                       → next backend, idempotent methods only
- * silent past backend-response timeout  → 504 (not retried: the backend may still be working on it)
- * failure after response bytes          → client connection closed, never a truncated "complete" body
- * no backend left                       → 502 (504 if the last failure was a timeout)
+ * pick backend → pooled connection (or connect) → write request → response head → parts → last part
+ *                                                                    ↓ hop-by-hop fields of the backend
+ *                                                                      connection consumed here, not relayed
  * </pre>
  *
- * Everything runs on one event loop, the client connection's; no field needs a lock.
+ * The sink gets an end-to-end response: the backend connection's own fields ({@code Connection},
+ * {@code Keep-Alive}, {@code Transfer-Encoding}, ...) decide whether the connection goes back to the pool and are
+ * then removed. Everything runs on one event loop, the caller's; no field needs a lock.
  */
 public final class UpstreamCall {
     private static final Logger LOG = LogManager.getLogger(UpstreamCall.class);
@@ -57,7 +57,8 @@ public final class UpstreamCall {
     private boolean reusable;
     private boolean paused;
     private boolean done;
-    private Throwable lastFailure;
+    private Failure lastFailure;
+    private Throwable lastCause;
     private long lastActivityNanos;
     private long dispatchNanos;
 
@@ -66,19 +67,12 @@ public final class UpstreamCall {
         this.loop = loop;
         this.request = request;
         this.sink = sink;
-        this.idempotent = isIdempotent(request.method());
+        this.idempotent = HttpMethods.isIdempotent(request.method());
         this.timeoutNanos = upstream.timeouts().backendResponse().toNanos();
     }
 
-    /** RFC 9110 section 9.2.2. */
-    static boolean isIdempotent(HttpMethod method) {
-        return HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method) || HttpMethod.PUT.equals(method)
-                || HttpMethod.DELETE.equals(method) || HttpMethod.OPTIONS.equals(method)
-                || HttpMethod.TRACE.equals(method);
-    }
-
     void start() {
-        attempt();
+        attempt(pick());
     }
 
     /** The backend now serving the request, or the last one tried. */
@@ -111,41 +105,36 @@ public final class UpstreamCall {
             return;
         }
         done = true;
-        BackendHandler c = connection;
-        if (c != null) {
-            connection = null;
-            c.unbind();
-            c.channel().close();
-            backend.onRequestEnd();
+        if (connection != null) {
+            detach().close();
         }
         request.release();
     }
 
-    private void attempt() {
-        if (done) {
-            return;
-        }
-        if (attempts > upstream.retries()) {
-            fail(new NoBackendException("gave up after " + attempts + " attempts", lastFailure));
-            return;
-        }
+    private Backend pick() {
         Backend next = upstream.balancer().pick(tried);
         if (next == null) {
             boolean none = tried.isEmpty() && lastFailure == null;
-            fail(new NoBackendException(none ? "no backend in rotation" : "every backend failed", lastFailure, none));
+            fail(none ? 503 : failStatus(), none ? "no backend in rotation" : "every backend failed");
+        }
+        return next;
+    }
+
+    private void attempt(Backend target) {
+        if (done || target == null) {
             return;
         }
         attempts++;
-        backend = next;
+        backend = target;
         if (!freshConnectionOnly) {
             long freshWithin = idempotent ? Long.MAX_VALUE : Upstream.NON_IDEMPOTENT_REUSE_NANOS;
-            BackendHandler pooled = upstream.pool().poll(next, freshWithin);
+            BackendHandler pooled = upstream.pool().poll(target, freshWithin);
             if (pooled != null) {
                 dispatch(pooled, true);
                 return;
             }
         }
-        upstream.connect(loop, next).addListener(f -> onConnected((ChannelFuture) f, next));
+        upstream.connect(loop, target).addListener(f -> onConnected((ChannelFuture) f, target));
     }
 
     private void onConnected(ChannelFuture f, Backend target) {
@@ -156,12 +145,8 @@ public final class UpstreamCall {
             return;
         }
         if (!f.isSuccess()) {
-            target.recordFailure(f.cause());
-            tried.add(target);
-            lastFailure = f.cause();
-            LOG.warn("backend {} connect failed for {} {}: {}{}", target, request.method(), request.uri(),
-                    describe(f.cause()), attempts <= upstream.retries() ? ", trying the next backend" : "");
-            attempt();
+            Failure kind = f.cause() instanceof ConnectTimeoutException ? Failure.CONNECT_TIMEOUT : Failure.CONNECT_REFUSED;
+            failed(kind, f.cause());
             return;
         }
         dispatch(f.channel().pipeline().get(BackendHandler.class), false);
@@ -177,7 +162,7 @@ public final class UpstreamCall {
         conn.bind(this);
         backend.onRequestStart();
         dispatchNanos = System.nanoTime();
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = dispatchNanos;
         conn.channel().writeAndFlush(request.retainedDuplicate()).addListener(f -> {
             if (!f.isSuccess()) {
                 onConnectionLost(conn, f.cause());
@@ -197,18 +182,19 @@ public final class UpstreamCall {
             return;
         }
         int code = head.status().code();
-        if (code < 200 && code != 101) {
-            informational = true; // 100 Continue and friends: PIBL already holds the whole body
-            return;
-        }
         if (code == 101) {
             onConnectionLost(conn, new IllegalStateException("backend switched protocols"));
+            return;
+        }
+        if (code < 200) {
+            informational = true; // 100 Continue and friends: PIBL already holds the whole body
             return;
         }
         informational = false;
         responseStarted = true;
         backend.recordLatency(System.nanoTime() - dispatchNanos); // to the final response head, not the last byte
         reusable = HttpUtil.isKeepAlive(head);
+        HopByHop.strip(head.headers()); // the backend connection's fields end here; framing is the sink's
         sink.onResponse(head, backend);
     }
 
@@ -229,7 +215,7 @@ public final class UpstreamCall {
             return;
         }
         if (content instanceof LastHttpContent) {
-            complete(conn);
+            complete();
         }
         sink.onContent(content);
     }
@@ -240,56 +226,33 @@ public final class UpstreamCall {
         }
     }
 
-    private void complete(BackendHandler conn) {
+    private void complete() {
         done = true;
-        connection = null;
-        backend.onRequestEnd();
+        BackendHandler conn = detach();
         backend.recordSuccess();
-        conn.unbind();
         if (reusable && requestWritten && conn.channel().isActive()) {
             upstream.pool().release(conn);
         } else {
-            conn.channel().close();
+            conn.close();
         }
         request.release();
+    }
+
+    /** The connection in use is no longer this call's: unbound, counted out of the backend's in-flight. */
+    private BackendHandler detach() {
+        BackendHandler conn = connection;
+        connection = null;
+        conn.unbind();
+        backend.onRequestEnd();
+        return conn;
     }
 
     void onConnectionLost(BackendHandler conn, Throwable cause) {
         if (done || conn != connection) {
             return;
         }
-        connection = null;
-        conn.unbind();
-        conn.channel().close();
-        backend.onRequestEnd();
-        if (responseStarted) {
-            backend.recordFailure(cause);
-            LOG.warn("backend {} failed mid-response for {} {}: {}; closing the client connection", backend,
-                    request.method(), request.uri(), describe(cause));
-            fail(cause);
-            return;
-        }
-        lastFailure = cause;
-        if (reused && idempotent) {
-            // The keep-alive race: the backend closed an idle connection as we reused it.
-            freshConnectionOnly = true;
-            attempts--;
-            LOG.debug("backend {} closed a reused connection before answering {} {}; resending on a fresh one",
-                    backend, request.method(), request.uri());
-            attempt();
-            return;
-        }
-        backend.recordFailure(cause);
-        tried.add(backend);
-        if (idempotent) {
-            LOG.warn("backend {} closed the connection before answering {} {}: {}{}", backend, request.method(),
-                    request.uri(), describe(cause), attempts <= upstream.retries() ? ", trying the next backend" : "");
-            attempt();
-        } else {
-            LOG.warn("backend {} closed the connection before answering {} {}: {}; not retried ({} is not idempotent)",
-                    backend, request.method(), request.uri(), describe(cause), request.method());
-            fail(new NoBackendException("backend closed the connection", cause));
-        }
+        detach().close();
+        failed(Failure.CLOSED, cause);
     }
 
     long timeoutNanos() {
@@ -306,25 +269,69 @@ public final class UpstreamCall {
         if (done || conn != connection) {
             return;
         }
-        connection = null;
-        conn.unbind();
-        conn.channel().close();
-        backend.onRequestEnd();
-        backend.recordFailure(new UpstreamTimeoutException(
-                "silent for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
-        LOG.warn("backend {} sent nothing for {} ms on {} {}", backend, TimeUnit.NANOSECONDS.toMillis(timeoutNanos),
-                request.method(), request.uri());
-        fail(new UpstreamTimeoutException("no response from " + backend + " within "
-                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"));
+        detach().close();
+        long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
+        failed(Failure.RESPONSE_TIMEOUT, new UpstreamTimeoutException("silent for " + millis + " ms"));
     }
 
-    private void fail(Throwable cause) {
+    /** One attempt failed: the backend's health hears of it (but for the keep-alive race), the policy decides. */
+    private void failed(Failure kind, Throwable cause) {
+        boolean attemptsLeft = attempts <= upstream.retries();
+        Decision decision = RetryPolicy.decide(kind, reused, idempotent, responseStarted, attemptsLeft);
+        lastFailure = kind;
+        lastCause = cause;
+        if (decision != Decision.RESEND_SAME_BACKEND) {
+            backend.recordFailure(cause);
+            tried.add(backend);
+        }
+        log(kind, decision, cause);
+        switch (decision) {
+            case RESEND_SAME_BACKEND -> {
+                attempts--;
+                freshConnectionOnly = true; // the keep-alive race: the pooled connections may all be stale
+                attempt(backend);
+            }
+            case NEXT_BACKEND -> attempt(pick());
+            case FAIL_502 -> fail(502, describe(cause));
+            case FAIL_504 -> fail(504, describe(cause));
+            case CLOSE -> fail(502, "failed mid-response: " + describe(cause));
+        }
+    }
+
+    /** The status of a failure after the last attempt: 504 if it timed out, else 502. */
+    private int failStatus() {
+        return lastFailure == Failure.CONNECT_TIMEOUT || lastFailure == Failure.RESPONSE_TIMEOUT ? 504 : 502;
+    }
+
+    private void fail(int status, String why) {
         if (done) {
             return;
         }
         done = true;
         request.release();
-        sink.onError(cause, responseStarted);
+        sink.onError(new UpstreamException(status, why, lastCause), responseStarted);
+    }
+
+    private void log(Failure kind, Decision decision, Throwable cause) {
+        String what = switch (kind) {
+            case CONNECT_REFUSED, CONNECT_TIMEOUT -> "connect failed for";
+            case CLOSED -> responseStarted ? "failed mid-response for" : "closed the connection before answering";
+            case RESPONSE_TIMEOUT -> "sent nothing for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms on";
+        };
+        String then = switch (decision) {
+            case RESEND_SAME_BACKEND -> "; resending on a fresh connection";
+            case NEXT_BACKEND -> ", trying the next backend";
+            case CLOSE -> "; closing the client connection";
+            case FAIL_502, FAIL_504 -> kind == Failure.CLOSED && !idempotent
+                    ? "; not retried (" + request.method() + " is not idempotent)" : "";
+        };
+        String detail = kind == Failure.RESPONSE_TIMEOUT ? "" : ": " + describe(cause);
+        if (decision == Decision.RESEND_SAME_BACKEND) {
+            LOG.debug("backend {} closed a reused connection before answering {} {}{}", backend, request.method(),
+                    request.uri(), then);
+        } else {
+            LOG.warn("backend {} {} {} {}{}{}", backend, what, request.method(), request.uri(), detail, then);
+        }
     }
 
     private static String describe(Throwable t) {

@@ -63,15 +63,15 @@ class DiskCacheStoreConcurrencyTest {
                             writeChunks(w, body, 8192);
                             commits.add(w.commit());
                         } else if (op < 8) {
-                            CacheEntry e = store.lookup(key, req);
+                            CacheEntry e = store.lookup(key, req).join();
                             if (e != null && verify(e)) {
                                 verifiedReads.incrementAndGet();
                             }
                         } else if (op < 9) {
-                            CacheEntry e = store.lookup(key, req);
+                            CacheEntry e = store.lookup(key, req).join();
                             if (e != null) {
                                 long now = System.currentTimeMillis();
-                                store.updateHeaders(e, h("X-Refreshed: " + i), now, now);
+                                StoreFixture.updateHeaders(store, e, h("X-Refreshed: " + i), now, now);
                             }
                         } else {
                             store.invalidate(key);

@@ -61,7 +61,7 @@ class DiskCacheStoreFailureTest {
             writeChunks(w, body(1001, 1), 100);
             assertThat(w.commit().get(5, TimeUnit.SECONDS)).isNull();
             assertThat(files(dir)).as("the temporary file is gone").isEmpty();
-            assertThat(store.lookup(KEY, h())).isNull();
+            assertThat(store.lookup(KEY, h()).join()).isNull();
         }
     }
 
@@ -83,7 +83,7 @@ class DiskCacheStoreFailureTest {
             assertThatCode(() -> {
                 try (DiskCacheStore store = new DiskCacheStore(config(notADir), clock, new DirectExecutorService())) {
                     assertThat(store.begin(KEY, h(), 200, "OK", h(), T0, T0)).as("backing off").isNull();
-                    assertThat(store.lookup(KEY, h())).isNull();
+                    assertThat(store.lookup(KEY, h()).join()).isNull();
 
                     clock.advance(Duration.ofMillis(DiskHealth.BACKOFF_MILLIS));
                     CacheWriter w = store.begin(KEY, h(), 200, "OK", h(), T0, T0);
@@ -131,7 +131,7 @@ class DiskCacheStoreFailureTest {
             CacheEntry e = store(store, key, h(), h(), body(10, 1), T0);
             assertThat(e.file().normalize()).startsWith(cacheDir);
             assertThat(cacheDir.relativize(e.file()).toString()).matches("[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}-[0-9a-f]{16}");
-            assertThat(store.lookup(key, h())).isSameAs(e);
+            assertThat(store.lookup(key, h()).join()).isSameAs(e);
         }
         assertThat(files(dir)).allMatch(name -> name.startsWith("cache/"));
     }

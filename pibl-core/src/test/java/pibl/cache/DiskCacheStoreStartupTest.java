@@ -43,9 +43,9 @@ class DiskCacheStoreStartupTest {
         CacheEntry before = leftBehind("Cache-Control: max-age=60", "Vary: Accept-Encoding", "ETag: \"e\"",
                 "Content-Type: text/plain; charset=utf-8", "X-Unicode: caf\u00e9", "Date: " + date(-2), "Age: 1");
         try (DiskCacheStore second = open()) {
-            CacheEntry after = second.lookup(KEY, h("Accept-Encoding: gzip"));
+            CacheEntry after = second.lookup(KEY, h("Accept-Encoding: gzip")).join();
             assertThat(after).isNotNull();
-            assertThat(second.lookup(KEY, h())).as("the variant's Vary values were restored").isNull();
+            assertThat(second.lookup(KEY, h()).join()).as("the variant's Vary values were restored").isNull();
             assertThat(after.file()).isEqualTo(before.file());
             assertThat(after.headers().entries()).isEqualTo(before.headers().entries());
             assertThat(after.varyValues()).isEqualTo(before.varyValues());
@@ -70,7 +70,7 @@ class DiskCacheStoreStartupTest {
             f.setLength(f.length() - 10);
         }
         try (DiskCacheStore second = open()) {
-            assertThat(second.lookup(KEY, h("Accept-Encoding: gzip"))).isNull();
+            assertThat(second.lookup(KEY, h("Accept-Encoding: gzip")).join()).isNull();
             assertThat(e.file()).doesNotExist();
         }
     }
@@ -92,7 +92,7 @@ class DiskCacheStoreStartupTest {
         CacheEntry e = leftBehind("Cache-Control: max-age=60");
         flipBit(e.file(), e.bodyOffset() + 12_345);
         try (DiskCacheStore second = open()) {
-            assertThat(second.lookup(KEY, h("Accept-Encoding: gzip"))).isNull();
+            assertThat(second.lookup(KEY, h("Accept-Encoding: gzip")).join()).isNull();
             assertThat(e.file()).doesNotExist();
         }
     }
@@ -151,7 +151,7 @@ class DiskCacheStoreStartupTest {
         CacheEntry e = leftBehind("Cache-Control: max-age=60", "Last-Modified: " + date(-3600));
         clock.advance(Duration.ofSeconds(61));
         try (DiskCacheStore second = open()) {
-            CacheEntry found = second.lookup(KEY, h("Accept-Encoding: gzip"));
+            CacheEntry found = second.lookup(KEY, h("Accept-Encoding: gzip")).join();
             assertThat(found).isNotNull();
             assertThat(found.freshness().isFresh(clock.millis())).isFalse();
             assertThat(e.file()).exists();
@@ -166,7 +166,7 @@ class DiskCacheStoreStartupTest {
         Files.copy(e.file(), older);
         Files.move(e.file(), newer);
         try (DiskCacheStore second = open()) {
-            assertThat(second.lookup(KEY, h("Accept-Encoding: gzip")).file()).isEqualTo(newer);
+            assertThat(second.lookup(KEY, h("Accept-Encoding: gzip")).join().file()).isEqualTo(newer);
             assertThat(older).doesNotExist();
         }
     }
@@ -200,7 +200,7 @@ class DiskCacheStoreStartupTest {
         assertThat(streaming.commit().get()).as("a writer still streaming at close gives up").isNull();
         assertThat(files(dir)).noneMatch(name -> name.endsWith(".tmp"));
         try (DiskCacheStore second = open()) {
-            assertThat(readBody(second.lookup(KEY, h()))).isEqualTo(body);
+            assertThat(readBody(second.lookup(KEY, h()).join())).isEqualTo(body);
             assertThat(second.entryCount()).isEqualTo(1);
         }
     }

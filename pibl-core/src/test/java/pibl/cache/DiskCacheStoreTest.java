@@ -60,7 +60,7 @@ class DiskCacheStoreTest {
                 "Transfer-Encoding: chunked", "Date: " + date(0)), body, T0);
 
         assertThat(e).isNotNull();
-        assertThat(store.lookup(KEY, h())).isSameAs(e);
+        assertThat(store.lookup(KEY, h()).join()).isSameAs(e);
         assertThat(readBody(e)).isEqualTo(body);
         assertThat(e.bodyOffset()).as("body at a 4 KiB boundary after the header region").isEqualTo(4096);
         assertThat(Files.size(e.file())).isEqualTo(e.bodyOffset() + body.length);
@@ -126,7 +126,7 @@ class DiskCacheStoreTest {
             CacheEntry e = store(async, KEY, h(), h("Cache-Control: max-age=60"), body, System.currentTimeMillis());
             assertThat(readBody(e)).isEqualTo(body);
             assertThat(e.retainedMemoryBody()).as("above the memory-tier threshold").isNull();
-            assertThat(async.lookup(KEY, h())).isSameAs(e);
+            assertThat(async.lookup(KEY, h()).join()).isSameAs(e);
         }
     }
 
@@ -135,7 +135,7 @@ class DiskCacheStoreTest {
         CacheEntry e = store(store, KEY, h(), h("Content-Length: 0"), new byte[0], T0);
         assertThat(e.bodyLength()).isZero();
         assertThat(readBody(e)).isEmpty();
-        assertThat(store.lookup(KEY, h())).isSameAs(e);
+        assertThat(store.lookup(KEY, h()).join()).isSameAs(e);
     }
 
     @Test
@@ -146,15 +146,15 @@ class DiskCacheStoreTest {
         CacheEntry none = store(store, KEY, h(), resp, body(10, 3), T0);
 
         assertThat(store.entryCount()).isEqualTo(3);
-        assertThat(store.lookup(KEY, h("Accept-Encoding: gzip"))).isSameAs(gzip);
-        assertThat(store.lookup(KEY, h("Accept-Encoding:  br "))).isSameAs(br);
-        assertThat(store.lookup(KEY, h())).isSameAs(none);
-        assertThat(store.lookup(KEY, h("Accept-Encoding: zstd"))).isNull();
+        assertThat(store.lookup(KEY, h("Accept-Encoding: gzip")).join()).isSameAs(gzip);
+        assertThat(store.lookup(KEY, h("Accept-Encoding:  br ")).join()).isSameAs(br);
+        assertThat(store.lookup(KEY, h()).join()).isSameAs(none);
+        assertThat(store.lookup(KEY, h("Accept-Encoding: zstd")).join()).isNull();
         assertThat(gzip.file()).isNotEqualTo(br.file());
 
         CacheEntry gzip2 = store(store, KEY, h("Accept-Encoding: gzip"), resp, body(10, 4), T0);
         assertThat(store.entryCount()).as("the new gzip response replaced the old one only").isEqualTo(3);
-        assertThat(store.lookup(KEY, h("Accept-Encoding: gzip"))).isSameAs(gzip2);
+        assertThat(store.lookup(KEY, h("Accept-Encoding: gzip")).join()).isSameAs(gzip2);
         assertThat(gzip.file()).as("the replaced version's file is deleted").doesNotExist();
         assertThat(gzip2.file()).exists();
         assertThat(br.file()).exists();
@@ -167,7 +167,7 @@ class DiskCacheStoreTest {
         store.cleanUp();
         assertThat(v1.file()).doesNotExist();
         assertThat(v2.file()).exists();
-        assertThat(store.lookup(KEY, h())).isSameAs(v2);
+        assertThat(store.lookup(KEY, h()).join()).isSameAs(v2);
         assertThat(files(dir)).hasSize(1);
     }
 
@@ -180,8 +180,8 @@ class DiskCacheStoreTest {
 
         store.invalidate(CacheKey.of("http", "EXAMPLE.com:80", "/a?b=1"));
 
-        assertThat(store.lookup(KEY, h())).isNull();
-        assertThat(store.lookup(KEY, h("Accept-Encoding: gzip"))).isNull();
+        assertThat(store.lookup(KEY, h()).join()).isNull();
+        assertThat(store.lookup(KEY, h("Accept-Encoding: gzip")).join()).isNull();
         assertThat(a.file()).doesNotExist();
         assertThat(b.file()).doesNotExist();
         assertThat(other.file()).exists();
@@ -194,7 +194,7 @@ class DiskCacheStoreTest {
         writeChunks(w, body(100, 1), 10);
         store.invalidate(KEY);
         assertThat(w.commit().get(5, TimeUnit.SECONDS)).as("the response predates the unsafe request").isNull();
-        assertThat(store.lookup(KEY, h())).isNull();
+        assertThat(store.lookup(KEY, h()).join()).isNull();
         assertThat(files(dir)).isEmpty();
     }
 
@@ -219,17 +219,17 @@ class DiskCacheStoreTest {
 
         clock.advance(Duration.ofSeconds(29));
         store.cleanUp();
-        assertThat(store.lookup(KEY, h())).as("still usable on error").isSameAs(plain);
+        assertThat(store.lookup(KEY, h()).join()).as("still usable on error").isSameAs(plain);
 
         clock.advance(Duration.ofSeconds(2));
         store.cleanUp();
-        assertThat(store.lookup(KEY, h())).isNull();
+        assertThat(store.lookup(KEY, h()).join()).isNull();
         assertThat(plain.file()).doesNotExist();
-        assertThat(store.lookup(tagged, h())).as("a validator keeps it for revalidation").isSameAs(withEtag);
+        assertThat(store.lookup(tagged, h()).join()).as("a validator keeps it for revalidation").isSameAs(withEtag);
 
         clock.advance(Duration.ofMillis(DiskCacheStore.VALIDATOR_RETENTION));
         store.cleanUp();
-        assertThat(store.lookup(tagged, h())).isNull();
+        assertThat(store.lookup(tagged, h()).join()).isNull();
         assertThat(withEtag.file()).doesNotExist();
     }
 
@@ -241,7 +241,7 @@ class DiskCacheStoreTest {
         clock.advance(Duration.ofSeconds(100));
         long now = clock.millis();
 
-        CacheEntry refreshed = store.updateHeaders(e, h("Cache-Control: max-age=300", "ETag: \"v1\"",
+        CacheEntry refreshed = StoreFixture.updateHeaders(store, e, h("Cache-Control: max-age=300", "ETag: \"v1\"",
                 "Date: " + date(100), "Content-Length: 0"), now - 5, now).get(5, TimeUnit.SECONDS);
 
         assertThat(refreshed.file()).isEqualTo(e.file());
@@ -250,14 +250,14 @@ class DiskCacheStoreTest {
         assertThat(refreshed.headers().get("Content-Length")).isEqualTo("5000");
         assertThat(refreshed.freshness().isFresh(now)).isTrue();
         assertThat(refreshed.freshUntil()).isEqualTo(now + 300_000 - 5);
-        assertThat(store.lookup(KEY, h())).isSameAs(refreshed);
+        assertThat(store.lookup(KEY, h()).join()).isSameAs(refreshed);
         ByteBuf memory = refreshed.retainedMemoryBody();
         assertThat(bytes(memory)).isEqualTo(body);
         memory.release();
 
         store.close();
         store = new DiskCacheStore(config(dir), clock, new DirectExecutorService());
-        CacheEntry reloaded = store.lookup(KEY, h());
+        CacheEntry reloaded = store.lookup(KEY, h()).join();
         assertThat(reloaded.headers().get("Cache-Control")).as("the header on disk was rewritten")
                 .isEqualTo("max-age=300");
         assertThat(reloaded.responseTime()).isEqualTo(now);
@@ -269,9 +269,9 @@ class DiskCacheStoreTest {
         byte[] body = body(3000, 8);
         CacheEntry e = store(store, KEY, h(), h("ETag: \"v1\""), body, T0);
         String big = "x".repeat(6000);
-        CacheEntry refreshed = store.updateHeaders(e, h("X-Big: " + big), T0, T0).get(5, TimeUnit.SECONDS);
+        CacheEntry refreshed = StoreFixture.updateHeaders(store, e, h("X-Big: " + big), T0, T0).get(5, TimeUnit.SECONDS);
 
-        CacheEntry current = store.lookup(KEY, h());
+        CacheEntry current = store.lookup(KEY, h()).join();
         assertThat(current.file()).isNotEqualTo(e.file());
         assertThat(current.bodyOffset()).isEqualTo(8192);
         assertThat(current.headers().get("X-Big")).isEqualTo(big);
@@ -281,15 +281,15 @@ class DiskCacheStoreTest {
 
         store.close();
         store = new DiskCacheStore(config(dir), clock, new DirectExecutorService());
-        assertThat(readBody(store.lookup(KEY, h()))).isEqualTo(body);
+        assertThat(readBody(store.lookup(KEY, h()).join())).isEqualTo(body);
     }
 
     @Test
     void a304ThatForbidsStorageRemovesTheVariantButStillServes() throws Exception {
         CacheEntry e = store(store, KEY, h(), h("ETag: \"v1\""), body(10, 1), T0);
-        CacheEntry refreshed = store.updateHeaders(e, h("Cache-Control: no-store"), T0, T0).get();
+        CacheEntry refreshed = StoreFixture.updateHeaders(store, e, h("Cache-Control: no-store"), T0, T0).get();
         assertThat(refreshed.headers().get("Cache-Control")).isEqualTo("no-store");
-        assertThat(store.lookup(KEY, h())).isNull();
+        assertThat(store.lookup(KEY, h()).join()).isNull();
         assertThat(e.file()).doesNotExist();
     }
 
@@ -301,7 +301,7 @@ class DiskCacheStoreTest {
         Files.writeString(dir.resolve("not-ours.txt"), "keep");
         store.clear();
         assertThat(store.entryCount()).isZero();
-        assertThat(store.lookup(CacheKey.of("http", "example.com", "/1"), h())).isNull();
+        assertThat(store.lookup(CacheKey.of("http", "example.com", "/1"), h()).join()).isNull();
         assertThat(files(dir)).as("only files this store did not make remain").containsExactly("not-ours.txt");
     }
 
@@ -349,6 +349,6 @@ class DiskCacheStoreTest {
         w.write(Unpooled.EMPTY_BUFFER);
         assertThat(w.commit().get()).isNull();
         assertThat(files(dir)).isEmpty();
-        assertThat(store.lookup(KEY, h())).isNull();
+        assertThat(store.lookup(KEY, h()).join()).isNull();
     }
 }

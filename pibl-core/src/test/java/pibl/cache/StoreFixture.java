@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -54,15 +55,27 @@ final class StoreFixture {
         }
     }
 
-    /** begin, write, commit, wait: the entry or null. */
+    /** What a caller does for a storable response: stored headers, begin, write, commit, wait: the entry or null. */
     static CacheEntry store(CacheStore store, CacheKey key, HttpHeaders req, HttpHeaders resp, byte[] body, long now)
             throws Exception {
-        CacheWriter w = store.begin(key, req, 200, "OK", resp, now, now);
+        CacheWriter w = store.begin(key, req, 200, "OK", CachePolicy.storedHeaders(resp, now), now, now);
         if (w == null) {
             return null;
         }
         writeChunks(w, body, 16 * 1024 + 7);
         return w.commit().get(10, TimeUnit.SECONDS);
+    }
+
+    /** What a 304 does to a stored entry, as {@link CacheFill} does it: merge, refresh, drop if now unstorable. */
+    static CompletableFuture<CacheEntry> updateHeaders(CacheStore store, CacheEntry e, HttpHeaders notModified,
+                                                       long requestTime, long responseTime) {
+        HttpHeaders merged = CachePolicy.updatedHeaders(e.headers(), notModified, responseTime,
+                config(Path.of("unused")));
+        CacheEntry refreshed = store.refresh(e, merged, requestTime, responseTime);
+        if (!CachePolicy.isStorableAfterRefresh(merged)) {
+            store.remove(refreshed);
+        }
+        return CompletableFuture.completedFuture(refreshed);
     }
 
     static byte[] readBody(CacheEntry e) throws IOException {

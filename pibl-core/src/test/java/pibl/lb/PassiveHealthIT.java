@@ -26,9 +26,9 @@ import pibl.config.TimeoutConfig;
 import pibl.runtime.Transport;
 import pibl.testing.PortBackend;
 import pibl.testing.TestBackend;
-import pibl.upstream.NoBackendException;
 import pibl.upstream.ResponseSink;
 import pibl.upstream.Upstream;
+import pibl.upstream.UpstreamException;
 import pibl.upstream.UpstreamTimeoutException;
 
 import java.net.InetAddress;
@@ -124,7 +124,7 @@ class PassiveHealthIT {
                 }
 
                 @Override
-                public void onError(Throwable cause, boolean responseStarted) {
+                public void onError(UpstreamException cause, boolean responseStarted) {
                     result.complete(new Result(status, backend, null, cause));
                 }
             });
@@ -184,14 +184,14 @@ class PassiveHealthIT {
         BackendGroup group = wire(List.of(dead1, dead2));
         for (int i = 0; i < 3; i++) {
             Result r = get("/x/" + i);
-            assertThat(r.error()).isInstanceOfSatisfying(NoBackendException.class,
-                    e -> assertThat(e.noneInRotation()).as("both were tried and failed: 502").isFalse());
+            assertThat(r.error()).isInstanceOfSatisfying(UpstreamException.class,
+                    e -> assertThat(e.status()).as("both were tried and failed: 502").isEqualTo(502));
         }
         assertThat(group.backends()).allSatisfy(b -> assertThat(b.health()).isEqualTo("cooldown"));
 
         Result r = get("/y");
-        assertThat(r.error()).isInstanceOfSatisfying(NoBackendException.class,
-                e -> assertThat(e.noneInRotation()).as("nobody in rotation: ForwardingHandler answers 503").isTrue());
+        assertThat(r.error()).isInstanceOfSatisfying(UpstreamException.class,
+                e -> assertThat(e.status()).as("nobody in rotation: 503").isEqualTo(503));
         assertThat(group.backends()).allSatisfy(b -> assertThat(b.failures()).as("no connect was attempted")
                 .isEqualTo(3));
     }
@@ -201,12 +201,15 @@ class PassiveHealthIT {
         PortBackend silent = track(PortBackend.start("silent", 0)).hang();
         BackendGroup group = wire(List.of(silent.address()), Duration.ofMillis(200), System::nanoTime);
         for (int i = 0; i < 3; i++) {
-            assertThat(get("/slow/" + i).error()).isInstanceOf(UpstreamTimeoutException.class);
+            assertThat(get("/slow/" + i).error()).isInstanceOfSatisfying(UpstreamException.class, e -> {
+                assertThat(e.status()).as("a silent backend: 504").isEqualTo(504);
+                assertThat(e.getCause()).isInstanceOf(UpstreamTimeoutException.class);
+            });
         }
         assertThat(group.backends().get(0).health()).isEqualTo("cooldown");
         assertThat(log.about(silent.address())).containsExactly("WARN backend " + silent.address()
                 + " DOWN (3 consecutive failures: silent for 200 ms); retry in 10 s");
-        assertThat(get("/after").error()).isInstanceOfSatisfying(NoBackendException.class,
+        assertThat(get("/after").error()).isInstanceOfSatisfying(UpstreamException.class,
                 e -> assertThat(e.noneInRotation()).isTrue());
         assertThat(silent.hung()).isEqualTo(3);
     }

@@ -1,0 +1,130 @@
+package pibl.cache;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+
+/**
+ * What becomes of one backend response for the cache: stored, used to refresh a stored entry, or set aside for a
+ * stored entry that may stand in for it. The one place a response is turned into cache state, for a client's
+ * miss or revalidation (the response streams on to the client) and for a background refresh (it goes nowhere
+ * else) alike. Holds the key's {@link MissLock} lease, if it leads, and releases it exactly once.
+ *
+ * <pre>
+ * onHead(200, storable)           → FORWARD, body teed into a CacheWriter by onContent, committed by onEnd
+ * onHead(200, not storable)       → FORWARD, the key remembered as pass-through (hit-for-miss)
+ * onHead(304) for a stored entry  → SERVE_REFRESHED: headers merged (RFC 9111 4.3.4), {@link #toServe()} is the
+ *                                   refreshed entry, the 304 itself goes nowhere
+ * onHead(502) and the stored entry may serve on error → SERVE_STALE: {@link #toServe()} is the stored entry
+ * </pre>
+ *
+ * Used by one thread at a time (the exchange's event loop).
+ */
+public final class CacheFill {
+    /** What to do with the response whose head {@link #onHead} just saw. */
+    public enum Outcome {
+        /** Send it on (to the client, or nowhere for a background refresh); {@link #onContent} tees its body. */
+        FORWARD,
+        /** The backend confirmed the stored entry: serve {@link #toServe()}, drop the 304. */
+        SERVE_REFRESHED,
+        /** The backend failed: serve the stored {@link #toServe()} instead, drop the error. */
+        SERVE_STALE
+    }
+
+    private final HttpCache cache;
+    private final CacheKey key;
+    private final HttpMethod method;
+    private final HttpHeaders requestHeaders;
+    private final long requestTime;
+    private CacheEntry stored;
+    private MissLock.Lease lease;
+    private CacheWriter writer;
+
+    /**
+     * @param requestHeaders the request's fields that select a Vary variant and decide storability
+     * @param lease          the key's miss-lock lease, or null when this fill does not lead
+     * @param stored         the stored entry being revalidated or that may stand in on error, or null
+     */
+    public CacheFill(HttpCache cache, CacheKey key, HttpMethod method, HttpHeaders requestHeaders,
+                     MissLock.Lease lease, CacheEntry stored) {
+        this.cache = cache;
+        this.key = key;
+        this.method = method;
+        this.requestHeaders = requestHeaders;
+        this.lease = lease;
+        this.stored = stored;
+        this.requestTime = cache.now();
+    }
+
+    /** The backend's final response head, before it goes anywhere. */
+    public Outcome onHead(HttpResponse head) {
+        long now = cache.now();
+        int code = head.status().code();
+        if (stored != null && code == 304 && stored.hasValidators()) {
+            HttpHeaders merged = CachePolicy.updatedHeaders(stored.headers(), head.headers(), now, cache.config());
+            CacheEntry refreshed = cache.store().refresh(stored, merged, requestTime, now);
+            if (!CachePolicy.isStorableAfterRefresh(merged)) {
+                cache.store().remove(refreshed);
+            }
+            stored = refreshed;
+            releaseLease();
+            return Outcome.SERVE_REFRESHED;
+        }
+        if (stored != null && CachePolicy.isErrorForStale(code)
+                && CachePolicy.canServeStaleOnError(stored.freshness(), now, cache.config())) {
+            releaseLease();
+            return Outcome.SERVE_STALE;
+        }
+        if (CachePolicy.isStorable(method, requestHeaders, code, head.headers(), cache.config())) {
+            writer = cache.store().begin(key, requestHeaders, code, head.status().reasonPhrase(),
+                    CachePolicy.storedHeaders(head.headers(), now), requestTime, now);
+            cache.clearPass(key);
+        } else if (HttpMethod.GET.equals(method) && code < 500 && code != 304) { // a 304 says nothing of storability
+            cache.markPass(key);
+        }
+        if (writer == null) {
+            releaseLease(); // waiters need not wait for a body that will not be stored
+        }
+        return Outcome.FORWARD;
+    }
+
+    /** A part of the forwarded body; the caller keeps ownership of {@code chunk}. */
+    public void onContent(ByteBuf chunk) {
+        if (writer != null) {
+            writer.write(chunk);
+        }
+    }
+
+    /** The forwarded body is complete: commit what was stored; waiters wake once it is in place. */
+    public void onEnd() {
+        CacheWriter w = writer;
+        writer = null;
+        if (w == null) {
+            releaseLease();
+            return;
+        }
+        MissLock.Lease l = lease;
+        lease = null;
+        w.commit().whenComplete((entry, error) -> cache.missLock().release(l));
+    }
+
+    /** The exchange ended early: nothing is stored, waiters wake at once. Idempotent. */
+    public void abort() {
+        if (writer != null) {
+            writer.abort();
+            writer = null;
+        }
+        releaseLease();
+    }
+
+    /** After {@link Outcome#SERVE_REFRESHED} or {@link Outcome#SERVE_STALE}: the entry to serve. */
+    public CacheEntry toServe() {
+        return stored;
+    }
+
+    private void releaseLease() {
+        cache.missLock().release(lease);
+        lease = null;
+    }
+}

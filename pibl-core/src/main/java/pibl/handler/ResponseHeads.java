@@ -1,0 +1,100 @@
+package pibl.handler;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import pibl.cache.CacheStatus;
+import pibl.http.ProxyHeaders;
+
+/**
+ * Finishes the client's response head: the one place that decides, for every response (forwarded, cached or
+ * PIBL's own), the status-line version, {@code Connection}, keep-alive or close, the framing, {@code Via} and
+ * {@code X-Cache}. The segments only produce end-to-end heads and, when they must, ask for a close
+ * ({@link Exchange#requestClose()}).
+ *
+ * <pre>
+ * client GET /a HTTP/1.0, Connection: keep-alive     backend 200, no Content-Length (the body was chunked)
+ *   → HTTP/1.1 200, Connection: close                 (a 1.0 client cannot read chunks: the end of the body is
+ *                                                       the end of the connection), Via: 1.1 pibl, X-Cache: MISS
+ * client GET /a HTTP/1.0, Connection: keep-alive     cache hit with Content-Length
+ *   → HTTP/1.1 200, Connection: keep-alive, Via: 1.1 pibl, X-Cache: HIT, Age: 7
+ * client GET /a HTTP/1.1                              guard refuses with 400 and asks for a close
+ *   → HTTP/1.1 400, Connection: close
+ * </pre>
+ *
+ * {@link #endToEnd} is what any protocol adds; {@link #http1} is the HTTP/1.1 connection's part, called by
+ * {@link PipeliningHandler}. An HTTP/2 stream replaces the second and keeps the first.
+ */
+final class ResponseHeads {
+    static final AsciiString X_CACHE = AsciiString.cached("X-Cache");
+
+    private ResponseHeads() {
+    }
+
+    /**
+     * {@code X-Cache} from the exchange's cache phase, and {@code Via} on a response that came from a backend, now
+     * (the backend's protocol version) or earlier (a stored one: stored responses are kept without PIBL's own
+     * {@code Via}, so a hit names this hop once).
+     */
+    static void endToEnd(HttpResponse head, Exchange ex) {
+        if (ex == null) {
+            return;
+        }
+        HttpHeaders h = head.headers();
+        CacheStatus status = ex.cacheStatus();
+        if (status != null) {
+            h.set(X_CACHE, status.name());
+        }
+        if (!"-".equals(ex.backend)) {
+            ProxyHeaders.appendVia(h, head.protocolVersion());
+        } else if (servedFromStorage(status)) {
+            ProxyHeaders.appendVia(h, HttpVersion.HTTP_1_1);
+        }
+    }
+
+    private static boolean servedFromStorage(CacheStatus status) {
+        return status == CacheStatus.HIT || status == CacheStatus.STALE || status == CacheStatus.REVALIDATED;
+    }
+
+    /**
+     * Finishes a head for an HTTP/1.1 client connection; true if the connection must close once the response is
+     * written. Interim (1xx) heads only get the version.
+     *
+     * @param draining the server is stopping: every response closes its connection
+     */
+    static boolean http1(HttpResponse head, Exchange ex, boolean draining) {
+        int code = head.status().code();
+        if (code < 200) {
+            head.setProtocolVersion(HttpVersion.HTTP_1_1);
+            return false;
+        }
+        endToEnd(head, ex);
+        HttpHeaders h = head.headers();
+        HttpVersion client = ex == null ? HttpVersion.HTTP_1_1 : ex.version();
+        boolean close = draining || (ex != null && (!ex.keepAlive() || ex.closeRequested()));
+        boolean bodiless = (ex != null && ex.isHead()) || code == 204 || code == 304;
+        if (!bodiless && !HttpUtil.isContentLengthSet(head)) {
+            if (head instanceof FullHttpResponse full) {
+                HttpUtil.setContentLength(head, full.content().readableBytes());
+            } else if (client.equals(HttpVersion.HTTP_1_1)) {
+                HttpUtil.setTransferEncodingChunked(head, true);
+            } else {
+                close = true; // HTTP/1.0 reads to the end of the connection
+            }
+        }
+        if (close) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (client.equals(HttpVersion.HTTP_1_0)) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        } else {
+            h.remove(HttpHeaderNames.CONNECTION);
+        }
+        head.setProtocolVersion(HttpVersion.HTTP_1_1);
+        return close;
+    }
+}

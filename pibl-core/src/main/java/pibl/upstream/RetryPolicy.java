@@ -1,0 +1,63 @@
+package pibl.upstream;
+
+/**
+ * What to do when an attempt to get a response from a backend fails: a pure function, tested as a table
+ * ({@code RetryPolicyTest}). The rules are those of RFC 9112 9.3.1 and of careful proxies (nginx's
+ * {@code proxy_next_upstream}, HAProxy's {@code retry-on}):
+ *
+ * <pre>
+ * failure                          reused  idempotent  response started  attempts left  -&gt; decision
+ * any                              any     any         yes               any            -&gt; CLOSE (a truncated body must not look complete)
+ * connect refused                  -       any         no                yes / no       -&gt; NEXT_BACKEND / FAIL_502 (nothing was sent)
+ * connect timed out                -       any         no                yes / no       -&gt; NEXT_BACKEND / FAIL_504
+ * closed before any response byte  yes     yes         no                any            -&gt; RESEND_SAME_BACKEND (the keep-alive race, on a fresh connection, not counted)
+ * closed before any response byte  no      yes         no                yes / no       -&gt; NEXT_BACKEND / FAIL_502
+ * closed before any response byte  any     no          no                any            -&gt; FAIL_502 (the backend may have acted on it)
+ * silent past backend-response     any     any         no                any            -&gt; FAIL_504 (it may still be working on it)
+ * </pre>
+ */
+public final class RetryPolicy {
+    private RetryPolicy() {
+    }
+
+    /** How an attempt failed. */
+    public enum Failure {
+        /** The connection was refused or could not be made; nothing was sent. */
+        CONNECT_REFUSED,
+        /** The connection was not made within {@code timeouts.connect}; nothing was sent. */
+        CONNECT_TIMEOUT,
+        /** The connection was closed or reset, or the request could not be written, before any response byte. */
+        CLOSED,
+        /** The backend sent nothing for {@code timeouts.backend-response}. */
+        RESPONSE_TIMEOUT
+    }
+
+    /** What the call does next. */
+    public enum Decision {
+        /** Send the request again to the same backend over a new connection; not counted as a retry. */
+        RESEND_SAME_BACKEND,
+        /** Try the next backend the balancer picks, counted against {@code limits.retries}. */
+        NEXT_BACKEND,
+        /** Give up: 502 Bad Gateway. */
+        FAIL_502,
+        /** Give up: 504 Gateway Timeout. */
+        FAIL_504,
+        /** The response has started: close the client connection. */
+        CLOSE
+    }
+
+    public static Decision decide(Failure failure, boolean reused, boolean idempotent, boolean responseStarted,
+                                  boolean attemptsLeft) {
+        if (responseStarted) {
+            return Decision.CLOSE;
+        }
+        return switch (failure) {
+            case CONNECT_REFUSED -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_502;
+            case CONNECT_TIMEOUT -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_504;
+            case RESPONSE_TIMEOUT -> Decision.FAIL_504;
+            case CLOSED -> !idempotent ? Decision.FAIL_502
+                    : reused ? Decision.RESEND_SAME_BACKEND
+                    : attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_502;
+        };
+    }
+}
