@@ -11,8 +11,8 @@ import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.lb.Backend;
+import pibl.upstream.Call;
 import pibl.upstream.ResponseSink;
-import pibl.upstream.UpstreamCall;
 import pibl.upstream.UpstreamException;
 
 /**
@@ -35,7 +35,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
 
     private final Forwarder forwarder;
     private ChannelHandlerContext ctx;
-    private UpstreamCall call;
+    private Call call;
 
     public ForwardingHandler(Forwarder forwarder) {
         this.forwarder = forwarder;
@@ -74,7 +74,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
         ctx.write(content, ctx.voidPromise());
         if (!ctx.channel().isWritable()) {
             ctx.flush();
-            UpstreamCall c = call;
+            Call c = call;
             if (c != null && !ctx.channel().isWritable()) {
                 c.pauseReading();
             }
@@ -98,7 +98,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        UpstreamCall c = call;
+        Call c = call;
         if (c != null && ctx.channel().isWritable()) {
             c.resumeReading();
         }
@@ -107,7 +107,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        UpstreamCall c = call;
+        Call c = call;
         if (c != null) {
             call = null;
             c.abort();

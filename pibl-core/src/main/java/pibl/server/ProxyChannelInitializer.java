@@ -45,7 +45,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
                             ChannelGroup clients) {
         this.clients = clients;
         this.config = config;
-        this.forwarder = new Forwarder(upstream);
+        this.forwarder = Forwarder.to(upstream);
         this.cache = cache;
         this.stats = stats;
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());

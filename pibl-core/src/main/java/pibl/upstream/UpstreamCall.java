@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * {@code Keep-Alive}, {@code Transfer-Encoding}, ...) decide whether the connection goes back to the pool and are
  * then removed. Everything runs on one event loop, the caller's; no field needs a lock.
  */
-public final class UpstreamCall {
+public final class UpstreamCall implements Call {
     private static final Logger LOG = LogManager.getLogger(UpstreamCall.class);
 
     private final Upstream upstream;
@@ -80,7 +80,7 @@ public final class UpstreamCall {
         return backend;
     }
 
-    /** Stop reading the backend: the client cannot take more for now. */
+    @Override
     public void pauseReading() {
         BackendHandler c = connection;
         if (c != null && !paused) {
@@ -89,7 +89,7 @@ public final class UpstreamCall {
         }
     }
 
-    /** The client can take more again. */
+    @Override
     public void resumeReading() {
         BackendHandler c = connection;
         if (c != null && paused) {
@@ -99,7 +99,7 @@ public final class UpstreamCall {
         }
     }
 
-    /** The client went away: drop the backend connection if it is mid-exchange. */
+    @Override
     public void abort() {
         if (done) {
             return;

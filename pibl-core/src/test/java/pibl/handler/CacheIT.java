@@ -1,5 +1,7 @@
 package pibl.handler;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -33,6 +35,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The disk cache in the pipeline, over real sockets and real files. */
+@ExtendWith(NoLeaks.class)
 class CacheIT {
     @TempDir
     Path dir;

@@ -1,5 +1,7 @@
 package pibl.handler;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import org.junit.jupiter.api.Test;
 import pibl.config.LimitConfig;
 import pibl.config.TimeoutConfig;
@@ -20,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Hostile or greedy clients: slow headers, too many connections; and a graceful stop. */
+@ExtendWith(NoLeaks.class)
 class ClientLimitsIT {
 
     private static TimeoutConfig timeouts(Duration header, Duration drain) {

@@ -1,5 +1,7 @@
 package pibl.handler;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The main job, end to end over real loopback sockets: balance, forward, stream back. */
+@ExtendWith(NoLeaks.class)
 class ForwardingIT {
     private final Closer closer = new Closer();
 

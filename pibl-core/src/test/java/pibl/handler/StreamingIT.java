@@ -1,5 +1,7 @@
 package pibl.handler;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import org.junit.jupiter.api.Test;
 import pibl.server.ProxyServer;
 import pibl.testing.ChildProcess;
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Responses of any size stream through without being held in memory, at the client's pace. */
+@ExtendWith(NoLeaks.class)
 class StreamingIT {
 
     @Test

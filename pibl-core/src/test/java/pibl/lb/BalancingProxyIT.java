@@ -1,5 +1,7 @@
 package pibl.lb;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,7 @@ import static org.assertj.core.api.Assertions.fail;
 /**
  * Weights and active and passive health end to end through a real {@link ProxyServer}.
  */
+@ExtendWith(NoLeaks.class)
 class BalancingProxyIT {
     private final Closer closer = new Closer();
 

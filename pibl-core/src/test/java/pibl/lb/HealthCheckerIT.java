@@ -1,5 +1,7 @@
 package pibl.lb;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import pibl.testing.Closer;
 import pibl.testing.LogCapture;
 import io.netty.channel.EventLoopGroup;
@@ -21,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /** Active health checks over real loopback sockets, on a real event loop group. */
+@ExtendWith(NoLeaks.class)
 class HealthCheckerIT {
     private static final Transport TRANSPORT = Transport.best();
 

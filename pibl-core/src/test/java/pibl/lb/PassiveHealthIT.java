@@ -1,5 +1,7 @@
 package pibl.lb;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import pibl.testing.Closer;
 import pibl.testing.LogCapture;
 import io.netty.buffer.Unpooled;
@@ -46,6 +48,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Passive health through the real request path: {@link Upstream} and its calls over loopback
  * sockets, with a {@link BackendGroup}'s balancer, the way ProxyServer wires them.
  */
+@ExtendWith(NoLeaks.class)
 class PassiveHealthIT {
     private static final Transport TRANSPORT = Transport.best();
     private static final HealthCheckConfig HEALTH = new HealthCheckConfig(false, "/health", Duration.ofSeconds(2),

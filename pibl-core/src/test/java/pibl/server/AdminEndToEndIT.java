@@ -1,5 +1,7 @@
 package pibl.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import org.junit.jupiter.api.Test;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** /status and /metrics of a running proxy report what the traffic did. */
+@ExtendWith(NoLeaks.class)
 class AdminEndToEndIT {
     @TempDir
     Path dir;

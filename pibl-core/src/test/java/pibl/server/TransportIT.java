@@ -1,5 +1,7 @@
 package pibl.server;
 
+import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.testing.NoLeaks;
 import pibl.runtime.Transport;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -30,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The same proxy on every transport this machine has (io_uring, epoll, NIO): the rest of the suite
  * runs on the best one only, so this is what keeps the fallbacks honest.
  */
+@ExtendWith(NoLeaks.class)
 class TransportIT {
     /** Above the memory tier's limit (1/32 of the fixture's 16 MiB): a hit is sent from the file (sendfile, splice). */
     private static final int FILE_BODY = 600 * 1024;
