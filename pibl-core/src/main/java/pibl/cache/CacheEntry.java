@@ -9,7 +9,9 @@ import io.netty.util.AsciiString;
 import io.netty.util.IllegalReferenceCountException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
@@ -26,8 +28,8 @@ import java.util.Map;
  */
 public final class CacheEntry {
     private final String key;
-    private final String variantHash;
-    private final long version;
+    private final Digest digest;
+    private final int version;
     private final int status;
     private final String reason;
     private final HttpHeaders headers;
@@ -42,12 +44,14 @@ public final class CacheEntry {
     private final Freshness freshness;
     private final boolean hasValidators;
     private final long keepUntil;
+    private final long generation;
 
-    CacheEntry(String key, String variantHash, long version, int status, String reason, HttpHeaders headers,
+    CacheEntry(String key, Digest digest, int version, int status, String reason, HttpHeaders headers,
                Map<String, String> varyValues, long requestTime, long responseTime, long bodyLength, int bodyCrc,
-               Path file, long bodyOffset, ByteBuf memoryBody, Freshness freshness, long keepUntil) {
+               Path file, long bodyOffset, ByteBuf memoryBody, Freshness freshness, long keepUntil,
+               long generation) {
         this.key = key;
-        this.variantHash = variantHash;
+        this.digest = digest;
         this.version = version;
         this.status = status;
         this.reason = reason;
@@ -63,6 +67,7 @@ public final class CacheEntry {
         this.freshness = freshness;
         this.hasValidators = CachePolicy.hasValidators(this.headers);
         this.keepUntil = keepUntil;
+        this.generation = generation;
     }
 
     /**
@@ -170,18 +175,48 @@ public final class CacheEntry {
         }
     }
 
-    /** A zero-copy region over the body; it owns an open channel, closed when the region is released. */
+    /**
+     * A zero-copy region over the body; it owns an open channel, closed when the region is released. The file is
+     * the key's, and a newer version may have been renamed over it since the lookup: its version is checked first,
+     * and a newer file fails like a missing one ({@link java.nio.file.NoSuchFileException}), never serving one
+     * version's bytes at another's offsets.
+     */
     public FileRegion newBodyRegion() throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try {
+            ByteBuffer fixed = ByteBuffer.allocate(EntryFile.FIXED);
+            EntryFile.readFully(ch, fixed, 0);
+            if (fixed.getInt(30) != version || ch.size() != bodyOffset + bodyLength) {
+                throw new NoSuchFileException(file.toString(), null, "replaced by a newer version");
+            }
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
         return new DefaultFileRegion(ch, bodyOffset, bodyLength);
     }
 
-    String variantHash() {
-        return variantHash;
+    Digest digest() {
+        return digest;
     }
 
-    long version() {
+    int version() {
         return version;
+    }
+
+    /** For a Vary variant, its marker's version; else 0. */
+    long generation() {
+        return generation;
+    }
+
+    /** Roughly what the entry costs on the heap, for the hot tier's budget (the body is direct memory). */
+    int heapEstimate() {
+        int bytes = 256 + key.length() * 2;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            bytes += 80 + e.getKey().length() + e.getValue().length();
+        }
+        return bytes;
     }
 
     int bodyCrc() {
@@ -200,19 +235,26 @@ public final class CacheEntry {
     /** A copy refreshed by a 304: new headers and times, same body. */
     CacheEntry refreshed(HttpHeaders newHeaders, long newRequestTime, long newResponseTime, Freshness newFreshness,
                          long newKeepUntil) {
-        return new CacheEntry(key, variantHash, version, status, reason, newHeaders, varyValues, newRequestTime,
-                newResponseTime, bodyLength, bodyCrc, file, bodyOffset, memoryBody, newFreshness, newKeepUntil);
+        return new CacheEntry(key, digest, version, status, reason, newHeaders, varyValues, newRequestTime,
+                newResponseTime, bodyLength, bodyCrc, file, bodyOffset, memoryBody, newFreshness, newKeepUntil,
+                generation);
     }
 
-    /** The same entry in another file (after a header rewrite that outgrew the region), served from disk. */
-    CacheEntry movedTo(Path newFile, long newVersion, long newBodyOffset) {
-        return new CacheEntry(key, variantHash, newVersion, status, reason, headers, varyValues, requestTime,
-                responseTime, bodyLength, bodyCrc, newFile, newBodyOffset, null, freshness, keepUntil);
+    /** The same entry written anew (a header rewrite that outgrew the region): another version, another offset. */
+    CacheEntry rewritten(int newVersion, long newBodyOffset) {
+        return new CacheEntry(key, digest, newVersion, status, reason, headers, varyValues, requestTime,
+                responseTime, bodyLength, bodyCrc, file, newBodyOffset, memoryBody, freshness, keepUntil, generation);
+    }
+
+    /** The same entry with its body in memory (a buffer the memory tier owns). */
+    CacheEntry withMemoryBody(ByteBuf body) {
+        return new CacheEntry(key, digest, version, status, reason, headers, varyValues, requestTime, responseTime,
+                bodyLength, bodyCrc, file, bodyOffset, body, freshness, keepUntil, generation);
     }
 
     @Override
     public String toString() {
         return "CacheEntry[" + key + (varyValues.isEmpty() ? "" : " " + varyValues) + " v" + version + " " + status
-                + " " + bodyLength + "B " + file.getFileName() + "]";
+                + " " + bodyLength + "B " + (file == null ? "-" : file.getFileName()) + "]";
     }
 }

@@ -1,249 +1,495 @@
 package pibl.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
-import com.github.benmanes.caffeine.cache.RemovalCause;
-import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.HttpHeaders;
-
-import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 
 /**
- * The in-memory side of a {@link DiskCacheStore}: key text to {@link Variants} in a Caffeine cache weighed by file
- * size in KiB against {@code maxSize}, expiring each key at the latest {@link CacheEntry#keepUntil()} of its
- * variants (read from the injected clock), and a second Caffeine cache of small bodies bounded by
- * {@code memorySize}. Removal of a key, whatever the cause, deletes the files of its variants that the index no
- * longer references, on the given (disk) executor; removal of a memory body releases it.
+ * The in-memory index of a {@link DiskCacheStore}: one slot per stored response and per Vary marker, 25 bytes in
+ * primitive arrays and nothing else on the heap: the {@link Digest} (12 bytes), the file's version (4), its size
+ * in KiB or, for a marker, its Vary list (4), until when it is kept, in seconds (4), and flags (1: kind, body
+ * checksum verified, a two-bit CLOCK counter). Headers and bodies stay in the files; the hot ones are in the
+ * {@link HotTier}. Memory is bounded by {@code max-entries}, never by what the responses look like.
  *
- * <p>Invalidation versus in-flight writers: {@link #invalidate} and {@link #clear} advance an epoch, and
- * {@link #install} refuses an entry whose writer began before the key's last invalidation, inside the same atomic
- * {@code compute} that would insert it.
+ * <pre>
+ *   64 segments, each an open-addressing table (linear probing, backward-shift deletion, load &lt;= 0.8) under its
+ *   own lock, grown by doubling up to the size max-entries gives it; the segment is the digest's top 6 bits.
+ * </pre>
+ *
+ * <p><b>Eviction</b> is CLOCK with a two-bit counter per slot, like the main queue of S3-FIFO: a new entry starts
+ * at 1, every hit adds one (up to 3), and a hand sweeping the segment takes one off each entry it passes and
+ * evicts the first at 0; an expired entry it passes goes at once. So an entry that is never read again (a scan,
+ * a one-hit wonder) goes on the hand's first or second pass, and a popular one survives three. At
+ * {@code max-entries} (per segment: a 64th of it) the segment being written evicts; past {@code max-size} the
+ * segments evict in turn until the total is under it again.
+ *
+ * <p>Every removal but a replacement by a newer version of the same digest is reported to the {@link Listener},
+ * outside the locks, so that the store deletes the file.
  */
 final class CacheIndex {
-    private static final long MAX_EXPIRY_NANOS = TimeUnit.DAYS.toNanos(365);
+    static final int RESPONSE = 1;
+    static final int MARKER = 2;
+    static final int VERIFIED = 4;
+    private static final int KIND = 3;
+    private static final int CLOCK_SHIFT = 3;
+    private static final int CLOCK_MASK = 3 << CLOCK_SHIFT;
+    private static final int CLOCK_MAX = 3;
+    private static final int CLOCK_NEW = 1;
+    static final int SEGMENTS = 64;
+    private static final double LOAD = 0.8;
+    private static final int INITIAL_CAPACITY = 64;
+    /** A marker file takes one block on disk. */
+    static final int MARKER_KIB = 4;
 
-    private final Clock clock;
-    private final Cache<String, Variants> index;
-    private final Cache<Path, ByteBuf> memory;
-    private final Cache<String, Long> invalidatedAt;
-    private final AtomicLong epoch = new AtomicLong();
-    private final Executor disk;
-    private volatile long clearedAt;
-    private volatile boolean closed;
-
-    CacheIndex(long maxSizeBytes, long memorySizeBytes, Clock clock, Executor executor) {
-        this.clock = clock;
-        this.disk = executor;
-        // Caffeine's own upkeep (read-buffer drains, expiry) runs on the calling thread: handing it to
-        // the disk pool woke a disk thread (an unpark syscall) on a share of cache hits. Only the file
-        // deletion in onRemoval goes to the disk executor.
-        this.index = Caffeine.newBuilder()
-                .executor(Runnable::run)
-                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-                .maximumWeight(Math.max(1, maxSizeBytes / 1024))
-                .weigher((String key, Variants v) -> v.weightKiB())
-                .expireAfter(new KeepUntil())
-                .removalListener(this::onRemoval)
-                .build();
-        this.memory = memorySizeBytes <= 0 ? null : Caffeine.newBuilder()
-                .executor(Runnable::run)
-                .maximumWeight(memorySizeBytes)
-                .weigher((Path p, ByteBuf b) -> b.readableBytes())
-                .removalListener((Path p, ByteBuf b, RemovalCause c) -> {
-                    if (b != null) {
-                        b.release();
-                    }
-                })
-                .build();
-        this.invalidatedAt = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10))
-                .build();
-    }
-
-    boolean hasMemoryTier() {
-        return memory != null;
-    }
-
-    /** The epoch a writer records when it begins. */
-    long epoch() {
-        return epoch.get();
-    }
-
-    /** The newest variant matching the request and not past its keep time; null if none. */
-    CacheEntry lookup(String key, HttpHeaders requestHeaders) {
-        Variants variants = index.getIfPresent(key);
-        if (variants == null) {
-            return null;
+    /** One slot as read. {@code aux} is the size in KiB of a response, the Vary list of a marker. */
+    record Slot(Digest digest, int version, int aux, int keepUntil, int flags) {
+        boolean isMarker() {
+            return (flags & KIND) == MARKER;
         }
-        long now = clock.millis();
-        CacheEntry best = null;
-        for (CacheEntry e : variants.entries()) {
-            if (e.keepUntil() > now && Vary.matches(e.varyValues(), requestHeaders)
-                    && (best == null || e.responseTime() > best.responseTime()
-                    || (e.responseTime() == best.responseTime() && e.version() > best.version()))) {
-                best = e;
+
+        boolean verified() {
+            return (flags & VERIFIED) != 0;
+        }
+
+        int sizeKiB() {
+            return CacheIndex.sizeKiB(flags, aux);
+        }
+    }
+
+    /** Why a slot left the index. */
+    enum Removal {
+        /** Too many entries or bytes: the CLOCK hand took it. */
+        EVICTED,
+        /** Its keep time passed. */
+        EXPIRED,
+        /** Removed on purpose: invalidated, purged, unusable. */
+        REMOVED
+    }
+
+    /** Hears of every slot that left the index (not of replacements), outside the index's locks. */
+    @FunctionalInterface
+    interface Listener {
+        void removed(Slot slot, Removal why);
+    }
+
+    private final Segment[] segments = new Segment[SEGMENTS];
+    private final int perSegmentMax;
+    private final long maxKiB;
+    private final IntSupplier nowSeconds;
+    private final Listener listener;
+    private final AtomicLong slots = new AtomicLong();
+    private final AtomicLong responses = new AtomicLong();
+    private final AtomicLong kib = new AtomicLong();
+    private final AtomicInteger evictCursor = new AtomicInteger();
+
+    CacheIndex(long maxEntries, long maxBytes, IntSupplier nowSeconds, Listener listener) {
+        this.perSegmentMax = (int) Math.max(1, Math.min(Integer.MAX_VALUE / 2, (maxEntries + SEGMENTS - 1) / SEGMENTS));
+        this.maxKiB = Math.max(1, maxBytes / 1024);
+        this.nowSeconds = nowSeconds;
+        this.listener = listener;
+        int maxCapacity = (int) Math.min(Integer.MAX_VALUE - 8, (long) Math.ceil(perSegmentMax / LOAD) + 1);
+        for (int i = 0; i < SEGMENTS; i++) {
+            segments[i] = new Segment(Math.min(INITIAL_CAPACITY, maxCapacity), maxCapacity);
+        }
+    }
+
+    private Segment segment(Digest d) {
+        return segments[(int) (d.hi() >>> 58)];
+    }
+
+    /** The slot of {@code d}, counted as a use; null if absent or expired (an expired one is removed). */
+    Slot get(Digest d) {
+        Segment s = segment(d);
+        Slot expired;
+        synchronized (s) {
+            int i = s.find(d.hi(), d.lo());
+            if (i < 0) {
+                return null;
             }
+            if (s.keep[i] > nowSeconds.getAsInt()) {
+                s.touch(i);
+                return s.slot(i);
+            }
+            expired = s.removeAt(i);
+            forget(expired);
         }
-        return best;
+        listener.removed(expired, Removal.EXPIRED);
+        return null;
+    }
+
+    /** The slot of {@code d} as it is, not counted as a use; null if absent. */
+    Slot peek(Digest d) {
+        Segment s = segment(d);
+        synchronized (s) {
+            int i = s.find(d.hi(), d.lo());
+            return i < 0 ? null : s.slot(i);
+        }
     }
 
     /**
-     * Adds a committed entry (and its memory body, which the index then owns), unless its key was invalidated or
-     * the index cleared since {@code beganAt}. False if refused: the caller deletes the file.
+     * Inserts, or replaces the slot of the same digest, if {@code admit} (asked under the segment's lock, so that
+     * nothing can invalidate the key between the question and the insertion) says so. False if refused.
      */
-    boolean install(CacheEntry entry, HttpHeaders requestHeaders, long beganAt) {
-        ByteBuf memoryBody = entry.memoryBody();
-        if (memoryBody != null) {
-            memory.put(entry.file(), memoryBody);
-        }
-        long now = clock.millis();
-        boolean[] accepted = {false};
-        index.asMap().compute(entry.key(), (k, old) -> {
-            Long invalidated = invalidatedAt.getIfPresent(k);
-            if (closed || clearedAt > beganAt || (invalidated != null && invalidated > beganAt)) {
-                return old;
+    boolean put(Digest d, int version, int aux, int keepUntil, int flags, BooleanSupplier admit) {
+        return insert(d, version, aux, keepUntil, flags, admit, true);
+    }
+
+    /** As {@link #put}, but leaves an existing slot of the digest alone (the loader: what is there is newer). */
+    boolean putIfAbsent(Digest d, int version, int aux, int keepUntil, int flags, BooleanSupplier admit) {
+        return insert(d, version, aux, keepUntil, flags, admit, false);
+    }
+
+    private boolean insert(Digest d, int version, int aux, int keepUntil, int flags, BooleanSupplier admit,
+                           boolean replace) {
+        Segment s = segment(d);
+        List<Slot> evicted = null;
+        synchronized (s) {
+            if (!admit.getAsBoolean()) {
+                return false;
             }
-            accepted[0] = true;
-            return Variants.with(old, entry, requestHeaders, now);
-        });
-        if (!accepted[0] && memoryBody != null) {
-            memory.invalidate(entry.file());
-        }
-        return accepted[0];
-    }
-
-    /** Adds an entry found on disk at start. */
-    void restore(CacheEntry entry) {
-        long now = clock.millis();
-        index.asMap().compute(entry.key(), (k, old) -> Variants.with(old, entry, null, now));
-    }
-
-    /** Replaces (or with null removes) the variant stored in {@code file}; false if it is no longer indexed. */
-    boolean replace(String key, Path file, CacheEntry replacement) {
-        boolean[] replaced = {false};
-        index.asMap().computeIfPresent(key, (k, old) -> {
-            Variants updated = old.replacing(file, replacement);
-            if (updated == null) {
-                return old;
+            int i = s.find(d.hi(), d.lo());
+            if (i >= 0) {
+                if (!replace) {
+                    return false;
+                }
+                kib.addAndGet(sizeKiB(flags, aux) - sizeKiB(s.flags[i], s.aux[i]));
+                responses.addAndGet(kindCount(flags) - kindCount(s.flags[i]));
+                s.set(i, d, version, aux, keepUntil, flags);
+            } else {
+                while (s.count >= perSegmentMax) {
+                    Slot out = s.evictOne(nowSeconds.getAsInt());
+                    if (out == null) {
+                        break;
+                    }
+                    forget(out);
+                    evicted = add(evicted, out);
+                }
+                s.insert(d, version, aux, keepUntil, flags);
+                slots.incrementAndGet();
+                responses.addAndGet(kindCount(flags));
+                kib.addAndGet(sizeKiB(flags, aux));
             }
-            replaced[0] = true;
-            return updated.entries().isEmpty() ? null : updated;
-        });
-        return replaced[0];
+        }
+        report(evicted);
+        while (kib.get() > maxKiB && slots.get() > 0) {
+            evictSomewhere();
+        }
+        return true;
     }
 
-    /** Points the index at the entry's new file if {@code current} is still what it holds; false otherwise. */
-    boolean replaceIfCurrent(CacheEntry current, CacheEntry moved) {
-        boolean[] swapped = {false};
-        index.asMap().computeIfPresent(current.key(), (k, old) -> {
-            Variants updated = old.find(current.file()) == current ? old.replacing(current.file(), moved) : null;
-            swapped[0] = updated != null;
-            return updated == null ? old : updated;
-        });
-        return swapped[0];
+    private void evictSomewhere() {
+        for (int tries = 0; tries < SEGMENTS; tries++) {
+            Segment s = segments[Math.floorMod(evictCursor.getAndIncrement(), SEGMENTS)];
+            Slot out;
+            synchronized (s) {
+                out = s.evictOne(nowSeconds.getAsInt());
+                if (out != null) {
+                    forget(out);
+                }
+            }
+            if (out != null) {
+                listener.removed(out, out.keepUntil() <= nowSeconds.getAsInt() ? Removal.EXPIRED : Removal.EVICTED);
+                return;
+            }
+        }
     }
 
-    /** The variant stored in {@code file} as the index holds it now, or null. */
-    CacheEntry indexed(String key, Path file) {
-        Variants variants = index.getIfPresent(key);
-        return variants == null ? null : variants.find(file);
+    /** Removes the slot of {@code d} if it holds {@code version} (or any version when -1); true if it did. */
+    boolean remove(Digest d, int version) {
+        Segment s = segment(d);
+        Slot out;
+        synchronized (s) {
+            int i = s.find(d.hi(), d.lo());
+            if (i < 0 || (version != -1 && s.version[i] != version)) {
+                return false;
+            }
+            out = s.removeAt(i);
+            forget(out);
+        }
+        listener.removed(out, Removal.REMOVED);
+        return true;
     }
 
-    void invalidate(String key) {
-        invalidatedAt.put(key, epoch.incrementAndGet());
-        index.invalidate(key);
+    /**
+     * Changes the slot of {@code d} if it still holds {@code version}: a new version (a rewritten file), size
+     * ({@code newAux}, or -1 to keep it) and keep time, and flags added. False if the slot is gone or holds another
+     * version.
+     */
+    boolean update(Digest d, int version, int newVersion, int newAux, int newKeepUntil, int addFlags) {
+        Segment s = segment(d);
+        synchronized (s) {
+            int i = s.find(d.hi(), d.lo());
+            if (i < 0 || s.version[i] != version) {
+                return false;
+            }
+            int aux = newAux < 0 ? s.aux[i] : newAux;
+            kib.addAndGet(sizeKiB(s.flags[i], aux) - sizeKiB(s.flags[i], s.aux[i]));
+            s.version[i] = newVersion;
+            s.aux[i] = aux;
+            s.keep[i] = newKeepUntil;
+            s.flags[i] = (byte) (s.flags[i] | addFlags);
+            return true;
+        }
     }
 
+    /** Keeps a marker at least until {@code keepUntil} (as long as its longest-kept variant). */
+    void keepAtLeast(Digest d, int version, int keepUntil) {
+        Segment s = segment(d);
+        synchronized (s) {
+            int i = s.find(d.hi(), d.lo());
+            if (i >= 0 && s.version[i] == version && s.keep[i] < keepUntil) {
+                s.keep[i] = keepUntil;
+            }
+        }
+    }
+
+    /** Removes every expired slot (reported as such); the number removed. */
+    int expire() {
+        int removed = 0;
+        for (Segment s : segments) {
+            List<Slot> gone = null;
+            synchronized (s) {
+                int now = nowSeconds.getAsInt();
+                for (int i = 0; i < s.capacity; i++) {
+                    while (!s.empty(i) && s.keep[i] <= now) { // removeAt shifts a later slot into i
+                        Slot out = s.removeAt(i);
+                        forget(out);
+                        gone = add(gone, out);
+                    }
+                }
+            }
+            if (gone != null) {
+                removed += gone.size();
+                for (Slot out : gone) {
+                    listener.removed(out, Removal.EXPIRED);
+                }
+            }
+        }
+        return removed;
+    }
+
+    /** Forgets every slot, without reporting them (the caller deletes the files itself). */
     void clear() {
-        clearedAt = epoch.incrementAndGet();
-        index.invalidateAll();
-        cleanUp();
-        if (memory != null) {
-            memory.invalidateAll();
-            memory.cleanUp();
+        for (Segment s : segments) {
+            synchronized (s) {
+                s.clear();
+            }
         }
+        slots.set(0);
+        responses.set(0);
+        kib.set(0);
     }
 
-    long entryCount() {
-        return index.asMap().values().stream().mapToLong(v -> v.entries().size()).sum();
+    /** Stored responses (markers not counted). */
+    long responses() {
+        return responses.get();
     }
 
+    /** Slots in use, markers included: what {@code max-entries} bounds. */
+    long slots() {
+        return slots.get();
+    }
+
+    /** Bytes on disk of what is indexed, counted in 4 KiB blocks. */
     long bytes() {
-        return index.asMap().values().stream().mapToLong(Variants::bytes).sum();
+        return kib.get() * 1024;
     }
 
-    void cleanUp() {
-        index.cleanUp();
-        if (memory != null) {
-            memory.cleanUp();
-        }
+    /** The slots the index can hold: {@code max-entries}, rounded up to a multiple of the segments. */
+    long capacity() {
+        return (long) perSegmentMax * SEGMENTS;
     }
 
-    /** Stops accepting entries; runs pending removals. Files stay. */
-    void close() {
-        closed = true;
-        index.cleanUp();
+    static int sizeKiB(int flags, int aux) {
+        return (flags & KIND) == MARKER ? MARKER_KIB : aux;
     }
 
-    /** Releases every memory body (after the executor stopped, so listeners run on this thread). */
-    void releaseMemory() {
-        if (memory != null) {
-            memory.invalidateAll();
-            memory.cleanUp();
-        }
+    private void forget(Slot out) {
+        slots.decrementAndGet();
+        responses.addAndGet(-kindCount(out.flags()));
+        kib.addAndGet(-out.sizeKiB());
     }
 
-    private void onRemoval(String key, Variants removed, RemovalCause cause) {
-        if (removed == null) {
-            return;
-        }
-        Variants current = index.getIfPresent(key);
-        Set<Path> live = new HashSet<>();
-        if (current != null) {
-            current.entries().forEach(e -> live.add(e.file()));
-        }
-        for (CacheEntry e : removed.entries()) {
-            if (!live.contains(e.file())) {
-                if (memory != null) {
-                    memory.invalidate(e.file());
-                }
-                Path file = e.file();
-                try {
-                    disk.execute(() -> DiskCacheStore.deleteQuietly(file));
-                } catch (java.util.concurrent.RejectedExecutionException stopped) {
-                    DiskCacheStore.deleteQuietly(file);
-                }
+    private static int kindCount(int flags) {
+        return (flags & KIND) == RESPONSE ? 1 : 0;
+    }
+
+    private static List<Slot> add(List<Slot> list, Slot s) {
+        List<Slot> l = list == null ? new ArrayList<>(2) : list;
+        l.add(s);
+        return l;
+    }
+
+    private void report(List<Slot> evicted) {
+        if (evicted != null) {
+            int now = nowSeconds.getAsInt();
+            for (Slot out : evicted) {
+                listener.removed(out, out.keepUntil() <= now ? Removal.EXPIRED : Removal.EVICTED);
             }
         }
     }
 
-    /** Caffeine expiry: each key lives until the latest keep time of its variants. */
-    private static final class KeepUntil implements Expiry<String, Variants> {
-        @Override
-        public long expireAfterCreate(String key, Variants value, long currentTime) {
-            long millis = value.keepUntil() - TimeUnit.NANOSECONDS.toMillis(currentTime);
-            if (millis <= 0) {
-                return 0;
+    /** One open-addressing table; every method is called under the segment's own lock. */
+    private static final class Segment {
+        private final int maxCapacity;
+        long[] hi;
+        int[] lo;
+        int[] version;
+        int[] aux;
+        int[] keep;
+        byte[] flags;
+        int capacity;
+        int count;
+        private int hand;
+
+        Segment(int initial, int maxCapacity) {
+            this.maxCapacity = maxCapacity;
+            allocate(initial);
+        }
+
+        private void allocate(int n) {
+            capacity = n;
+            hi = new long[n];
+            lo = new int[n];
+            version = new int[n];
+            aux = new int[n];
+            keep = new int[n];
+            flags = new byte[n];
+            count = 0;
+            hand = 0;
+        }
+
+        boolean empty(int i) {
+            return hi[i] == 0 && lo[i] == 0;
+        }
+
+        /** Where a digest's probe starts: the low half of {@code hi}, mapped onto the capacity. */
+        private int home(long h) {
+            return (int) (((h & 0xFFFF_FFFFL) * capacity) >>> 32);
+        }
+
+        private int next(int i) {
+            return i + 1 == capacity ? 0 : i + 1;
+        }
+
+        int find(long h, int l) {
+            if (count == 0) {
+                return -1;
             }
-            return millis >= TimeUnit.NANOSECONDS.toMillis(MAX_EXPIRY_NANOS)
-                    ? MAX_EXPIRY_NANOS : TimeUnit.MILLISECONDS.toNanos(millis);
+            for (int i = home(h); ; i = next(i)) {
+                if (hi[i] == h && lo[i] == l) {
+                    return i;
+                }
+                if (empty(i)) {
+                    return -1;
+                }
+            }
         }
 
-        @Override
-        public long expireAfterUpdate(String key, Variants value, long currentTime, long currentDuration) {
-            return expireAfterCreate(key, value, currentTime);
+        Slot slot(int i) {
+            return new Slot(new Digest(hi[i], lo[i]), version[i], aux[i], keep[i], flags[i] & ~CLOCK_MASK);
         }
 
-        @Override
-        public long expireAfterRead(String key, Variants value, long currentTime, long currentDuration) {
-            return currentDuration;
+        void set(int i, Digest d, int v, int a, int k, int f) {
+            hi[i] = d.hi();
+            lo[i] = d.lo();
+            version[i] = v;
+            aux[i] = a;
+            keep[i] = k;
+            flags[i] = (byte) ((f & ~CLOCK_MASK) | (CLOCK_NEW << CLOCK_SHIFT));
+        }
+
+        void touch(int i) {
+            int c = (flags[i] & CLOCK_MASK) >>> CLOCK_SHIFT;
+            if (c < CLOCK_MAX) {
+                flags[i] = (byte) ((flags[i] & ~CLOCK_MASK) | ((c + 1) << CLOCK_SHIFT));
+            }
+        }
+
+        void insert(Digest d, int v, int a, int k, int f) {
+            if (count + 1 > capacity * LOAD && capacity < maxCapacity) {
+                grow();
+            }
+            int i = home(d.hi());
+            while (!empty(i)) {
+                i = next(i);
+            }
+            set(i, d, v, a, k, f);
+            count++;
+        }
+
+        private void grow() {
+            long[] oldHi = hi;
+            int[] oldLo = lo;
+            int[] oldVersion = version;
+            int[] oldAux = aux;
+            int[] oldKeep = keep;
+            byte[] oldFlags = flags;
+            int oldCapacity = capacity;
+            allocate((int) Math.min(maxCapacity, 2L * oldCapacity));
+            for (int j = 0; j < oldCapacity; j++) {
+                if (oldHi[j] != 0 || oldLo[j] != 0) {
+                    int i = home(oldHi[j]);
+                    while (!empty(i)) {
+                        i = next(i);
+                    }
+                    hi[i] = oldHi[j];
+                    lo[i] = oldLo[j];
+                    version[i] = oldVersion[j];
+                    aux[i] = oldAux[j];
+                    keep[i] = oldKeep[j];
+                    flags[i] = oldFlags[j];
+                    count++;
+                }
+            }
+        }
+
+        /** Removes slot {@code i} and closes the gap (backward shift), so that no probe chain is broken. */
+        Slot removeAt(int i) {
+            Slot out = slot(i);
+            int gap = i;
+            for (int j = next(i); !empty(j); j = next(j)) {
+                int home = home(hi[j]);
+                boolean between = gap <= j ? (home > gap && home <= j) : (home > gap || home <= j);
+                if (!between) { // j may move back into the gap without leaving its probe chain
+                    hi[gap] = hi[j];
+                    lo[gap] = lo[j];
+                    version[gap] = version[j];
+                    aux[gap] = aux[j];
+                    keep[gap] = keep[j];
+                    flags[gap] = flags[j];
+                    gap = j;
+                }
+            }
+            hi[gap] = 0;
+            lo[gap] = 0;
+            flags[gap] = 0;
+            count--;
+            return out;
+        }
+
+        /** The CLOCK hand's next victim, removed; null if the segment is empty. */
+        Slot evictOne(int now) {
+            for (int steps = 0; count > 0 && steps < 4 * capacity; steps++) {
+                int i = hand;
+                hand = next(hand);
+                if (empty(i)) {
+                    continue;
+                }
+                int c = (flags[i] & CLOCK_MASK) >>> CLOCK_SHIFT;
+                if (keep[i] <= now || c == 0) {
+                    return removeAt(i);
+                }
+                flags[i] = (byte) ((flags[i] & ~CLOCK_MASK) | ((c - 1) << CLOCK_SHIFT));
+            }
+            return null;
+        }
+
+        void clear() {
+            allocate(Math.min(INITIAL_CAPACITY, maxCapacity));
         }
     }
 }

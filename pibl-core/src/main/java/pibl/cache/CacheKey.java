@@ -1,9 +1,5 @@
 package pibl.cache;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 
 /**
@@ -17,14 +13,14 @@ import java.util.Locale;
  * <p>Scheme and host are case-folded and the scheme's default port is dropped (RFC 9110 4.2.3 makes
  * {@code example.com:80} and {@code example.com} the same origin); the target is kept exactly as sent, query
  * included. A target in absolute form ({@code GET http://host/path}) takes its authority from the target, as
- * RFC 9112 3.2.2 requires. Nothing of the key ever becomes a file path: stores name files after {@link #hash()}.
+ * RFC 9112 3.2.2 requires. Nothing of the key ever becomes a file path: stores name files after its {@link Digest}.
  */
 public final class CacheKey {
     private final String scheme;
     private final String host;
     private final String target;
     private final String text;
-    private volatile String hash;
+    private volatile Digest digest;
 
     private CacheKey(String scheme, String host, String target) {
         this.scheme = scheme;
@@ -86,23 +82,14 @@ public final class CacheKey {
         return text;
     }
 
-    /** Lower-case hex SHA-256 of {@link #text()}, computed once. */
-    public String hash() {
-        String h = hash;
-        if (h == null) {
-            h = sha256Hex(text);
-            hash = h;
+    /** 96 bits of the SHA-256 of {@link #text()}, computed once: the key's name in the index and on disk. */
+    Digest digest() {
+        Digest d = digest;
+        if (d == null) {
+            d = Digest.of(text);
+            digest = d;
         }
-        return h;
-    }
-
-    static String sha256Hex(String s) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+        return d;
     }
 
     @Override

@@ -57,6 +57,18 @@ public interface CacheStore extends AutoCloseable {
     /** Bytes of the stored variants' files. */
     long bytes();
 
+    /**
+     * Where the store's index stands: still being rebuilt from the directory, how many files the rebuild has
+     * looked at, how many slots are in use of how many.
+     */
+    record StoreStatus(boolean loading, long scanned, long slots, long maxSlots) {
+    }
+
+    /** Where the index stands; a store without one is always loaded. */
+    default StoreStatus status() {
+        return new StoreStatus(false, 0, entryCount(), entryCount());
+    }
+
     /** Waits for pending disk work, stops the disk threads, releases memory bodies. Files stay for the next start. */
     @Override
     void close();

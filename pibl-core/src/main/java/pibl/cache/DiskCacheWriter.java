@@ -15,23 +15,34 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 
 /**
- * A {@link CacheWriter} into a temporary file of the {@link DiskCacheStore}.
+ * A {@link CacheWriter} into an entry file of the {@link DiskCacheStore}.
  *
- * <p>Threads: {@code write}/{@code commit}/{@code abort} run on the caller's thread and only hand retained
- * duplicates of the chunks to a {@link SerialExecutor} over the disk pool; the file channel, checksum and position
- * are touched only by those serial tasks. The body is written at the header region's end as it arrives, so only
- * the chunks not yet on disk are in memory, at most {@link #MAX_PENDING_BYTES}: a disk that falls further behind
- * makes the writer give up rather than buffer the response or slow the client. Small bodies are also copied into
- * a memory buffer for the memory tier.
+ * <p>A body up to {@link #BUFFERED} bytes (or up to the memory tier's limit, when it goes there) is gathered in
+ * memory and written with its header at commit, in one task on the key's disk thread: create the temporary file,
+ * one gathering write, rename over the final name, index. That is most responses, and it is why a fill costs one
+ * thread hand-off and four system calls. A larger body is streamed to the temporary file as it arrives, chunk by
+ * chunk on the same thread, the header written last; only the chunks not yet on disk are in memory, at most
+ * {@link #MAX_PENDING_BYTES}: a disk that falls further behind makes the writer give up rather than buffer the
+ * response or slow the client. What all writers hold in memory together is bounded too (the store's
+ * {@code buffered} budget): past it, a writer streams instead.
+ *
+ * <p>Threads: {@code write}/{@code commit}/{@code abort} run on the caller's thread (the exchange's event loop) and
+ * only hand retained duplicates or the gathered buffer to the disk thread; the file channel, checksum and position
+ * are touched only there.
  */
 final class DiskCacheWriter implements CacheWriter {
     static final long MAX_PENDING_BYTES = 16L << 20;
+    /** Bodies up to this are gathered in memory and written in one go at commit. */
+    static final int BUFFERED = 64 << 10;
+    /** What all writers may hold in memory together before new ones stream to their files instead. */
+    private static final AtomicLong BUFFERED_NOW = new AtomicLong();
+    static final long BUFFERED_BUDGET = 64L << 20;
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
 
     private final DiskCacheStore store;
@@ -39,25 +50,27 @@ final class DiskCacheWriter implements CacheWriter {
     private final long maxObjectSize;
     private final long declaredLength;
     private final int memoryLimit;
-    private final SerialExecutor serial;
+    private final Executor disk;
     private final AtomicLong queuedBytes = new AtomicLong();
     private final CompletableFuture<CacheEntry> result = new CompletableFuture<>();
 
     // caller thread
     private long received;
-    private ByteBuf memory;
+    private ByteBuf gathered;
+    private long gatheredBudget;
+    private boolean streaming;
     private boolean closed;
 
-    // disk tasks (serial)
+    // disk thread
     private volatile boolean failed;
     private FileChannel channel;
     private long position;
     private final CRC32C crc = new CRC32C();
 
-    /** What the store needs to create the entry at commit. */
-    record Pending(CacheKey key, HttpHeaders requestHeaders, int status, String reason, HttpHeaders storedHeaders,
-                   Map<String, String> vary, String variantHash, long version, long requestTime,
-                   long responseTime, int regionLength, Path tmp, Path target, long epoch) {
+    /** What the store needs to write and index the entry. */
+    record Pending(CacheKey key, Digest primary, Digest digest, int version, EntryFile.Meta meta,
+                   HttpHeaders storedHeaders, int regionLength, EntryFile.Marker marker, int varyId, Path tmp,
+                   Path target, long began) {
     }
 
     DiskCacheWriter(DiskCacheStore store, Pending pending, long maxObjectSize, long declaredLength, int memoryLimit) {
@@ -66,12 +79,36 @@ final class DiskCacheWriter implements CacheWriter {
         this.maxObjectSize = maxObjectSize;
         this.declaredLength = declaredLength;
         this.memoryLimit = memoryLimit;
-        this.serial = new SerialExecutor(store.diskExecutor());
-        if (memoryLimit > 0 && declaredLength >= 0 && declaredLength <= memoryLimit) {
-            memory = Unpooled.directBuffer((int) declaredLength);
-        } else if (memoryLimit > 0 && declaredLength < 0) {
-            memory = Unpooled.directBuffer(Math.min(8192, memoryLimit), memoryLimit);
+        this.disk = store.disk().of(pending.digest());
+        int gatherUpTo = Math.max(BUFFERED, memoryLimit);
+        if (declaredLength > gatherUpTo) {
+            streaming = true;
+        } else {
+            int initial = declaredLength >= 0 ? (int) declaredLength : Math.min(8192, gatherUpTo);
+            if (reserve(initial)) {
+                gathered = Unpooled.directBuffer(Math.max(1, initial), gatherUpTo);
+            } else {
+                streaming = true;
+            }
         }
+    }
+
+    private boolean reserve(long bytes) {
+        if (BUFFERED_NOW.addAndGet(bytes) > BUFFERED_BUDGET) {
+            BUFFERED_NOW.addAndGet(-bytes);
+            return false;
+        }
+        gatheredBudget += bytes;
+        return true;
+    }
+
+    private void releaseGathered() {
+        if (gathered != null) {
+            gathered.release();
+            gathered = null;
+        }
+        BUFFERED_NOW.addAndGet(-gatheredBudget);
+        gatheredBudget = 0;
     }
 
     @Override
@@ -92,25 +129,47 @@ final class DiskCacheWriter implements CacheWriter {
             abort();
             return;
         }
+        if (!streaming) {
+            long needed = received - gatheredBudget;
+            if (received <= gathered.maxCapacity() && (needed <= 0 || reserve(needed))) {
+                gathered.writeBytes(chunk, chunk.readerIndex(), n);
+                return;
+            }
+            startStreaming(); // too large to gather, or the budget is spent: to the file from here on
+        }
+        append(chunk.retainedDuplicate());
+    }
+
+    /** Hands what was gathered to the file, and every later chunk with it. */
+    private void startStreaming() {
+        streaming = true;
+        ByteBuf soFar = gathered;
+        gathered = null;
+        if (soFar != null && soFar.isReadable()) {
+            append(soFar.retainedDuplicate());
+        }
+        if (soFar != null) {
+            soFar.release();
+        }
+        BUFFERED_NOW.addAndGet(-gatheredBudget);
+        gatheredBudget = 0;
+    }
+
+    private void append(ByteBuf data) {
+        int n = data.readableBytes();
         if (queuedBytes.addAndGet(n) > MAX_PENDING_BYTES) {
             LOG.debug("Cache disk more than {} bytes behind; not storing {}", MAX_PENDING_BYTES, pending.key());
             queuedBytes.addAndGet(-n);
+            data.release();
             abort();
             return;
         }
-        if (memory != null) {
-            if (received <= memoryLimit) {
-                memory.writeBytes(chunk, chunk.readerIndex(), n);
-            } else {
-                memory.release();
-                memory = null;
-            }
-        }
-        ByteBuf data = chunk.retainedDuplicate();
-        serial.execute(() -> {
+        disk.execute(() -> {
             try {
                 if (!failed) {
-                    append(data);
+                    ensureOpen();
+                    writeAt(data, position);
+                    position += n;
                 }
             } catch (IOException e) {
                 fail(e);
@@ -127,9 +186,21 @@ final class DiskCacheWriter implements CacheWriter {
             return result;
         }
         closed = true;
-        ByteBuf body = memory;
-        memory = null;
-        serial.execute(() -> finish(body));
+        ByteBuf body = gathered;
+        long budget = gatheredBudget;
+        gathered = null;
+        gatheredBudget = 0;
+        disk.execute(() -> {
+            CacheEntry entry = null;
+            try {
+                entry = streaming ? finishStreamed() : writeWhole(body);
+            } catch (IOException e) {
+                fail(e);
+            } finally {
+                BUFFERED_NOW.addAndGet(-budget);
+                result.complete(entry);
+            }
+        });
         return result;
     }
 
@@ -139,94 +210,119 @@ final class DiskCacheWriter implements CacheWriter {
             return;
         }
         closed = true;
-        if (memory != null) {
-            memory.release();
-            memory = null;
-        }
-        serial.execute(() -> {
+        releaseGathered();
+        disk.execute(() -> {
             cleanUp();
             result.complete(null);
         });
     }
 
-    private void append(ByteBuf data) throws IOException {
-        ensureOpen();
-        ByteBuffer[] buffers = data.nioBufferCount() == 1
-                ? new ByteBuffer[] {data.nioBuffer()} : data.nioBuffers();
-        for (ByteBuffer b : buffers) {
-            int length = b.remaining();
-            crc.update(b.duplicate());
-            EntryFile.writeFully(channel, b, position);
-            position += length;
-        }
-    }
-
-    private void ensureOpen() throws IOException {
-        if (channel != null) {
-            return;
-        }
+    /** The whole response in one go: header and gathered body, one write, rename, index. Takes {@code body}. */
+    private CacheEntry writeWhole(ByteBuf body) throws IOException {
         try {
-            channel = open(pending.tmp());
-        } catch (NoSuchFileException missingDir) {
-            Files.createDirectories(pending.tmp().getParent());
-            channel = open(pending.tmp());
-        }
-        position = pending.regionLength();
-    }
-
-    private static FileChannel open(Path tmp) throws IOException {
-        return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    }
-
-    private void finish(ByteBuf body) {
-        CacheEntry entry = null;
-        try {
-            if (!failed) {
-                entry = seal(body);
-                body = null; // the store owns it now
+            long length = body.readableBytes();
+            if (!complete(length)) {
+                return null;
             }
-        } catch (IOException e) {
-            fail(e);
+            crc.update(body.nioBuffer());
+            try (FileChannel ch = create(pending.tmp())) {
+                channel = ch;
+                ByteBuffer[] parts = {ByteBuffer.wrap(sealedHeader(length)), body.nioBuffer()};
+                long total = parts[0].remaining() + length;
+                long done = 0;
+                while (done < total) {
+                    done += ch.write(parts);
+                }
+            }
+            channel = null;
+            ByteBuf toMemory = null;
+            if (length <= memoryLimit) { // the direct buffer itself: a read-only view would make epoll copy it per hit
+                toMemory = body;
+                body = null;
+            }
+            return place(length, toMemory);
         } finally {
             if (body != null) {
                 body.release();
             }
-            result.complete(entry);
         }
     }
 
-    private CacheEntry seal(ByteBuf body) throws IOException {
-        ensureOpen();
-        long bodyLength = position - pending.regionLength();
-        if (declaredLength >= 0 && bodyLength != declaredLength) {
-            LOG.debug("Not storing {}: body has {} of {} bytes", pending.key(), bodyLength, declaredLength);
-            cleanUp();
-            if (body != null) {
-                body.release();
-            }
+    private CacheEntry finishStreamed() throws IOException {
+        if (failed) {
             return null;
         }
+        ensureOpen();
+        long length = position - pending.regionLength();
+        if (!complete(length)) {
+            cleanUp();
+            return null;
+        }
+        EntryFile.writeFully(channel, ByteBuffer.wrap(sealedHeader(length)), 0);
+        channel.close();
+        channel = null;
+        return place(length, null);
+    }
+
+    private boolean complete(long length) {
+        if (declaredLength >= 0 && length != declaredLength) {
+            LOG.debug("Not storing {}: body has {} of {} bytes", pending.key(), length, declaredLength);
+            return false;
+        }
+        return true;
+    }
+
+    private byte[] sealedHeader(long bodyLength) throws IOException {
         pending.storedHeaders().set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
-        EntryFile.Meta meta = new EntryFile.Meta(pending.key().text(), pending.status(), pending.reason(),
-                pending.requestTime(), pending.responseTime(), pending.storedHeaders().entries(), pending.vary());
-        byte[] region = EntryFile.encode(meta, pending.regionLength());
+        EntryFile.Meta m = pending.meta();
+        EntryFile.Meta meta = new EntryFile.Meta(m.key(), m.status(), m.reason(), m.requestTime(), m.responseTime(),
+                pending.storedHeaders().entries(), m.vary(), m.generation());
+        byte[] region = EntryFile.encode(meta, pending.version(), pending.regionLength());
         if (region == null) {
             throw new IOException("headers outgrew their region");
         }
-        int bodyCrc = (int) crc.getValue();
-        EntryFile.writeFully(channel, ByteBuffer.wrap(EntryFile.seal(region, bodyLength, bodyCrc)), 0);
-        channel.close();
-        Files.createDirectories(pending.target().getParent());
-        Files.move(pending.tmp(), pending.target(), StandardCopyOption.ATOMIC_MOVE);
-        store.health().succeeded();
-        // The direct buffer itself, not a read-only view: a view hides the memory address, and the epoll
-        // transport then copies the body into a fresh direct buffer on every hit. Readers only ever get
-        // retainedDuplicate()s, and nothing writes to them.
-        ByteBuf memoryBody = body != null && body.readableBytes() == bodyLength ? body : null;
-        if (memoryBody == null && body != null) {
-            body.release();
+        return EntryFile.seal(region, bodyLength, (int) crc.getValue());
+    }
+
+    /** Renames the complete file into place and indexes it. Takes {@code memoryBody}. */
+    private CacheEntry place(long length, ByteBuf memoryBody) throws IOException {
+        try {
+            Files.move(pending.tmp(), pending.target(), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            if (memoryBody != null) {
+                memoryBody.release();
+            }
+            throw e;
         }
-        return store.install(pending, meta, bodyLength, bodyCrc, memoryBody);
+        return store.install(pending, length, (int) crc.getValue(), memoryBody);
+    }
+
+    private void ensureOpen() throws IOException {
+        if (channel == null) {
+            channel = create(pending.tmp());
+            position = pending.regionLength();
+        }
+    }
+
+    private void writeAt(ByteBuf data, long at) throws IOException {
+        ByteBuffer[] buffers = data.nioBufferCount() == 1 ? new ByteBuffer[] {data.nioBuffer()} : data.nioBuffers();
+        long pos = at;
+        for (ByteBuffer b : buffers) {
+            int length = b.remaining();
+            crc.update(b.duplicate());
+            EntryFile.writeFully(channel, b, pos);
+            pos += length;
+        }
+    }
+
+    /** A new temporary file; its directory is created on first use. */
+    static FileChannel create(Path tmp) throws IOException {
+        try {
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException missingDir) {
+            Files.createDirectories(tmp.getParent());
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
     }
 
     private void fail(IOException e) {
@@ -241,6 +337,7 @@ final class DiskCacheWriter implements CacheWriter {
         try {
             if (channel != null) {
                 channel.close();
+                channel = null;
             }
             Files.deleteIfExists(pending.tmp());
         } catch (IOException e) {

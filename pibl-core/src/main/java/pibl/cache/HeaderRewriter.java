@@ -12,7 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Persists headers refreshed by a 304 into the entry file of a {@link DiskCacheStore}, on a disk thread. */
+/**
+ * Persists headers refreshed by a 304 into the entry's file, on the key's disk thread (where every write, rename
+ * and deletion of that file happens, so nothing can change it in between).
+ */
 final class HeaderRewriter {
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
 
@@ -23,25 +26,27 @@ final class HeaderRewriter {
     }
 
     /**
-     * Writes the indexed entry's current header into its file: in place when it fits the region (the body is not
-     * touched, so concurrent readers are unaffected; a crash mid-write fails the header checksum at the next
-     * start), otherwise into a new version of the file with the body copied by {@code transferTo}.
+     * Writes {@code refreshed}'s header into its file if the index still holds that version: in place when it fits
+     * the region (the body is not touched, so concurrent readers are unaffected; a crash mid-write fails the header
+     * checksum at the next start and the file is removed), otherwise as a new version of the file, the body copied
+     * by {@code transferTo}, renamed over the old one.
      */
-    void rewrite(String key, Path file) {
-        CacheEntry current = store.index().indexed(key, file);
-        if (current == null) {
-            return;
+    void rewrite(CacheEntry refreshed) {
+        CacheIndex.Slot slot = store.index().peek(refreshed.digest());
+        if (slot == null || slot.version() != refreshed.version()) {
+            return; // replaced or removed since: nothing to rewrite
         }
+        Path file = refreshed.file();
         try {
-            byte[] region = EntryFile.encode(DiskCacheStore.meta(current), (int) current.bodyOffset());
+            byte[] region = EntryFile.encode(meta(refreshed), refreshed.version(), (int) refreshed.bodyOffset());
             if (region != null) {
                 try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-                    EntryFile.writeFully(ch, ByteBuffer.wrap(EntryFile.seal(region, current.bodyLength(),
-                            current.bodyCrc())), 0);
+                    EntryFile.writeFully(ch, ByteBuffer.wrap(EntryFile.seal(region, refreshed.bodyLength(),
+                            refreshed.bodyCrc())), 0);
                 }
                 return;
             }
-            moveToLargerRegion(current);
+            rewriteLarger(refreshed, slot);
         } catch (NoSuchFileException gone) {
             LOG.debug("Entry file vanished before its header was rewritten: {}", file);
         } catch (IOException e) {
@@ -49,17 +54,15 @@ final class HeaderRewriter {
         }
     }
 
-    private void moveToLargerRegion(CacheEntry current) throws IOException {
-        long version = store.nextVersion();
-        Path tmp = EntryFile.tmpPath(store.directory(), current.variantHash(), version);
-        Path target = EntryFile.path(store.directory(), current.variantHash(), version);
-        byte[] region = EntryFile.encode(DiskCacheStore.meta(current), 0);
+    private void rewriteLarger(CacheEntry current, CacheIndex.Slot slot) throws IOException {
+        int version = store.nextVersion();
+        Path tmp = EntryFile.tmpPath(store.directory(), current.digest(), store.run(), version);
+        byte[] region = EntryFile.encode(meta(current), version, 0);
         if (region == null) {
             return;
         }
-        Files.createDirectories(tmp.getParent());
         try (FileChannel src = FileChannel.open(current.file(), StandardOpenOption.READ);
-             FileChannel dst = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+             FileChannel dst = DiskCacheWriter.create(tmp)) {
             EntryFile.writeFully(dst, ByteBuffer.wrap(EntryFile.seal(region, current.bodyLength(),
                     current.bodyCrc())), 0);
             dst.position(region.length);
@@ -71,11 +74,16 @@ final class HeaderRewriter {
             DiskCacheStore.deleteQuietly(tmp);
             throw e;
         }
-        Files.createDirectories(target.getParent());
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        CacheEntry moved = current.movedTo(target, version, region.length);
-        if (!store.index().replaceIfCurrent(current, moved)) {
-            DiskCacheStore.deleteQuietly(target);
+        Files.move(tmp, current.file(), StandardCopyOption.ATOMIC_MOVE);
+        int kib = (int) Math.min(Integer.MAX_VALUE, DiskCacheStore.blocksKiB(region.length + current.bodyLength()));
+        if (store.index().update(current.digest(), current.version(), version, kib, slot.keepUntil(), 0)) {
+            store.hot().invalidate(current.digest());
+            store.hot().put(current.rewritten(version, region.length));
         }
+    }
+
+    static EntryFile.Meta meta(CacheEntry e) {
+        return new EntryFile.Meta(e.key(), e.status(), e.reason(), e.requestTime(), e.responseTime(),
+                e.headers().entries(), e.varyValues(), e.generation());
     }
 }

@@ -18,23 +18,31 @@ import java.time.Duration;
 public final class HttpCache implements AutoCloseable {
     /** How long a key stays pass-through after an unstorable response (Varnish's default). */
     static final Duration PASS_TTL = Duration.ofSeconds(120);
+    /** At most this many pass-through keys are remembered (~90 bytes each). */
+    static final int PASS_KEYS = 65_536;
 
     private final CacheConfig config;
     private final Clock clock;
     private final CacheStore store;
     private final MissLock missLock = new MissLock();
-    private final Cache<String, Boolean> passKeys;
+    /** By the key's digest, not its text: bounded in entries and in bytes whatever the URLs. */
+    private final Cache<Long, Boolean> passKeys;
     private final CacheStats stats = new CacheStats();
 
     public HttpCache(CacheConfig config, Clock clock) {
         this(config, clock, new DiskCacheStore(config, clock));
     }
 
+    /** With {@code clearFirst}, the disk store deletes every stored response before it opens. */
+    public HttpCache(CacheConfig config, Clock clock, boolean clearFirst) {
+        this(config, clock, new DiskCacheStore(config, clock, clearFirst));
+    }
+
     public HttpCache(CacheConfig config, Clock clock, CacheStore store) {
         this.config = config;
         this.clock = clock;
         this.store = store;
-        this.passKeys = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(PASS_TTL)
+        this.passKeys = Caffeine.newBuilder().maximumSize(PASS_KEYS).expireAfterWrite(PASS_TTL)
                 .ticker(() -> clock.millis() * 1_000_000L).build();
     }
 
@@ -60,15 +68,15 @@ public final class HttpCache implements AutoCloseable {
     }
 
     public boolean isPass(CacheKey key) {
-        return passKeys.getIfPresent(key.text()) != null;
+        return passKeys.getIfPresent(key.digest().hi()) != null;
     }
 
     public void markPass(CacheKey key) {
-        passKeys.put(key.text(), Boolean.TRUE);
+        passKeys.put(key.digest().hi(), Boolean.TRUE);
     }
 
     public void clearPass(CacheKey key) {
-        passKeys.invalidate(key.text());
+        passKeys.invalidate(key.digest().hi());
     }
 
     @Override

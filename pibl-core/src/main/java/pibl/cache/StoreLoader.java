@@ -1,159 +1,272 @@
 package pibl.cache;
 
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
- * Rebuilds the index of a {@link DiskCacheStore} from its directory at start, and empties it for {@code clear()}.
- * Only names this store makes are touched: {@code tmp/*.tmp} and {@code ab/cd/<64 hex>-<16 hex>} (plus stray
- * {@code .tmp} files in the fan-out directories); anything else in the directory is left alone.
+ * Rebuilds the index of a {@link DiskCacheStore} from its directory, in the background, while the store serves;
+ * and empties the directory for {@code clear()}.
+ *
+ * <p>One pass over the 4096 directories lists the files; each entry file is loaded on its key's disk thread (so a
+ * load never races a write, a rename or a deletion of the same file): its header is read and checked (magic,
+ * lengths, size, header checksum), its keep time computed under the current configuration, and it is indexed
+ * unless it expired, the key was indexed meanwhile (a lookup found it first, or a new response replaced it), or it
+ * was invalidated since the load began. Bodies are not read: their checksums are verified when first served.
+ * Temporary files of other runs (a crash's leftovers), unsound and expired files are deleted; the files of the
+ * format before this one ({@code ab/cd/<64 hex>-<16 hex>}, {@code tmp/}) too; anything else is left alone.
+ * Progress is logged every {@link #PROGRESS} and in {@code /status}.
  */
 final class StoreLoader {
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
+    private static final Duration PROGRESS = Duration.ofSeconds(5);
+    /** Loads queued on the disk threads at once; the scan waits beyond (bounded memory, shared threads). */
+    private static final int IN_FLIGHT = 1024;
+    private static final Pattern OLD_NAME = Pattern.compile("[0-9a-f]{64}-[0-9a-f]{16}(\\.tmp)?");
 
     private final DiskCacheStore store;
     private final Path dir;
+    private final CountDownLatch loaded = new CountDownLatch(1);
+    private final AtomicLong scanned = new AtomicLong();
+    private final AtomicLong indexed = new AtomicLong();
+    private final AtomicLong removed = new AtomicLong();
+    private volatile boolean done;
+    private volatile boolean stopped;
 
     StoreLoader(DiskCacheStore store) {
         this.store = store;
         this.dir = store.directory();
     }
 
-    /** Creates the directory if needed; verifies, prunes and indexes what is there. Never throws. */
+    boolean done() {
+        return done;
+    }
+
+    long scanned() {
+        return scanned.get();
+    }
+
+    void markLoaded() {
+        done = true;
+        loaded.countDown();
+    }
+
+    boolean await(Duration timeout) throws InterruptedException {
+        return loaded.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void stop() {
+        stopped = true;
+    }
+
+    /** The background pass; never throws. */
     void load() {
         long started = System.nanoTime();
         try {
             Files.createDirectories(dir);
-            Files.createDirectories(dir.resolve(EntryFile.TMP_DIR));
         } catch (IOException e) {
             store.health().failed("opening " + dir, e);
+            markLoaded();
             return;
         }
-        int removed = deleteTemporaryFiles();
-        long now = store.clock().millis();
-        Map<String, CacheEntry> newest = new HashMap<>();
-        List<Path> files = entryFiles();
-        List<CompletableFuture<CacheEntry>> verified = new ArrayList<>(files.size());
-        for (Path file : files) { // checksums are read on all disk threads at once
-            EntryFile.Name name = EntryFile.parseName(file.getFileName().toString());
-            store.versionAtLeast(name.version());
-            verified.add(CompletableFuture.supplyAsync(() -> verify(file, name.hash(), name.version()),
-                    store.diskExecutor()));
-        }
-        for (int i = 0; i < files.size(); i++) {
-            Path file = files.get(i);
-            CacheEntry entry = verified.get(i).join();
-            if (entry == null || entry.keepUntil() <= now) {
-                DiskCacheStore.deleteQuietly(file);
-                removed++;
-                continue;
-            }
-            String hash = entry.variantHash();
-            long version = entry.version();
-            CacheEntry other = newest.get(hash);
-            if (other != null) {
-                CacheEntry loser = other.version() < version ? other : entry;
-                DiskCacheStore.deleteQuietly(loser.file());
-                removed++;
-                if (loser == other) {
-                    newest.put(hash, entry);
+        long began = store.invalidations().now();
+        Semaphore inFlight = new Semaphore(IN_FLIGHT);
+        long lastLog = started;
+        int dirs = 0;
+        try {
+            removeOldFormat();
+            for (int top = 0; top < 16 && !stopped; top++) {
+                for (int second = 0; second < 256 && !stopped; second++) {
+                    Path d = dir.resolve(Integer.toHexString(top)).resolve(String.format("%02x", second));
+                    for (Path file : list(d)) {
+                        scan(file, began, inFlight);
+                    }
+                    dirs++;
+                    if (System.nanoTime() - lastLog > PROGRESS.toNanos()) {
+                        lastLog = System.nanoTime();
+                        LOG.info("Cache index loading: {} entries indexed from {} files, {}% of the directory",
+                                indexed.get(), scanned.get(), dirs * 100 / 4096);
+                    }
                 }
-            } else {
-                newest.put(hash, entry);
             }
+            inFlight.acquire(IN_FLIGHT); // every load queued has run
+            inFlight.release(IN_FLIGHT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("Cache index loading failed; the entries not indexed are found when asked for", e);
         }
-        newest.values().forEach(store.index()::restore);
-        store.cleanUp();
-        LOG.info("Cache {}: {} entries, {} bytes indexed, {} files removed, in {} ms", dir, store.entryCount(),
-                store.bytes(), removed, (System.nanoTime() - started) / 1_000_000);
+        markLoaded();
+        LOG.info("Cache {}: index loaded, {} entries ({} bytes) from {} files, {} files removed, in {} ms", dir,
+                store.entryCount(), store.bytes(), scanned.get(), removed.get(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     }
 
-    /** The entry stored in a file, or null if the file is truncated, corrupt or misplaced. */
-    private CacheEntry verify(Path file, String hash, long version) {
-        Path fan = file.getParent();
-        String expectedFan = fan.getParent().getFileName().toString() + fan.getFileName();
+    private void scan(Path file, long began, Semaphore inFlight) throws InterruptedException {
+        String name = file.getFileName().toString();
+        String run = EntryFile.tmpRun(name);
+        if (name.endsWith(EntryFile.TMP_SUFFIX)) {
+            if (run != null && !run.equals(store.run())) {
+                DiskCacheStore.deleteQuietly(file); // a crash's leftover, not a live writer's
+                removed.incrementAndGet();
+            }
+            return;
+        }
+        Digest d = EntryFile.parseName(name);
+        if (d == null) {
+            return;
+        }
+        scanned.incrementAndGet();
+        inFlight.acquire();
+        store.disk().of(d).execute(() -> {
+            try {
+                if (store.index().peek(d) == null) {
+                    load(d, began);
+                }
+            } finally {
+                inFlight.release();
+            }
+        });
+    }
+
+    /**
+     * On the digest's disk thread: indexes the file of {@code d} if it is sound and still usable, and returns its
+     * slot; null if there is no such file, or it was unsound or expired (then deleted), or invalidated since
+     * {@code began}. Also what a lookup does for a key not indexed yet.
+     */
+    CacheIndex.Slot load(Digest d, long began) {
+        CacheIndex.Slot present = store.index().peek(d);
+        if (present != null) {
+            return present;
+        }
+        Path file = EntryFile.path(dir, d);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            EntryFile.Header h = EntryFile.read(ch);
-            if (!hash.startsWith(expectedFan) || !hash.equals(EntryFile.variantHash(h.meta().key(), h.meta().vary()))) {
-                LOG.debug("Removing misplaced cache file {}", file);
-                return null;
-            }
-            if (EntryFile.bodyCrc(ch, h.regionLength(), h.bodyLength()) != h.bodyCrc()) {
-                LOG.debug("Removing cache file {}: body checksum mismatch", file);
-                return null;
-            }
-            return store.newEntry(h.meta(), hash, version, file, h.regionLength(), h.bodyLength(), h.bodyCrc(), null);
+            long size = ch.size();
+            ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, 4096));
+            EntryFile.readFully(ch, first, 0);
+            first.flip();
+            EntryFile.Header h = EntryFile.read(ch, first, size);
+            return h.kind() == EntryFile.MARKER ? indexMarker(d, h, began) : indexResponse(d, h, size, began, file);
+        } catch (NoSuchFileException gone) {
+            return null;
         } catch (IOException | RuntimeException e) {
             LOG.debug("Removing cache file {}: {}", file, e.toString());
+            DiskCacheStore.deleteQuietly(file);
+            removed.incrementAndGet();
             return null;
         }
     }
 
-    /**
-     * Deletes every entry file; leaves the directories, and {@code tmp/} to writers in flight (their commits are
-     * refused and clean up after themselves; leftovers of a crash go at the next start).
-     */
-    void deleteAll() {
-        for (Path file : entryFiles()) {
+    private CacheIndex.Slot indexResponse(Digest d, EntryFile.Header h, long size, long began, Path file)
+            throws IOException {
+        EntryFile.Meta meta = h.meta();
+        Digest primary = Digest.of(meta.key());
+        Digest expected = meta.vary().isEmpty() ? primary
+                : EntryFile.variantDigest(primary, meta.key(), meta.generation(), meta.vary());
+        if (!expected.equals(d)) {
+            throw new EntryFile.CorruptEntryException("misplaced: not the file of its key");
+        }
+        HttpHeaders headers = new DefaultHttpHeaders();
+        for (Map.Entry<String, String> f : meta.headers()) {
+            headers.add(f.getKey(), f.getValue());
+        }
+        Freshness fresh = CachePolicy.freshness(headers, meta.requestTime(), meta.responseTime(), store.config());
+        long keepUntil = store.keepUntil(fresh, CachePolicy.hasValidators(headers));
+        if (keepUntil <= store.now()) {
             DiskCacheStore.deleteQuietly(file);
+            removed.incrementAndGet();
+            return null;
         }
+        int keep = DiskCacheStore.seconds(keepUntil);
+        int kib = (int) Math.min(Integer.MAX_VALUE, DiskCacheStore.blocksKiB(size));
+        if (!store.index().putIfAbsent(d, h.version(), kib, keep, CacheIndex.RESPONSE,
+                () -> store.invalidations().admits(primary, began))) {
+            return store.index().peek(d);
+        }
+        if (!meta.vary().isEmpty()) {
+            store.index().keepAtLeast(primary, (int) meta.generation(), keep);
+        }
+        indexed.incrementAndGet();
+        return store.index().peek(d);
     }
 
-    private int deleteTemporaryFiles() {
-        int removed = 0;
-        for (Path file : list(dir.resolve(EntryFile.TMP_DIR))) {
-            if (file.getFileName().toString().endsWith(EntryFile.TMP_SUFFIX)) {
-                DiskCacheStore.deleteQuietly(file);
-                removed++;
-            }
+    private CacheIndex.Slot indexMarker(Digest d, EntryFile.Header h, long began) throws IOException {
+        EntryFile.Marker m = h.marker();
+        if (!Digest.of(m.key()).equals(d) || m.generation() != h.version()) {
+            throw new EntryFile.CorruptEntryException("misplaced marker");
         }
-        for (Path fan2 : fanOutDirs()) {
-            for (Path file : list(fan2)) {
-                if (file.getFileName().toString().endsWith(EntryFile.TMP_SUFFIX)) {
-                    DiskCacheStore.deleteQuietly(file);
-                    removed++;
-                }
-            }
+        int varyId = store.varyNames().intern(m.names());
+        if (varyId < 0) {
+            return null;
         }
-        return removed;
+        // Kept a day for a start; every variant loaded or stored keeps it as long as itself.
+        int keep = DiskCacheStore.seconds(store.now() + Duration.ofDays(1).toMillis());
+        store.index().putIfAbsent(d, h.version(), varyId, keep, CacheIndex.MARKER | CacheIndex.VERIFIED,
+                () -> store.invalidations().admits(d, began));
+        return store.index().peek(d);
     }
 
-    private List<Path> entryFiles() {
-        List<Path> files = new ArrayList<>();
-        for (Path fan2 : fanOutDirs()) {
-            for (Path file : list(fan2)) {
-                if (EntryFile.parseName(file.getFileName().toString()) != null && Files.isRegularFile(file)) {
-                    files.add(file);
-                }
-            }
-        }
-        return files;
-    }
-
-    private List<Path> fanOutDirs() {
-        List<Path> dirs = new ArrayList<>();
-        for (Path fan1 : list(dir)) {
-            if (EntryFile.isFanOutDir(fan1.getFileName().toString()) && Files.isDirectory(fan1)) {
-                for (Path fan2 : list(fan1)) {
-                    if (EntryFile.isFanOutDir(fan2.getFileName().toString()) && Files.isDirectory(fan2)) {
-                        dirs.add(fan2);
+    /** Deletes every entry file, and the leftovers of the older format. The directories stay. */
+    void deleteAll() {
+        removeOldFormat();
+        for (int top = 0; top < 16; top++) {
+            for (int second = 0; second < 256; second++) {
+                Path d = dir.resolve(Integer.toHexString(top)).resolve(String.format("%02x", second));
+                for (Path file : list(d)) {
+                    String name = file.getFileName().toString();
+                    if (EntryFile.parseName(name) != null || name.endsWith(EntryFile.TMP_SUFFIX)) {
+                        DiskCacheStore.deleteQuietly(file);
                     }
                 }
             }
         }
-        return dirs;
+    }
+
+    /** The format before this one: {@code ab/cd/<64 hex>-<16 hex>} files and {@code tmp/}. */
+    private void removeOldFormat() {
+        int count = 0;
+        for (Path first : list(dir)) {
+            String name = first.getFileName().toString();
+            if (name.equals("tmp") || EntryFile.isFanOut(name, 2)) {
+                for (Path second : list(first)) {
+                    if (OLD_NAME.matcher(second.getFileName().toString()).matches()) {
+                        DiskCacheStore.deleteQuietly(second);
+                        count++;
+                    } else if (EntryFile.isFanOut(second.getFileName().toString(), 2)) {
+                        for (Path file : list(second)) {
+                            if (OLD_NAME.matcher(file.getFileName().toString()).matches()) {
+                                DiskCacheStore.deleteQuietly(file);
+                                count++;
+                            }
+                        }
+                        DiskCacheStore.deleteQuietly(second); // only if empty
+                    }
+                }
+                DiskCacheStore.deleteQuietly(first); // only if empty
+            }
+        }
+        if (count > 0) {
+            LOG.info("Cache {}: {} files of the previous format removed", dir, count);
+        }
     }
 
     private static List<Path> list(Path directory) {

@@ -17,9 +17,19 @@ import java.time.Duration;
  * @param storeSetCookie store responses that carry {@code Set-Cookie} (off by default)
  * @param staleIfError   grace during which a stale entry may be served when every backend fails,
  *                       even without the origin's {@code stale-if-error}; zero turns it off
+ * @param maxEntries     entries the index holds at most (its memory: ~31 bytes each); past it the least used
+ *                       go, with their files. 0 derives it from the heap: one entry per 128 bytes of
+ *                       {@code -Xmx} (1,048,576 with 128 MiB), logged at start
  */
 public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
-                          long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError) {
+                          long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError,
+                          long maxEntries) {
+
+    /** With {@code maxEntries} derived from the heap. */
+    public CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
+                       long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError) {
+        this(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize, storeSetCookie, staleIfError, 0);
+    }
 
     /** How the launch TTL combines with the origin's {@code Cache-Control}/{@code Expires}. */
     public enum TtlMode {
@@ -36,12 +46,17 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
 
     public CacheConfig withTtl(Duration newTtl) {
         return new CacheConfig(enabled, directory, newTtl, ttlMode, maxSize, maxObjectSize, memorySize,
-                storeSetCookie, staleIfError);
+                storeSetCookie, staleIfError, maxEntries);
     }
 
     public CacheConfig withDirectory(Path newDirectory) {
         return new CacheConfig(enabled, newDirectory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
-                storeSetCookie, staleIfError);
+                storeSetCookie, staleIfError, maxEntries);
+    }
+
+    public CacheConfig withMaxEntries(long newMaxEntries) {
+        return new CacheConfig(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
+                storeSetCookie, staleIfError, newMaxEntries);
     }
 
     void validate() {
@@ -63,6 +78,10 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
         }
         if (memorySize < 0) {
             throw new ConfigException("cache.memory-size", "must not be negative, got " + memorySize);
+        }
+        if (maxEntries < 0 || maxEntries > 1L << 30) {
+            throw new ConfigException("cache.max-entries", "must be between 0 (derived from the heap) and 2^30, got "
+                    + maxEntries);
         }
         if (staleIfError == null || staleIfError.isNegative()) {
             throw new ConfigException("cache.stale-if-error", "must be zero or positive");

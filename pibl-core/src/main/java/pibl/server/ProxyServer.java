@@ -91,9 +91,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
         upstream = new Upstream(transport, config.timeouts(), config.limits(), backendGroup.balancer());
         if (config.cache().enabled()) {
-            cache = new HttpCache(config.cache(), clock);
+            cache = new HttpCache(config.cache(), clock, clearCacheOnStart);
             if (clearCacheOnStart) {
-                cache.store().clear();
                 LOG.info("cache cleared at start: {}", config.cache().directory().toAbsolutePath());
             }
         }
@@ -132,9 +131,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
                 transport.label(), threads, config.backends());
         if (cache != null) {
-            LOG.info("cache in {}: {} entries, {} bytes, ttl {} s ({} mode)",
-                    config.cache().directory().toAbsolutePath(), cache.store().entryCount(), cache.store().bytes(),
-                    config.cache().ttl().toSeconds(), config.cache().ttlMode().name().toLowerCase(Locale.ROOT));
+            LOG.info("cache in {}: ttl {} s ({} mode), max-size {} bytes; its index is loading in the background",
+                    config.cache().directory().toAbsolutePath(), config.cache().ttl().toSeconds(),
+                    config.cache().ttlMode().name().toLowerCase(Locale.ROOT), config.cache().maxSize());
         } else {
             LOG.info("cache disabled");
         }

@@ -25,10 +25,12 @@ class CacheKeyTest {
     }
 
     @Test
-    void hashIsTheSha256OfTheText() {
+    void theDigestIsNinetySixBitsOfTheSha256OfTheText() {
         CacheKey key = CacheKey.of("http", "example.com", "/");
-        assertThat(key.hash()).hasSize(64).matches("[0-9a-f]{64}").isSameAs(key.hash());
-        assertThat(key.hash()).isEqualTo(CacheKey.sha256Hex("http://example.com/"));
+        assertThat(key.digest()).isSameAs(key.digest());
+        assertThat(key.digest().hex()).hasSize(24).matches("[0-9a-f]{24}")
+                .isEqualTo(java.util.HexFormat.of().formatHex(Digest.sha256("http://example.com/")).substring(0, 24));
+        assertThat(Digest.parse(key.digest().hex())).isEqualTo(key.digest());
         assertThat(key).isEqualTo(CacheKey.of("http", "EXAMPLE.com:80", "/")).hasSameHashCodeAs(
                 CacheKey.of("http", "EXAMPLE.com:80", "/"));
     }

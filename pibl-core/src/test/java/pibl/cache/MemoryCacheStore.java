@@ -23,7 +23,7 @@ public final class MemoryCacheStore implements CacheStore {
     private final Map<String, List<CacheEntry>> entries = new HashMap<>();
     private final List<Runnable> heldLookups = new ArrayList<>();
     private boolean hold;
-    private long versions;
+    private int versions;
     private int begun;
 
     public MemoryCacheStore(CacheConfig config) {
@@ -113,8 +113,8 @@ public final class MemoryCacheStore implements CacheStore {
     private CacheEntry entry(CacheKey key, Map<String, String> vary, int status, String reason, HttpHeaders headers,
                              long requestTime, long responseTime, ByteBuf body) {
         Freshness f = CachePolicy.freshness(headers, requestTime, responseTime, config);
-        return new CacheEntry(key.text(), key.hash(), ++versions, status, reason, headers, vary, requestTime,
-                responseTime, body.readableBytes(), 0, null, 0, body, f, Long.MAX_VALUE);
+        return new CacheEntry(key.text(), key.digest(), ++versions, status, reason, headers, vary, requestTime,
+                responseTime, body.readableBytes(), 0, null, 0, body, f, Long.MAX_VALUE, 0);
     }
 
     @Override

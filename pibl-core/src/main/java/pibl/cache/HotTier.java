@@ -1,0 +1,103 @@
+package pibl.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * What a hit needs without the disk: the decoded headers of the hottest entries (on the heap, bounded by
+ * {@code headerBytes}) and the bodies of the hottest small ones (direct memory, bounded by
+ * {@code cache.memory-size}). Both are Caffeine caches (W-TinyLFU) keyed by the entry's digest and checked
+ * against its version, so a newer version of a file never meets an older one's headers or body. A removed body
+ * is released; an entry that still holds it finds it unusable and goes to the file.
+ */
+final class HotTier {
+    /** A body in memory, for one version of one digest. */
+    private record Body(int lo, int version, ByteBuf buf) {
+    }
+
+    private final Cache<Long, CacheEntry> entries;
+    private final Cache<Long, Body> bodies;
+
+    HotTier(long headerBytes, long memoryBytes) {
+        this.entries = Caffeine.newBuilder()
+                .executor(Runnable::run)
+                .maximumWeight(Math.max(1, headerBytes))
+                .weigher((Long k, CacheEntry e) -> e.heapEstimate())
+                .build();
+        this.bodies = memoryBytes <= 0 ? null : Caffeine.newBuilder()
+                .executor(Runnable::run)
+                .maximumWeight(memoryBytes)
+                .weigher((Long k, Body b) -> b.buf().readableBytes())
+                .removalListener((Long k, Body b, RemovalCause c) -> {
+                    if (b != null) {
+                        b.buf().release();
+                    }
+                })
+                .build();
+    }
+
+    boolean hasMemoryTier() {
+        return bodies != null;
+    }
+
+    /** The entry of {@code version} of {@code d}, with its body if that is in memory too; null if not hot. */
+    CacheEntry get(Digest d, int version) {
+        CacheEntry e = entries.getIfPresent(d.hi());
+        if (e == null || e.digest().lo() != d.lo() || e.version() != version) {
+            return null;
+        }
+        ByteBuf body = body(d, version);
+        if (body != e.memoryBody()) { // the body came or went since: say so once, not on every hit
+            e = e.withMemoryBody(body);
+            entries.put(d.hi(), e);
+        }
+        return e;
+    }
+
+    /** The body of {@code version} of {@code d} in memory, owned by the tier, or null. */
+    ByteBuf body(Digest d, int version) {
+        if (bodies == null) {
+            return null;
+        }
+        Body b = bodies.getIfPresent(d.hi());
+        return b != null && b.lo() == d.lo() && b.version() == version ? b.buf() : null;
+    }
+
+    /** Keeps the entry's headers hot (and its reference to a body the tier owns, if any). */
+    void put(CacheEntry e) {
+        entries.put(e.digest().hi(), e);
+    }
+
+    /** Hands a body to the tier, which owns it from now on (and releases it if it does not keep it). */
+    void putBody(Digest d, int version, ByteBuf body) {
+        if (bodies == null) {
+            body.release();
+            return;
+        }
+        bodies.put(d.hi(), new Body(d.lo(), version, body));
+    }
+
+    /** Forgets {@code d} (every version): headers and body. */
+    void invalidate(Digest d) {
+        CacheEntry e = entries.getIfPresent(d.hi());
+        if (e != null && e.digest().lo() == d.lo()) {
+            entries.invalidate(d.hi());
+        }
+        if (bodies != null) {
+            Body b = bodies.getIfPresent(d.hi());
+            if (b != null && b.lo() == d.lo()) {
+                bodies.invalidate(d.hi());
+            }
+        }
+    }
+
+    void clear() {
+        entries.invalidateAll();
+        if (bodies != null) {
+            bodies.invalidateAll();
+            bodies.cleanUp();
+        }
+    }
+}
