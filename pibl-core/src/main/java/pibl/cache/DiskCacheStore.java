@@ -93,6 +93,11 @@ public final class DiskCacheStore implements CacheStore {
 
     /** With {@code clearFirst}, every stored response is deleted before the store opens ({@code --clear-cache}). */
     public DiskCacheStore(CacheConfig cfg, Clock clock, boolean clearFirst) {
+        this(cfg, clock, clearFirst, true);
+    }
+
+    /** With {@code load} false the index is not rebuilt until {@link #startLoading()} (tests of the meantime). */
+    DiskCacheStore(CacheConfig cfg, Clock clock, boolean clearFirst, boolean load) {
         this.cfg = cfg;
         this.clock = clock;
         this.dir = cfg.directory().toAbsolutePath().normalize();
@@ -116,11 +121,18 @@ public final class DiskCacheStore implements CacheStore {
                             + "memory tier {} MiB; loading the index in the background", dir, index.capacity(),
                     Math.max(1, Math.round(index.capacity() * 25 / 0.8 / (1 << 20))), headerBytes() >> 20,
                     cfg.memorySize() >> 20);
-            manager.execute(loader::load);
+            if (load) {
+                startLoading();
+            }
             manager.scheduleWithFixedDelay(this::expire, 5, 5, TimeUnit.SECONDS);
         } else {
             loader.markLoaded();
         }
+    }
+
+    /** Starts rebuilding the index in the background. */
+    void startLoading() {
+        manager.execute(loader::load);
     }
 
     /** {@code cache.max-entries}, or when 0 one entry per 128 bytes of heap (1,048,576 with {@code -Xmx128m}). */
