@@ -380,6 +380,8 @@ public final class DiskCacheStore implements CacheStore {
             }
             if (!index.put(p.primary(), (int) p.marker().generation(), p.varyId(), keep,
                     CacheIndex.MARKER | CacheIndex.VERIFIED, () -> admits(p))) {
+                index.remove(p.primary(), -1);
+                deleteQuietly(EntryFile.path(dir, p.primary()));
                 refused(p, memoryBody);
                 return null;
             }
@@ -405,15 +407,26 @@ public final class DiskCacheStore implements CacheStore {
         return m != null && m.isMarker() && m.version() == (int) p.marker().generation() && m.aux() == p.varyId();
     }
 
+    /** Not invalidated since it began. (A write committed before close still lands: close waits for it.) */
     private boolean admits(DiskCacheWriter.Pending p) {
-        return !closed && invalidations.admits(p.primary(), p.began());
+        return invalidations.admits(p.primary(), p.began());
     }
 
+    /**
+     * Invalidated in the instant between the writer's last check and the index: the file it renamed over the
+     * target goes, and with it whatever slot still named that file.
+     */
     private void refused(DiskCacheWriter.Pending p, ByteBuf memoryBody) {
         deleteQuietly(p.target());
+        index.remove(p.digest(), -1);
         if (memoryBody != null) {
             memoryBody.release();
         }
+    }
+
+    /** Whether {@code p} may still be indexed, asked before its file is renamed over the target. */
+    boolean admitsNow(DiskCacheWriter.Pending p) {
+        return admits(p);
     }
 
     /** A new marker, written to its temporary file and renamed into place (on the key's disk thread). */
@@ -451,8 +464,16 @@ public final class DiskCacheStore implements CacheStore {
 
     @Override
     public void invalidate(CacheKey key) {
-        invalidations.invalidate(key.digest());
-        index.remove(key.digest(), -1); // a marker too: its variants can no longer be found
+        Digest d = key.digest();
+        invalidations.invalidate(d);
+        if (!index.remove(d, -1)) { // a marker too: its variants can no longer be found
+            Path file = EntryFile.path(dir, d); // not indexed (yet): the loader must not find it either
+            disk.of(d).execute(() -> {
+                if (index.peek(d) == null) {
+                    deleteQuietly(file);
+                }
+            });
+        }
     }
 
     /** Every slot that leaves the index: its hot copy goes at once, its file on the key's disk thread. */

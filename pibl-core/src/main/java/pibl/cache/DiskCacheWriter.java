@@ -286,6 +286,13 @@ final class DiskCacheWriter implements CacheWriter {
 
     /** Renames the complete file into place and indexes it. Takes {@code memoryBody}. */
     private CacheEntry place(long length, ByteBuf memoryBody) throws IOException {
+        if (!store.admitsNow(pending)) { // invalidated meanwhile: never rename over what is there
+            if (memoryBody != null) {
+                memoryBody.release();
+            }
+            cleanUp();
+            return null;
+        }
         try {
             Files.move(pending.tmp(), pending.target(), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -32,6 +32,20 @@ final class StoreFixture {
                 maxObjectSize, memorySize, false, Duration.ZERO);
     }
 
+    /** A store over {@code cfg} whose index has finished loading. */
+    static DiskCacheStore opened(CacheConfig cfg, java.time.Clock clock) throws InterruptedException {
+        DiskCacheStore store = new DiskCacheStore(cfg, clock);
+        if (!store.awaitLoaded(java.time.Duration.ofSeconds(30))) {
+            throw new AssertionError("the index did not load in 30 s");
+        }
+        return store;
+    }
+
+    /** The lookup's answer, waiting for a disk thread if it had to go to one. */
+    static CacheEntry lookup(CacheStore store, CacheKey key, HttpHeaders req) throws Exception {
+        return store.lookup(key, req).get(10, TimeUnit.SECONDS);
+    }
+
     static byte[] body(int size, long seed) {
         byte[] b = new byte[size];
         new Random(seed).nextBytes(b);
