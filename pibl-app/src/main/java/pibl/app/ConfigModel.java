@@ -149,6 +149,7 @@ final class ConfigModel {
         public String memorySize;
         public Boolean storeSetCookie;
         public String staleIfError;
+        public Long maxEntries;
 
         CacheConfig toRecord(CacheConfig d) {
             return new CacheConfig(
@@ -160,7 +161,8 @@ final class ConfigModel {
                     size("cache.max-object-size", maxObjectSize, d.maxObjectSize()),
                     size("cache.memory-size", memorySize, d.memorySize()),
                     or(storeSetCookie, d.storeSetCookie()),
-                    duration("cache.stale-if-error", staleIfError, d.staleIfError()));
+                    duration("cache.stale-if-error", staleIfError, d.staleIfError()),
+                    or(maxEntries, d.maxEntries()));
         }
     }
 

@@ -69,6 +69,7 @@ class ConfigLoaderTest {
                   memory-size: 0
                   store-set-cookie: true
                   stale-if-error: 30s
+                  max-entries: 2000000
                 health-check:
                   enabled: false
                   path: /ping
@@ -94,7 +95,7 @@ class ConfigLoaderTest {
                 new LimitConfig(1 << 20, 32 << 10, 4 << 10, 100, 0),
                 new LogConfig(Path.of("/var/log/pibl/pibl.log"), LogConfig.Format.COMBINED),
                 new CacheConfig(false, Path.of("/tmp/c"), Duration.ZERO, CacheConfig.TtlMode.OVERRIDE, 2L << 30,
-                        10L << 20, 0, true, Duration.ofSeconds(30)),
+                        10L << 20, 0, true, Duration.ofSeconds(30), 2_000_000),
                 new HealthCheckConfig(false, "/ping", Duration.ofSeconds(3), Duration.ofMillis(250), 4, 5, 6,
                         Duration.ofMinutes(1)),
                 new AdminConfig(false, "0.0.0.0", 9091)));
@@ -193,6 +194,8 @@ class ConfigLoaderTest {
                         "limits.max-header-size", 3, "must be at least 1024 bytes, got 512"),
                 bad("object larger than the cache", ok + "cache:\n  max-size: 1m\n  max-object-size: 2m\n",
                         "cache.max-object-size", 4, "must be positive and at most cache.max-size, got 2m"),
+                bad("negative max-entries", ok + "cache:\n  max-entries: -1\n", "cache.max-entries", 3,
+                        "must be between 0 (derived from the heap) and 2^30, got -1"),
                 bad("unknown ttl-mode", ok + "cache:\n  ttl-mode: sometimes\n", "cache.ttl-mode", 3,
                         "must be one of default, override, got 'sometimes'"),
                 bad("unknown log format", ok + "log:\n  format: xml\n", "log.format", 3,

@@ -94,6 +94,12 @@ final class ProxyMetrics implements AutoCloseable {
                 v -> v.cache() == null ? 0 : v.cache().store().entryCount());
         gauge("pibl.cache.bytes", "bytes of the stored variants' files", Tags.empty(), null,
                 v -> v.cache() == null ? 0 : v.cache().store().bytes());
+        gauge("pibl.cache.index.slots", "index slots in use (entries and Vary markers)", Tags.empty(), null,
+                v -> v.cache() == null ? 0 : v.cache().store().status().slots());
+        gauge("pibl.cache.index.max.slots", "index slots at most (cache.max-entries)", Tags.empty(), null,
+                v -> v.cache() == null ? 0 : v.cache().store().status().maxSlots());
+        gauge("pibl.cache.index.loading", "1 while the index is being rebuilt from the directory", Tags.empty(),
+                null, v -> v.cache() == null || !v.cache().store().status().loading() ? 0 : 1);
         for (CacheStatus status : CacheStatus.values()) {
             counter("pibl.cache.lookups", "exchanges by what the cache did (the X-Cache value)",
                     Tags.of("status", status.name()), v -> {

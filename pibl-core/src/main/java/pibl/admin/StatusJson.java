@@ -16,8 +16,9 @@ import java.util.Map;
  * {"version":"1.0.0","startedAt":"2025-01-01T10:00:00Z","uptimeSeconds":42,"transport":"epoll","port":8080,
  *  "backends":[{"address":"10.0.0.1:9001","weight":1,"health":"up","inFlight":0,"requests":5,"errors":1,
  *               "latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8}}],
- *  "cache":{"enabled":true,"entries":3,"bytes":5120,"hitRatio":0.75,
- *           "lookups":{"HIT":3,"MISS":1,"STALE":0,"REVALIDATED":0,"BYPASS":2}},
+ *  "cache":{"enabled":true,"entries":3,"bytes":12288,"hitRatio":0.75,
+ *           "lookups":{"HIT":3,"MISS":1,"STALE":0,"REVALIDATED":0,"BYPASS":2},
+ *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1048576}},
  *  "connections":{"open":1,"accepted":9,"rejected":0},
  *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0}}
  * </pre>
@@ -68,6 +69,12 @@ final class StatusJson {
         for (Map.Entry<CacheStatus, Long> e : c.lookups().entrySet()) {
             g.writeNumberField(e.getKey().name(), e.getValue());
         }
+        g.writeEndObject();
+        g.writeObjectFieldStart("index");
+        g.writeBooleanField("loading", c.index().loading());
+        g.writeNumberField("filesScanned", c.index().scanned());
+        g.writeNumberField("slots", c.index().slots());
+        g.writeNumberField("maxSlots", c.index().maxSlots());
         g.writeEndObject();
         g.writeEndObject();
         g.writeObjectFieldStart("connections");

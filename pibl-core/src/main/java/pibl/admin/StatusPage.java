@@ -78,6 +78,9 @@ final class StatusPage {
         if (c.enabled()) {
             item(h, "Entries", Long.toString(c.entries()));
             item(h, "Size", bytes(c.bytes()));
+            item(h, "Index", c.index().loading()
+                    ? "loading (" + c.index().scanned() + " files so far)"
+                    : c.index().slots() + " of " + c.index().maxSlots() + " slots");
             item(h, "Hit ratio", String.format(Locale.ROOT, "%.1f %%", c.hitRatio() * 100));
             for (Map.Entry<CacheStatus, Long> e : c.lookups().entrySet()) {
                 item(h, e.getKey().name(), Long.toString(e.getValue()));

@@ -1,6 +1,7 @@
 package pibl.admin;
 
 import pibl.cache.CacheStatus;
+import pibl.cache.CacheStore;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
 import pibl.runtime.ProxyStats;
@@ -28,8 +29,12 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
                       double p50, double p90, double p99) {
     }
 
-    /** The cache; all zeros when it is disabled. {@code hitRatio} is 0..1. */
-    record CacheRow(boolean enabled, long entries, long bytes, double hitRatio, Map<CacheStatus, Long> lookups) {
+    /**
+     * The cache; all zeros when it is disabled. {@code hitRatio} is 0..1. {@code index}: the index still loading
+     * from the directory, the files it has looked at, the slots in use (entries and Vary markers) of how many.
+     */
+    record CacheRow(boolean enabled, long entries, long bytes, double hitRatio, Map<CacheStatus, Long> lookups,
+                    CacheStore.StoreStatus index) {
     }
 
     record Connections(int open, long accepted, long rejected) {
@@ -63,9 +68,9 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
             for (CacheStatus s : CacheStatus.values()) {
                 zeros.put(s, 0L);
             }
-            return new CacheRow(false, 0, 0, 0.0, zeros);
+            return new CacheRow(false, 0, 0, 0.0, zeros, new CacheStore.StoreStatus(false, 0, 0, 0));
         }
         return new CacheRow(true, cache.store().entryCount(), cache.store().bytes(), cache.stats().hitRatio(),
-                cache.stats().snapshot());
+                cache.stats().snapshot(), cache.store().status());
     }
 }

@@ -104,6 +104,8 @@ class AdminStatusIT {
     void cacheShowsItsEntriesBytesAndLookupsByStatus(@TempDir Path dir) throws Exception {
         FakeView view = new FakeView(backend(9001));
         try (HttpCache cache = new HttpCache(CacheConfig.defaults().withDirectory(dir), Clock.systemUTC())) {
+            assertThat(((pibl.cache.DiskCacheStore) cache.store()).awaitLoaded(java.time.Duration.ofSeconds(10)))
+                    .isTrue();
             store(cache, "/a", "hello, cache");
             for (CacheStatus s : List.of(CacheStatus.HIT, CacheStatus.HIT, CacheStatus.HIT, CacheStatus.MISS,
                     CacheStatus.STALE, CacheStatus.BYPASS, CacheStatus.BYPASS)) {
@@ -125,6 +127,11 @@ class AdminStatusIT {
                 assertThat(lookups.get("STALE").asLong()).isEqualTo(1);
                 assertThat(lookups.get("REVALIDATED").asLong()).isEqualTo(0);
                 assertThat(lookups.get("BYPASS").asLong()).isEqualTo(2);
+                JsonNode index = c.get("index");
+                assertThat(index.get("loading").asBoolean()).as("an empty directory loads at once").isFalse();
+                assertThat(index.get("slots").asLong()).isEqualTo(1);
+                assertThat(index.get("maxSlots").asLong()).as("max-entries derived from the heap")
+                        .isGreaterThanOrEqualTo(10_000);
             }
         }
     }

@@ -25,7 +25,8 @@ class StatusPageTest {
         for (CacheStatus s : CacheStatus.values()) {
             lookups.put(s, (long) s.ordinal());
         }
-        return new StatusSnapshot.CacheRow(true, 7, bytes, 0.4567, lookups);
+        return new StatusSnapshot.CacheRow(true, 7, bytes, 0.4567, lookups,
+                new pibl.cache.CacheStore.StoreStatus(false, 7, 7, 1000));
     }
 
     @Test
