@@ -17,7 +17,8 @@ import pibl.runtime.ProxyStats;
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log file, asynchronous).
  * Inbound it opens the {@link Exchange} of each request and keeps it on the channel; outbound it watches the
  * response go by (status, body bytes) and writes the line when the last part is written. A connection closed
- * before the response completes is logged with status 499, as nginx does.
+ * before any response head was written is logged with status 499, as nginx does; one closed mid-body with the
+ * status sent and the bytes written so far.
  *
  * <p>At DEBUG, logger {@code pibl.http} also shows the request and response headers. Works on any channel that
  * carries one exchange at a time (an HTTP/1.1 connection behind {@link PipeliningHandler}, or an HTTP/2 stream);

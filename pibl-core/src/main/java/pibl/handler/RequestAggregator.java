@@ -49,6 +49,12 @@ public final class RequestAggregator extends HttpObjectAggregator {
 
     private boolean skipEmptyLast;
 
+    /** Also the empty last part that follows a bodyless request already passed on (Netty's own would let it by). */
+    @Override
+    public boolean acceptInboundMessage(Object msg) throws Exception {
+        return (skipEmptyLast && msg instanceof LastHttpContent) || super.acceptInboundMessage(msg);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, HttpObject msg, List<Object> out) throws Exception {
         if (skipEmptyLast && msg instanceof LastHttpContent last && !last.content().isReadable()

@@ -13,11 +13,16 @@ import java.util.concurrent.TimeUnit;
 public final class ChildProcess implements AutoCloseable {
     private final Process process;
     private final int port;
-    private final StringBuffer output = new StringBuffer();
+    private final int adminPort;
+    private final long listenedAfterMillis;
+    private final StringBuffer output;
 
-    private ChildProcess(Process process, int port) {
+    private ChildProcess(Process process, int port, int adminPort, long listenedAfterMillis, StringBuffer output) {
         this.process = process;
         this.port = port;
+        this.adminPort = adminPort;
+        this.listenedAfterMillis = listenedAfterMillis;
+        this.output = output;
     }
 
     public static ChildProcess startJava(List<String> jvmArgs, String mainClass, List<String> args) throws Exception {
@@ -28,9 +33,11 @@ public final class ChildProcess implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);
         cmd.addAll(args);
+        long launched = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<Integer> port = new CompletableFuture<>();
+        CompletableFuture<Integer> admin = new CompletableFuture<>();
         StringBuffer out = new StringBuffer();
         Thread pump = new Thread(() -> {
             try {
@@ -38,7 +45,10 @@ public final class ChildProcess implements AutoCloseable {
                 while ((line = reader.readLine()) != null) {
                     out.append(line).append('\n');
                     if (line.startsWith("PORT ")) {
+                        admin.complete(-1);
                         port.complete(Integer.parseInt(line.substring(5).trim()));
+                    } else if (line.startsWith("ADMIN ")) {
+                        admin.complete(Integer.parseInt(line.substring(6).trim()));
                     }
                 }
             } catch (IOException ignored) {
@@ -49,9 +59,9 @@ public final class ChildProcess implements AutoCloseable {
         pump.setDaemon(true);
         pump.start();
         try {
-            ChildProcess child = new ChildProcess(p, port.get(30, TimeUnit.SECONDS));
-            child.output.append(out);
-            return child;
+            int listening = port.get(30, TimeUnit.SECONDS);
+            long after = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launched);
+            return new ChildProcess(p, listening, admin.getNow(-1), after, out);
         } catch (Exception e) {
             p.destroyForcibly();
             throw e;
@@ -60,6 +70,21 @@ public final class ChildProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The admin listener's port, or -1 if the child has none. */
+    public int adminPort() {
+        return adminPort;
+    }
+
+    /** From launching the JVM to its {@code PORT} line. */
+    public long listenedAfterMillis() {
+        return listenedAfterMillis;
+    }
+
+    /** What the child printed so far. */
+    public String output() {
+        return output.toString();
     }
 
     public Process process() {

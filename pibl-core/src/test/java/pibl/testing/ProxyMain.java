@@ -7,11 +7,16 @@ import java.util.List;
 
 /**
  * Runs a PIBL in a child JVM for tests whose point is the process: its heap limit, a signal, a
- * crash. Args: [--cache DIR] backend addresses. Prints {@code PORT <n>} once listening, then waits.
+ * crash. Args: [--admin] [--cache DIR] backend addresses. Prints {@code ADMIN <n>} (with --admin) and
+ * {@code PORT <n>} once listening, then waits.
  */
 public final class ProxyMain {
     public static void main(String[] args) throws Exception {
         List<String> list = new java.util.ArrayList<>(Arrays.asList(args));
+        boolean admin = !list.isEmpty() && list.get(0).equals("--admin");
+        if (admin) {
+            list = list.subList(1, list.size());
+        }
         pibl.config.PiblConfig config;
         if (!list.isEmpty() && list.get(0).equals("--cache")) {
             java.nio.file.Path dir = java.nio.file.Path.of(list.get(1));
@@ -20,7 +25,13 @@ public final class ProxyMain {
         } else {
             config = ProxyFixture.config(list);
         }
+        if (admin) {
+            config = config.withAdmin(new pibl.config.AdminConfig(true, "127.0.0.1", 0));
+        }
         ProxyServer server = new ProxyServer(config).start();
+        if (admin) {
+            System.out.println("ADMIN " + server.adminPort());
+        }
         System.out.println("PORT " + server.port());
         System.out.flush();
         Thread.currentThread().join();
