@@ -231,7 +231,21 @@ final class CacheIndex {
             s.aux[i] = aux;
             s.keep[i] = newKeepUntil;
             s.flags[i] = (byte) (s.flags[i] | addFlags);
-            return true;
+        }
+        while (kib.get() > maxKiB && slots.get() > 0) { // a rewritten file may have grown past max-size
+            evictSomewhere();
+        }
+        return true;
+    }
+
+    /** Adds {@code flags} to the slot of {@code d} if it still holds {@code version}, changing nothing else. */
+    void addFlags(Digest d, int version, int flags) {
+        Segment s = segment(d);
+        synchronized (s) {
+            int i = s.find(d.hi(), d.lo());
+            if (i >= 0 && s.version[i] == version) {
+                s.flags[i] = (byte) (s.flags[i] | flags);
+            }
         }
     }
 

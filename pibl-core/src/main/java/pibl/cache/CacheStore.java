@@ -64,6 +64,13 @@ public interface CacheStore extends AutoCloseable {
     record StoreStatus(boolean loading, long scanned, long slots, long maxSlots) {
     }
 
+    /**
+     * Starts what the store does in the background (a disk store rebuilds its index from its directory). The
+     * proxy calls it once it listens, so that a large cache never delays the port. Idempotent.
+     */
+    default void startLoading() {
+    }
+
     /** Where the index stands; a store without one is always loaded. */
     default StoreStatus status() {
         return new StoreStatus(false, 0, entryCount(), entryCount());

@@ -84,6 +84,7 @@ public final class DiskCacheStore implements CacheStore {
     private final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fff_ffff);
     private final AtomicInteger versions = new AtomicInteger(ThreadLocalRandom.current().nextInt());
     private final int memoryBodyLimit;
+    private final java.util.concurrent.atomic.AtomicBoolean loadStarted = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
 
     /** Opens the cache directory (creating it if needed) and starts rebuilding the index from it. Never throws. */
@@ -96,8 +97,8 @@ public final class DiskCacheStore implements CacheStore {
         this(cfg, clock, clearFirst, true);
     }
 
-    /** With {@code load} false the index is not rebuilt until {@link #startLoading()} (tests of the meantime). */
-    DiskCacheStore(CacheConfig cfg, Clock clock, boolean clearFirst, boolean load) {
+    /** With {@code load} false the index is not rebuilt until {@link #startLoading()} (the proxy: once it listens). */
+    public DiskCacheStore(CacheConfig cfg, Clock clock, boolean clearFirst, boolean load) {
         this.cfg = cfg;
         this.clock = clock;
         this.dir = cfg.directory().toAbsolutePath().normalize();
@@ -130,9 +131,12 @@ public final class DiskCacheStore implements CacheStore {
         }
     }
 
-    /** Starts rebuilding the index in the background. */
-    void startLoading() {
-        manager.execute(loader::load);
+    /** Starts rebuilding the index in the background (once). */
+    @Override
+    public void startLoading() {
+        if (cfg.enabled() && loadStarted.compareAndSet(false, true)) {
+            manager.execute(loader::load);
+        }
     }
 
     /** {@code cache.max-entries}, or when 0 one entry per 128 bytes of heap (1,048,576 with {@code -Xmx128m}). */
@@ -255,7 +259,7 @@ public final class DiskCacheStore implements CacheStore {
                     }
                     throw new EntryFile.CorruptEntryException("body checksum mismatch");
                 }
-                index.update(slot.digest(), slot.version(), slot.version(), -1, slot.keepUntil(), CacheIndex.VERIFIED);
+                index.addFlags(slot.digest(), slot.version(), CacheIndex.VERIFIED);
                 CacheEntry e = newEntry(h.meta(), slot.digest(), h.version(), file, h.regionLength(), h.bodyLength(),
                         h.bodyCrc(), body);
                 if (body != null) {

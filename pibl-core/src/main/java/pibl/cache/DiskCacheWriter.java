@@ -10,6 +10,7 @@ import org.apache.logging.log4j.Logger;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -64,6 +65,8 @@ final class DiskCacheWriter implements CacheWriter {
     // disk thread
     private volatile boolean failed;
     private FileChannel channel;
+    /** The file being written, deleted if the write fails or is abandoned: the temporary one, or the target. */
+    private Path writing;
     private long position;
     private final CRC32C crc = new CRC32C();
 
@@ -225,7 +228,14 @@ final class DiskCacheWriter implements CacheWriter {
                 return null;
             }
             crc.update(body.nioBuffer());
-            try (FileChannel ch = create(pending.tmp())) {
+            // A key's first file is created under its final name: on this thread, which every read, load and
+            // deletion of the key's files also runs on, nobody can see it half-written, and a crash half-way
+            // leaves a file whose size or checksums fail. A file that exists is replaced with a rename, so that
+            // whoever still reads the old one keeps reading it whole.
+            FileChannel direct = createIfAbsent(pending.target());
+            boolean renamed = direct == null;
+            writing = renamed ? pending.tmp() : pending.target();
+            try (FileChannel ch = direct != null ? direct : create(pending.tmp())) {
                 channel = ch;
                 ByteBuffer[] parts = {ByteBuffer.wrap(sealedHeader(length)), body.nioBuffer()};
                 long total = parts[0].remaining() + length;
@@ -240,7 +250,7 @@ final class DiskCacheWriter implements CacheWriter {
                 toMemory = body;
                 body = null;
             }
-            return place(length, toMemory);
+            return place(length, toMemory, renamed);
         } finally {
             if (body != null) {
                 body.release();
@@ -261,7 +271,7 @@ final class DiskCacheWriter implements CacheWriter {
         EntryFile.writeFully(channel, ByteBuffer.wrap(sealedHeader(length)), 0);
         channel.close();
         channel = null;
-        return place(length, null);
+        return place(length, null, true);
     }
 
     private boolean complete(long length) {
@@ -284,17 +294,23 @@ final class DiskCacheWriter implements CacheWriter {
         return EntryFile.seal(region, bodyLength, (int) crc.getValue());
     }
 
-    /** Renames the complete file into place and indexes it. Takes {@code memoryBody}. */
-    private CacheEntry place(long length, ByteBuf memoryBody) throws IOException {
+    /**
+     * Renames the complete file into place (unless it was written there) and indexes it. Takes
+     * {@code memoryBody}.
+     */
+    private CacheEntry place(long length, ByteBuf memoryBody, boolean rename) throws IOException {
         if (!store.admitsNow(pending)) { // invalidated meanwhile: never rename over what is there
             if (memoryBody != null) {
                 memoryBody.release();
             }
-            cleanUp();
+            cleanUp(); // the file written: the temporary one, or ours at the target (created where nothing was)
             return null;
         }
         try {
-            Files.move(pending.tmp(), pending.target(), StandardCopyOption.ATOMIC_MOVE);
+            if (rename) {
+                Files.move(pending.tmp(), pending.target(), StandardCopyOption.ATOMIC_MOVE);
+            }
+            writing = null; // in place: from now on the store's
         } catch (IOException e) {
             if (memoryBody != null) {
                 memoryBody.release();
@@ -306,6 +322,7 @@ final class DiskCacheWriter implements CacheWriter {
 
     private void ensureOpen() throws IOException {
         if (channel == null) {
+            writing = pending.tmp();
             channel = create(pending.tmp());
             position = pending.regionLength();
         }
@@ -322,7 +339,16 @@ final class DiskCacheWriter implements CacheWriter {
         }
     }
 
-    /** A new temporary file; its directory is created on first use. */
+    /** A new file at {@code target}, or null if one is there already. */
+    private static FileChannel createIfAbsent(Path target) throws IOException {
+        try {
+            return create(target);
+        } catch (FileAlreadyExistsException exists) {
+            return null;
+        }
+    }
+
+    /** A new file (a temporary one, or a key's first); its directory is created on first use. */
     static FileChannel create(Path tmp) throws IOException {
         try {
             return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -346,9 +372,12 @@ final class DiskCacheWriter implements CacheWriter {
                 channel.close();
                 channel = null;
             }
-            Files.deleteIfExists(pending.tmp());
+            if (writing != null) {
+                Files.deleteIfExists(writing);
+                writing = null;
+            }
         } catch (IOException e) {
-            LOG.debug("Could not remove {}: {}", pending.tmp(), e.toString());
+            LOG.debug("Could not remove {}: {}", writing, e.toString());
         }
     }
 }

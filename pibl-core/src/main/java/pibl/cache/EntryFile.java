@@ -109,9 +109,10 @@ final class EntryFile {
         return true;
     }
 
-    /** The digest a file is named after, or null for names this store did not make. */
+    /** The digest a file is named after, or null for names this store did not make (all zeros: never a digest). */
     static Digest parseName(String fileName) {
-        return Digest.parse(fileName);
+        Digest d = Digest.parse(fileName);
+        return d == null || (d.hi() == 0 && d.lo() == 0) ? null : d;
     }
 
     /** The digest of a key's variant: the key, the marker's generation and the request's Vary values. */

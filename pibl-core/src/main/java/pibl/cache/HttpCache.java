@@ -33,9 +33,12 @@ public final class HttpCache implements AutoCloseable {
         this(config, clock, new DiskCacheStore(config, clock));
     }
 
-    /** With {@code clearFirst}, the disk store deletes every stored response before it opens. */
+    /**
+     * Over a disk store that deletes every stored response first with {@code clearFirst}, and rebuilds its index
+     * only once {@link CacheStore#startLoading()} is called.
+     */
     public HttpCache(CacheConfig config, Clock clock, boolean clearFirst) {
-        this(config, clock, new DiskCacheStore(config, clock, clearFirst));
+        this(config, clock, new DiskCacheStore(config, clock, clearFirst, false));
     }
 
     public HttpCache(CacheConfig config, Clock clock, CacheStore store) {

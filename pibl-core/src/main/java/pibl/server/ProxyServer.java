@@ -128,6 +128,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             throw e;
         }
         backendGroup.startHealthChecks(workerGroup, transport.clientChannel());
+        if (cache != null) {
+            cache.store().startLoading(); // listening first: however large the cache, the port opens at once
+        }
         LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
                 transport.label(), threads, config.backends());
         if (cache != null) {

@@ -440,18 +440,12 @@ class EntryFileTest {
     }
 
     /**
-     * BUG: no entry file is ever named with 24 zeros ({@link Digest#of} never returns the all-zero digest: it maps it
-     * to ...0001), yet parseName accepts that name and returns {@code new Digest(0, 0)}, the value {@link CacheIndex}
-     * uses to mark an empty slot. Fed to the index, it "finds" the first empty slot on segment 0's probe from 0
-     * whenever that segment holds anything: peek returns a bogus slot for a digest never put (so StoreLoader.scan,
-     * which peeks before loading, skips such a stray file: never loaded, never deleted, never counted in the size); get
-     * of it (an empty slot keeps a stale keep time, 0 if never used, so "expired") removes the empty slot: count and
-     * slots drop, EXPIRED is reported for digest 0, and with one real entry in the segment that entry becomes
-     * unfindable. Today only the loader's peek is reached; parseName should answer null for this name, like for any
-     * other name this store did not make.
+     * No entry file is ever named with 24 zeros ({@link Digest#of} never returns the all-zero digest), and that is
+     * the value {@link CacheIndex} marks an empty slot with: fed to the index it would "find" an empty slot (the
+     * loader would skip such a stray file forever; a get would remove an empty slot and lose a real entry).
      */
     @Test
-    void BUG_parseNameAcceptsTheAllZeroNameThatTheIndexTakesForAnEmptySlot() {
+    void parseNameRefusesTheAllZeroNameThatTheIndexTakesForAnEmptySlot() {
         assertThat(EntryFile.parseName("000000000000000000000000"))
                 .as("a name this store never makes, and a digest the index cannot hold").isNull();
     }
