@@ -26,8 +26,9 @@ public interface CacheStore extends AutoCloseable {
      * Starts storing a response whose headers have just arrived, or returns null if the store cannot take it
      * (its {@code Content-Length} is above {@code maxObjectSize}, the disk recently failed, closed).
      *
-     * @param storedHeaders what to store, from {@link CachePolicy#storedHeaders}; the store sets
-     *                      {@code Content-Length} to the stored body's length
+     * @param storedHeaders what to store, from {@link CachePolicy#storedHeaders}, made for this write: the store
+     *                      keeps them (the caller must not touch them afterwards) and sets {@code Content-Length}
+     *                      to the stored body's length
      * @param requestTime   when the request was sent to the backend, epoch millis
      * @param responseTime  when the response headers were received, epoch millis
      */

@@ -63,6 +63,12 @@ public final class DiskCacheStore implements CacheStore {
     static final long VALIDATOR_RETENTION = Duration.ofDays(1).toMillis();
     /** A hit from disk reads header and body in one read up to this size. */
     static final int ONE_READ = 64 << 10;
+    /**
+     * Writers begun and not yet finished, at most: when the disk falls this far behind, further responses are
+     * passed through unstored until it catches up, rather than queue without bound (each waiting writer holds its
+     * headers and gathered body: a few KiB of heap).
+     */
+    static final int MAX_PENDING_WRITERS = 2048;
     /** Seconds in the index count from 2020-01-01T00:00:00Z: an int lasts until 2088. */
     static final long EPOCH_MILLIS = 1_577_836_800_000L;
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
@@ -84,6 +90,8 @@ public final class DiskCacheStore implements CacheStore {
     private final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fff_ffff);
     private final AtomicInteger versions = new AtomicInteger(ThreadLocalRandom.current().nextInt());
     private final int memoryBodyLimit;
+    private final AtomicInteger pendingWriters = new AtomicInteger();
+    private volatile long behindWarnedAt;
     private final java.util.concurrent.atomic.AtomicBoolean loadStarted = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
 
@@ -316,7 +324,7 @@ public final class DiskCacheStore implements CacheStore {
     @Override
     public CacheWriter begin(CacheKey key, HttpHeaders requestHeaders, int status, String reason,
                              HttpHeaders storedHeaders, long requestTime, long responseTime) {
-        if (closed || !cfg.enabled() || !health.writable()) {
+        if (closed || !cfg.enabled() || !health.writable() || tooFarBehind()) {
             return null;
         }
         long declared = -1;
@@ -331,7 +339,10 @@ public final class DiskCacheStore implements CacheStore {
                 return null;
             }
         }
-        HttpHeaders stored = new DefaultHttpHeaders().add(storedHeaders);
+        HttpHeaders stored = storedHeaders; // the caller's to give: CachePolicy.storedHeaders made it for this write
+        if (headerBytes(stored) > EntryFile.MAX_REGION / 2) {
+            return null; // a header region that large is no response to keep
+        }
         Digest primary = key.digest();
         Digest digest = primary;
         Map<String, String> vary = Map.of();
@@ -353,17 +364,28 @@ public final class DiskCacheStore implements CacheStore {
         }
         int version = versions.incrementAndGet();
         String why = reason == null ? "" : reason;
-        stored.set(HttpHeaderNames.CONTENT_LENGTH, Long.MAX_VALUE); // the widest value sizes the header region
-        EntryFile.Meta meta = new EntryFile.Meta(key.text(), status, why, requestTime, responseTime, stored.entries(),
-                vary, generation);
-        byte[] region = EntryFile.encode(meta, version, 0);
-        if (region == null) {
-            return null;
-        }
+        EntryFile.Meta meta = new EntryFile.Meta(key.text(), status, why, requestTime, responseTime, List.of(), vary,
+                generation);
         DiskCacheWriter.Pending pending = new DiskCacheWriter.Pending(key, primary, digest, version, meta, stored,
-                region.length, marker, varyId, EntryFile.tmpPath(dir, digest, run, version),
-                EntryFile.path(dir, digest), invalidations.now());
-        return new DiskCacheWriter(this, pending, cfg.maxObjectSize(), declared, memoryBodyLimit);
+                marker, varyId, EntryFile.tmpPath(dir, digest, run, version), EntryFile.path(dir, digest),
+                invalidations.now());
+        pendingWriters.incrementAndGet();
+        DiskCacheWriter writer = new DiskCacheWriter(this, pending, cfg.maxObjectSize(), declared, memoryBodyLimit);
+        writer.done().whenComplete((e, t) -> pendingWriters.decrementAndGet());
+        return writer;
+    }
+
+    private boolean tooFarBehind() {
+        if (pendingWriters.get() < MAX_PENDING_WRITERS) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (now - behindWarnedAt > TimeUnit.SECONDS.toNanos(10)) {
+            behindWarnedAt = now;
+            LOG.warn("Cache disk {} writes behind: passing responses through unstored until it catches up",
+                    MAX_PENDING_WRITERS);
+        }
+        return true;
     }
 
     /**
@@ -371,8 +393,11 @@ public final class DiskCacheStore implements CacheStore {
      * then the entry, unless the key was invalidated or the store cleared or closed since {@code p} began (then the
      * file goes). The entry's body, if given, goes to the memory tier. Null if refused.
      */
-    CacheEntry install(DiskCacheWriter.Pending p, long bodyLength, int bodyCrc, ByteBuf memoryBody) throws IOException {
-        CacheEntry entry = newEntry(p.meta(), p.digest(), p.version(), p.target(), p.regionLength(), bodyLength,
+    CacheEntry install(DiskCacheWriter.Pending p, int regionLength, long bodyLength, int bodyCrc, ByteBuf memoryBody)
+            throws IOException {
+        EntryFile.Meta m = p.meta();
+        CacheEntry entry = newEntry(m.key(), m.status(), m.reason(), m.requestTime(), m.responseTime(), m.vary(),
+                m.generation(), p.storedHeaders(), p.digest(), p.version(), p.target(), regionLength, bodyLength,
                 bodyCrc, memoryBody);
         int keep = seconds(entry.keepUntil());
         if (p.marker() != null && !currentMarker(p)) { // new, or evicted since the writer began
@@ -390,7 +415,7 @@ public final class DiskCacheStore implements CacheStore {
                 return null;
             }
         }
-        int kib = (int) Math.min(Integer.MAX_VALUE, blocksKiB(p.regionLength() + bodyLength));
+        int kib = (int) Math.min(Integer.MAX_VALUE, blocksKiB(regionLength + bodyLength));
         if (!index.put(p.digest(), p.version(), kib, keep, CacheIndex.RESPONSE | CacheIndex.VERIFIED, () -> admits(p))) {
             refused(p, memoryBody);
             return null;
@@ -624,18 +649,37 @@ public final class DiskCacheStore implements CacheStore {
         return (bytes + 4095) / 4096 * 4;
     }
 
-    /** Builds an entry, with its freshness under the current configuration. */
+    /** Builds an entry from a file's meta, with its freshness under the current configuration. */
     CacheEntry newEntry(EntryFile.Meta meta, Digest digest, int version, Path file, long bodyOffset, long bodyLength,
                         int bodyCrc, ByteBuf memoryBody) {
         HttpHeaders headers = new DefaultHttpHeaders();
         for (Map.Entry<String, String> h : meta.headers()) {
             headers.add(h.getKey(), h.getValue());
         }
+        return newEntry(meta.key(), meta.status(), meta.reason(), meta.requestTime(), meta.responseTime(), meta.vary(),
+                meta.generation(), headers, digest, version, file, bodyOffset, bodyLength, bodyCrc, memoryBody);
+    }
+
+    private CacheEntry newEntry(String key, int status, String reason, long requestTime, long responseTime,
+                                Map<String, String> vary, long generation, HttpHeaders headers, Digest digest,
+                                int version, Path file, long bodyOffset, long bodyLength, int bodyCrc,
+                                ByteBuf memoryBody) {
         headers.set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
-        Freshness f = CachePolicy.freshness(headers, meta.requestTime(), meta.responseTime(), cfg);
-        return new CacheEntry(meta.key(), digest, version, meta.status(), meta.reason(), headers, meta.vary(),
-                meta.requestTime(), meta.responseTime(), bodyLength, bodyCrc, file, bodyOffset, memoryBody, f,
-                keepUntil(f, CachePolicy.hasValidators(headers)), meta.generation());
+        Freshness f = CachePolicy.freshness(headers, requestTime, responseTime, cfg);
+        return new CacheEntry(key, digest, version, status, reason, headers, vary, requestTime, responseTime,
+                bodyLength, bodyCrc, file, bodyOffset, memoryBody, f, keepUntil(f, CachePolicy.hasValidators(headers)),
+                generation);
+    }
+
+    /** Roughly what the headers take in a header region. */
+    private static long headerBytes(HttpHeaders headers) {
+        long n = 0;
+        for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+             it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            n += 8 + e.getKey().length() + e.getValue().length();
+        }
+        return n;
     }
 
     /** See the class comment, "Expiry". */

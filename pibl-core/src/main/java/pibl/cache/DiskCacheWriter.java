@@ -69,11 +69,14 @@ final class DiskCacheWriter implements CacheWriter {
     private Path writing;
     private long position;
     private final CRC32C crc = new CRC32C();
+    /** The header region's size, fixed when streaming starts (the body goes after it); 0 for a gathered body. */
+    private int regionLength;
 
     /** What the store needs to write and index the entry. */
+    /** {@code meta} has everything but the headers, which are {@code storedHeaders} (final once the body is). */
     record Pending(CacheKey key, Digest primary, Digest digest, int version, EntryFile.Meta meta,
-                   HttpHeaders storedHeaders, int regionLength, EntryFile.Marker marker, int varyId, Path tmp,
-                   Path target, long began) {
+                   HttpHeaders storedHeaders, EntryFile.Marker marker, int varyId, Path tmp, Path target,
+                   long began) {
     }
 
     DiskCacheWriter(DiskCacheStore store, Pending pending, long maxObjectSize, long declaredLength, int memoryLimit) {
@@ -183,6 +186,11 @@ final class DiskCacheWriter implements CacheWriter {
         });
     }
 
+    /** Completes once the writer is finished, committed or not (the same future {@link #commit()} returns). */
+    CompletableFuture<CacheEntry> done() {
+        return result;
+    }
+
     @Override
     public CompletableFuture<CacheEntry> commit() {
         if (closed) {
@@ -228,6 +236,10 @@ final class DiskCacheWriter implements CacheWriter {
                 return null;
             }
             crc.update(body.nioBuffer());
+            byte[] header = sealedHeader(length, 0);
+            if (header == null) {
+                return null;
+            }
             // A key's first file is created under its final name: on this thread, which every read, load and
             // deletion of the key's files also runs on, nobody can see it half-written, and a crash half-way
             // leaves a file whose size or checksums fail. A file that exists is replaced with a rename, so that
@@ -237,7 +249,7 @@ final class DiskCacheWriter implements CacheWriter {
             writing = renamed ? pending.tmp() : pending.target();
             try (FileChannel ch = direct != null ? direct : create(pending.tmp())) {
                 channel = ch;
-                ByteBuffer[] parts = {ByteBuffer.wrap(sealedHeader(length)), body.nioBuffer()};
+                ByteBuffer[] parts = {ByteBuffer.wrap(header), body.nioBuffer()};
                 long total = parts[0].remaining() + length;
                 long done = 0;
                 while (done < total) {
@@ -250,7 +262,7 @@ final class DiskCacheWriter implements CacheWriter {
                 toMemory = body;
                 body = null;
             }
-            return place(length, toMemory, renamed);
+            return place(header.length, length, toMemory, renamed);
         } finally {
             if (body != null) {
                 body.release();
@@ -263,15 +275,16 @@ final class DiskCacheWriter implements CacheWriter {
             return null;
         }
         ensureOpen();
-        long length = position - pending.regionLength();
-        if (!complete(length)) {
+        long length = position - regionLength;
+        byte[] header = complete(length) ? sealedHeader(length, regionLength) : null;
+        if (header == null) {
             cleanUp();
             return null;
         }
-        EntryFile.writeFully(channel, ByteBuffer.wrap(sealedHeader(length)), 0);
+        EntryFile.writeFully(channel, ByteBuffer.wrap(header), 0);
         channel.close();
         channel = null;
-        return place(length, null, true);
+        return place(regionLength, length, null, true);
     }
 
     private boolean complete(long length) {
@@ -282,23 +295,24 @@ final class DiskCacheWriter implements CacheWriter {
         return true;
     }
 
-    private byte[] sealedHeader(long bodyLength) throws IOException {
+    /** The header region for a body of {@code bodyLength}, sealed; null if the headers do not fit. */
+    private byte[] sealedHeader(long bodyLength, int region) {
         pending.storedHeaders().set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
+        byte[] encoded = EntryFile.encode(meta(), pending.version(), region);
+        return encoded == null ? null : EntryFile.seal(encoded, bodyLength, (int) crc.getValue());
+    }
+
+    private EntryFile.Meta meta() {
         EntryFile.Meta m = pending.meta();
-        EntryFile.Meta meta = new EntryFile.Meta(m.key(), m.status(), m.reason(), m.requestTime(), m.responseTime(),
+        return new EntryFile.Meta(m.key(), m.status(), m.reason(), m.requestTime(), m.responseTime(),
                 pending.storedHeaders().entries(), m.vary(), m.generation());
-        byte[] region = EntryFile.encode(meta, pending.version(), pending.regionLength());
-        if (region == null) {
-            throw new IOException("headers outgrew their region");
-        }
-        return EntryFile.seal(region, bodyLength, (int) crc.getValue());
     }
 
     /**
      * Renames the complete file into place (unless it was written there) and indexes it. Takes
      * {@code memoryBody}.
      */
-    private CacheEntry place(long length, ByteBuf memoryBody, boolean rename) throws IOException {
+    private CacheEntry place(int region, long length, ByteBuf memoryBody, boolean rename) throws IOException {
         if (!store.admitsNow(pending)) { // invalidated meanwhile: never rename over what is there
             if (memoryBody != null) {
                 memoryBody.release();
@@ -317,14 +331,21 @@ final class DiskCacheWriter implements CacheWriter {
             }
             throw e;
         }
-        return store.install(pending, length, (int) crc.getValue(), memoryBody);
+        return store.install(pending, region, length, (int) crc.getValue(), memoryBody);
     }
 
     private void ensureOpen() throws IOException {
         if (channel == null) {
+            // The region is sized for the widest Content-Length: the header is written last, over it.
+            pending.storedHeaders().set(HttpHeaderNames.CONTENT_LENGTH, Long.MAX_VALUE);
+            byte[] widest = EntryFile.encode(meta(), pending.version(), 0);
+            if (widest == null) {
+                throw new IOException("headers too large for a header region");
+            }
+            regionLength = widest.length;
             writing = pending.tmp();
             channel = create(pending.tmp());
-            position = pending.regionLength();
+            position = regionLength;
         }
     }
 

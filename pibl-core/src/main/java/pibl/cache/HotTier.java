@@ -8,7 +8,7 @@ import io.netty.buffer.ByteBuf;
 /**
  * What a hit needs without the disk: the decoded headers of the hottest entries (on the heap, bounded by
  * {@code headerBytes}) and the bodies of the hottest small ones (direct memory, bounded by
- * {@code cache.memory-size}). Both are Caffeine caches (W-TinyLFU) keyed by the entry's digest and checked
+ * {@code cache.memory-size}, and by count so that their bookkeeping on the heap is bounded too). Both are Caffeine caches (W-TinyLFU) keyed by the entry's digest and checked
  * against its version, so a newer version of a file never meets an older one's headers or body. A removed body
  * is released; an entry that still holds it finds it unusable and goes to the file.
  */
@@ -17,10 +17,22 @@ final class HotTier {
     private record Body(int lo, int version, ByteBuf buf) {
     }
 
+    /** What one body in memory costs the heap besides its bytes: the ByteBuf, its NIO buffer, Cleaner, Caffeine node. */
+    static final int HEAP_PER_BODY = 320;
+
     private final Cache<Long, CacheEntry> entries;
     private final Cache<Long, Body> bodies;
+    private final int bodyOverhead;
 
+    /**
+     * @param headerBytes heap for the hot entries' headers
+     * @param memoryBytes {@code cache.memory-size}: direct memory for bodies. Each body also weighs a share of it
+     *                    for what it costs the heap, so that the bodies' heap stays under {@code headerBytes} too:
+     *                    a tier of tiny bodies holds fewer of them, never more than the heap can carry.
+     */
     HotTier(long headerBytes, long memoryBytes) {
+        this.bodyOverhead = (int) Math.min(Integer.MAX_VALUE / 2,
+                Math.max(HEAP_PER_BODY, memoryBytes * HEAP_PER_BODY / Math.max(1, headerBytes)));
         this.entries = Caffeine.newBuilder()
                 .executor(Runnable::run)
                 .maximumWeight(Math.max(1, headerBytes))
@@ -29,7 +41,7 @@ final class HotTier {
         this.bodies = memoryBytes <= 0 ? null : Caffeine.newBuilder()
                 .executor(Runnable::run)
                 .maximumWeight(memoryBytes)
-                .weigher((Long k, Body b) -> b.buf().readableBytes())
+                .weigher((Long k, Body b) -> b.buf().readableBytes() + bodyOverhead)
                 .removalListener((Long k, Body b, RemovalCause c) -> {
                     if (b != null) {
                         b.buf().release();

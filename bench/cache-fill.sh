@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# bench/cache-fill.sh - the disk cache at scale: PIBL next to nginx proxy_cache filling N unique small URLs.
+#
+#   bench/cache-fill.sh                      1,000,000 URLs, 50 connections, one round
+#   bench/cache-fill.sh -n 200000 -r 3       smaller, three rounds (targets alternate in each)
+#   bench/cache-fill.sh --only pibl          one target only
+#   bench/cache-fill.sh -o /tmp/fill --keep  results (and logs, caches) where you want them
+#
+# For each target, in a fresh directory: an origin (nginx, 128-byte body, Cache-Control: max-age=86400) on
+# 127.0.0.1:19001, the target on :18080 (PIBL's admin on :18081), then
+#   fresh   wrk fills N unique URLs into the empty cache directory (every request a miss that is stored)
+#   warm    N/4 more unique URLs into the same directory (its directories and N files exist)
+#   memory  PIBL: heap after a full GC and RSS; nginx: RSS of its processes (its keys zone is shared memory)
+#   disk    bytes on disk (du, allocated blocks) per stored entry
+#   restart the target stopped and started again over the same directory: time to listen, time to an index
+#           that holds everything (PIBL: /status says loaded; nginx: its cache loader process exits)
+# Fill rates are entries stored per second, from the first to the last miss in the target's access log (both
+# log every request to a file, as in production). Needs wrk, nginx, curl, java, python3; installs them with
+# apt-get when run as root. Everything listens on 127.0.0.1; every wait is bounded.
+set -euo pipefail
+
+N=1000000
+CONNS=50
+ROUNDS=1
+ONLY=""
+OUT=""
+KEEP=0
+PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
+ORIGIN_PORT=19001
+PORT=18080
+ADMIN_PORT=18081
+
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+	case $1 in
+	-n) N=$2; shift 2 ;;
+	-c) CONNS=$2; shift 2 ;;
+	-r) ROUNDS=$2; shift 2 ;;
+	-o) OUT=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "cache-fill: unknown argument '$1' (see -h)" >&2; exit 2 ;;
+	esac
+done
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR=$ROOT/pibl-app/target/pibl.jar
+log() { printf 'cache-fill: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+missing=()
+for tool in wrk nginx curl python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+	((EUID == 0)) && command -v apt-get >/dev/null || die "missing ${missing[*]}"
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v java >/dev/null || die "java (17+) is needed"
+if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/pibl-core/src/main" "$ROOT/pibl-app/src/main" -newer "$JAR" -print -quit) ]]; then
+	log "building PIBL: mvn -B -q package -DskipTests"
+	(cd "$ROOT" && mvn -B -q package -DskipTests)
+fi
+for p in $ORIGIN_PORT $PORT $ADMIN_PORT; do
+	if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p is in use"; fi
+done
+
+OUT=${OUT:-$(mktemp -d /tmp/cache-fill.XXXXXX)}
+mkdir -p "$OUT"
+RESULTS=$OUT/results.csv
+echo "round,target,phase,value,unit" >"$RESULTS"
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+	sleep 0.5
+	for pid in "${PIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+	if ((!KEEP)); then rm -rf "$OUT"/*/cache "$OUT"/*/nginx-temp; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+record() { echo "$1,$2,$3,$4,$5" >>"$RESULTS"; printf '  %-6s %-22s %12s %s\n' "$2" "$3" "$4" "$5" >&2; }
+
+# Waits (bounded) until something accepts connections on $1; prints the milliseconds it took since $2 (ns).
+await_port() {
+	local port=$1 since=$2 deadline=$((SECONDS + 60))
+	until (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+		((SECONDS < deadline)) || die "nothing listens on $port after 60 s"
+		sleep 0.01
+	done
+	echo $((($(date +%s%N) - since) / 1000000))
+}
+
+start_origin() {
+	local dir=$1
+	cat >"$dir/origin.conf" <<-EOF
+		worker_processes 1;
+		pid $dir/origin.pid;
+		error_log $dir/origin-error.log warn;
+		events { worker_connections 4096; }
+		http {
+		  access_log off;
+		  keepalive_requests 100000000;
+		  server {
+		    listen 127.0.0.1:$ORIGIN_PORT;
+		    location / {
+		      add_header Cache-Control "max-age=86400";
+		      default_type text/plain;
+		      return 200 "$(printf 'x%.0s' {1..128})";
+		    }
+		  }
+		}
+	EOF
+	setsid nginx -c "$dir/origin.conf" -p "$dir" -g 'daemon off;' >/dev/null 2>&1 &
+	ORIGIN_PID=$!
+	PIDS+=($!)
+	await_port $ORIGIN_PORT "$(date +%s%N)" >/dev/null
+}
+
+stop_origin() {
+	kill -TERM -- "-$ORIGIN_PID" 2>/dev/null || true
+	local deadline=$((SECONDS + 10))
+	while (echo >"/dev/tcp/127.0.0.1/$ORIGIN_PORT") 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+}
+
+nginx_conf() {
+	local dir=$1
+	cat >"$dir/nginx.conf" <<-EOF
+		worker_processes 2;
+		pid $dir/nginx.pid;
+		error_log $dir/nginx-error.log notice;
+		events { worker_connections 8192; }
+		http {
+		  log_format fill '\$msec \$upstream_cache_status "\$request" \$status \$body_bytes_sent';
+		  access_log $dir/access.log fill;
+		  proxy_cache_path $dir/cache levels=1:2 keys_zone=fill:256m max_size=16g inactive=1d use_temp_path=off;
+		  upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
+		  server {
+		    listen 127.0.0.1:$PORT reuseport;
+		    location / {
+		      proxy_pass http://origin;
+		      proxy_http_version 1.1;
+		      proxy_set_header Connection "";
+		      proxy_cache fill;
+		      proxy_cache_key \$scheme\$host\$request_uri;
+		    }
+		  }
+		}
+	EOF
+}
+
+# Starts the target; sets TARGET_PID and LISTEN_MS (launch to accepting connections).
+start_target() {
+	local target=$1 dir=$2 since
+	since=$(date +%s%N)
+	if [[ $target == pibl ]]; then
+		cat >"$dir/pibl.yaml" <<-EOF
+			backends: [127.0.0.1:$ORIGIN_PORT]
+			admin: { host: 127.0.0.1, port: $ADMIN_PORT }
+			health-check: { enabled: false }
+			cache: { directory: $dir/cache, max-size: 16g }
+		EOF
+		# shellcheck disable=SC2086 # the JVM flags are words
+		(cd "$dir" && exec setsid java $PIBL_JAVA_OPTS -jar "$JAR" --config "$dir/pibl.yaml" --port $PORT \
+			--log-file "$dir/access.log" >>"$dir/stdout.log" 2>&1) &
+	else
+		nginx_conf "$dir"
+		(cd "$dir" && exec setsid nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' >>"$dir/stdout.log" 2>&1) &
+	fi
+	PIDS+=($!)
+	TARGET_PID=$!
+	LISTEN_MS=$(await_port $PORT "$since")
+}
+
+stop_target() {
+	kill -TERM -- "-$TARGET_PID" 2>/dev/null || true
+	local deadline=$((SECONDS + 30))
+	while kill -0 "$TARGET_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+	kill -KILL -- "-$TARGET_PID" 2>/dev/null || true
+	while (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do sleep 0.1; done
+}
+
+# Unique URLs, each wrk thread stopping after its share; the duration is only an upper bound.
+FILL_LUA=$OUT/fill.lua
+cat >"$FILL_LUA" <<'EOF'
+threads_made = 0
+function setup(thread)
+  thread:set("id", threads_made)
+  threads_made = threads_made + 1
+end
+function init(args)
+  run = args[1]
+  share = tonumber(args[2])
+  sent = 0
+  answered = 0
+end
+function request()
+  sent = sent + 1
+  return wrk.format("GET", "/obj/" .. run .. "-" .. id .. "-" .. sent)
+end
+function response(status, headers, body)
+  answered = answered + 1
+  if answered >= share then
+    wrk.thread:stop()
+  end
+end
+EOF
+
+# Fills $2 unique URLs named after run $1; prints entries stored per second, from the access log.
+fill() {
+	local run=$1 count=$2 dir=$3 target=$4 threads=2 before
+	before=$(wc -l <"$dir/access.log" 2>/dev/null || echo 0)
+	wrk -t$threads -c"$CONNS" -d$((count / 500 + 60))s -s "$FILL_LUA" "http://127.0.0.1:$PORT/" -- "$run" \
+		$((count / threads)) >"$dir/wrk-$run.txt" 2>&1
+	sleep 1 # both loggers flush within a second
+	python3 - "$dir/access.log" "$before" "$target" <<-'EOF'
+		import sys, datetime
+		path, skip, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+		first = last = None; misses = 0
+		with open(path, errors="replace") as f:
+		    for i, line in enumerate(f):
+		        if i < skip:
+		            continue
+		        parts = line.split()
+		        if target == "pibl":
+		            if " MISS " not in line:
+		                continue
+		            t = datetime.datetime.fromisoformat(parts[0].replace("Z", "+00:00")).timestamp()
+		        else:
+		            if parts[1] != "MISS":
+		                continue
+		            t = float(parts[0])
+		        misses += 1
+		        first = t if first is None else min(first, t)
+		        last = t if last is None else max(last, t)
+		print(f"{misses / max(last - first, 1e-3):.0f} {misses}")
+	EOF
+}
+
+pibl_memory() {
+	local pid
+	pid=$(pgrep -f "java .*--port $PORT" | head -1)
+	jcmd "$pid" GC.run >/dev/null 2>&1 || true
+	sleep 1
+	local heap rss
+	heap=$(jcmd "$pid" GC.heap_info 2>/dev/null | awk '/total/ { for (i = 1; i <= NF; i++) if ($i == "used") s += $(i + 1) } END { print s + 0 }' | tr -d 'K')
+	rss=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status")
+	echo "$heap $rss"
+}
+
+nginx_rss() {
+	ps -o rss= -p "$(pgrep -d, -f "nginx.*$1/nginx.conf")" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# Polls until the index holds everything: PIBL's /status, or nginx's cache loader process gone.
+await_loaded() {
+	local target=$1 dir=$2 since=$3 deadline=$((SECONDS + 1800))
+	if [[ $target == pibl ]]; then
+		until curl -fsS "http://127.0.0.1:$ADMIN_PORT/status" 2>/dev/null | grep -q '"loading":false'; do
+			((SECONDS < deadline)) || die "PIBL's index still loading after 30 min"
+			sleep 0.2
+		done
+	else
+		sleep 0.5
+		while pgrep -f "nginx: cache loader process" >/dev/null; do
+			((SECONDS < deadline)) || die "nginx's cache loader still running after 30 min"
+			sleep 0.2
+		done
+	fi
+	echo $((($(date +%s%N) - since) / 1000000))
+}
+
+targets=(pibl nginx)
+[[ -n $ONLY ]] && targets=("$ONLY")
+log "N=$N, $CONNS connections, $ROUNDS round(s), results in $OUT"
+for ((round = 1; round <= ROUNDS; round++)); do
+	order=("${targets[@]}")
+	if ((round % 2 == 0)); then order=($(printf '%s\n' "${targets[@]}" | tac)); fi
+	for target in "${order[@]}"; do
+		dir=$OUT/$round-$target
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		log "round $round: $target"
+		start_origin "$dir"
+		start_target "$target" "$dir"
+		record "$round" "$target" "listen-empty" "$LISTEN_MS" ms
+		curl -fsS -o /dev/null "http://127.0.0.1:$PORT/warmup" || true
+		read -r rate stored < <(fill "a$round" "$N" "$dir" "$target")
+		record "$round" "$target" "fill-fresh" "$rate" "entries/s ($stored stored)"
+		read -r rate stored < <(fill "b$round" $((N / 4)) "$dir" "$target")
+		record "$round" "$target" "fill-warm" "$rate" "entries/s ($stored stored)"
+		files=$(find "$dir/cache" -type f ! -name '*.tmp' | wc -l)
+		kib=$(du -sk "$dir/cache" | cut -f1)
+		record "$round" "$target" "disk-per-entry" $((kib * 1024 / (files > 0 ? files : 1))) "bytes ($files files, $kib KiB)"
+		if [[ $target == pibl ]]; then
+			read -r heap rss < <(pibl_memory)
+			record "$round" "$target" "heap-after-gc" "$heap" "KiB ($(python3 -c "print(round($heap / 1024 / $files * 1e6, 1))") MiB per million)"
+			record "$round" "$target" "rss" "$rss" "KiB ($(python3 -c "print(round($rss / 1024 / $files * 1e6, 1))") MiB per million)"
+		else
+			rss=$(nginx_rss "$dir")
+			record "$round" "$target" "rss" "$rss" "KiB (all processes; keys zone: 256 MiB shared, mapped as used)"
+		fi
+		stop_target
+		since=$(date +%s%N)
+		start_target "$target" "$dir"
+		record "$round" "$target" "listen-after-restart" "$LISTEN_MS" "ms ($files files)"
+		record "$round" "$target" "index-loaded" "$(await_loaded "$target" "$dir" "$since")" ms
+		curl -fsS -o /dev/null -D "$dir/after-restart.headers" "http://127.0.0.1:$PORT/obj/a$round-0-1" || true
+		stop_target
+		stop_origin
+	done
+done
+log "results: $RESULTS"
