@@ -208,35 +208,52 @@ function response(status, headers, body)
 end
 EOF
 
-# Fills $2 unique URLs named after run $1; prints entries stored per second, from the access log.
+# PIBL's stored entries and responses so far, from /status.
+pibl_counts() {
+	curl -fsS "http://127.0.0.1:$ADMIN_PORT/status" | python3 -c 'import json, sys
+d = json.load(sys.stdin); print(d["cache"]["entries"], sum(d["responses"].values()))'
+}
+
+# Responses the target has answered so far: PIBL's /status, the lines of nginx's access log.
+answered() {
+	if [[ $1 == pibl ]]; then pibl_counts | cut -d' ' -f2; else wc -l <"$2/access.log"; fi
+}
+
+# Fills $2 unique URLs named after run $1; prints entries stored per second and entries stored. The clock runs
+# from starting wrk to the target's $2-th answer (wrk itself waits for its whole -d even when every thread has
+# stopped); what was stored: PIBL's /status (a response it passed through unstored because its disk was behind
+# does not count), every answer for nginx (it writes each miss as it serves it).
 fill() {
-	local run=$1 count=$2 dir=$3 target=$4 threads=2 before
-	before=$(wc -l <"$dir/access.log" 2>/dev/null || echo 0)
+	local run=$1 count=$2 dir=$3 target=$4 threads=2 before stored0=0 stored1=0 start end deadline wrk_pid
+	before=$(answered "$target" "$dir")
+	[[ $target == pibl ]] && stored0=$(pibl_counts | cut -d' ' -f1)
+	start=$(date +%s%N)
 	wrk -t$threads -c"$CONNS" -d$((count / 500 + 60))s -s "$FILL_LUA" "http://127.0.0.1:$PORT/" -- "$run" \
-		$((count / threads)) >"$dir/wrk-$run.txt" 2>&1
-	sleep 1 # both loggers flush within a second
-	python3 - "$dir/access.log" "$before" "$target" <<-'EOF'
-		import sys, datetime
-		path, skip, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-		first = last = None; misses = 0
-		with open(path, errors="replace") as f:
-		    for i, line in enumerate(f):
-		        if i < skip:
-		            continue
-		        parts = line.split()
-		        if target == "pibl":
-		            if " MISS " not in line:
-		                continue
-		            t = datetime.datetime.fromisoformat(parts[0].replace("Z", "+00:00")).timestamp()
-		        else:
-		            if parts[1] != "MISS":
-		                continue
-		            t = float(parts[0])
-		        misses += 1
-		        first = t if first is None else min(first, t)
-		        last = t if last is None else max(last, t)
-		print(f"{misses / max(last - first, 1e-3):.0f} {misses}")
-	EOF
+		$((count / threads)) >"$dir/wrk-$run.txt" 2>&1 &
+	wrk_pid=$!
+	deadline=$((SECONDS + count / 500 + 60))
+	while (($(answered "$target" "$dir") - before < count)); do
+		((SECONDS < deadline)) || { kill "$wrk_pid"; die "$target answered fewer than $count in time"; }
+		kill -0 "$wrk_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	end=$(date +%s%N)
+	kill -INT "$wrk_pid" 2>/dev/null || true
+	wait "$wrk_pid" 2>/dev/null || true
+	if [[ $target == pibl ]]; then
+		local last=-1 now
+		for _ in $(seq 1 50); do # the last commits land within moments
+			now=$(pibl_counts | cut -d' ' -f1)
+			[[ $now == "$last" ]] && break
+			last=$now
+			sleep 0.2
+		done
+		stored1=$last
+	else
+		stored0=0
+		stored1=$(($(answered "$target" "$dir") - before))
+	fi
+	python3 -c "print(round(($stored1 - $stored0) / (($end - $start) / 1e9)), $stored1 - $stored0)"
 }
 
 pibl_memory() {

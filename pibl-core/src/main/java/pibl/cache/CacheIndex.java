@@ -34,13 +34,13 @@ final class CacheIndex {
     static final int MARKER = 2;
     static final int VERIFIED = 4;
     private static final int KIND = 3;
-    private static final int CLOCK_SHIFT = 3;
-    private static final int CLOCK_MASK = 3 << CLOCK_SHIFT;
-    private static final int CLOCK_MAX = 3;
-    private static final int CLOCK_NEW = 1;
+    static final int CLOCK_SHIFT = 3;
+    static final int CLOCK_MASK = 3 << CLOCK_SHIFT;
+    static final int CLOCK_MAX = 3;
+    static final int CLOCK_NEW = 1;
     static final int SEGMENTS = 64;
-    private static final double LOAD = 0.8;
-    private static final int INITIAL_CAPACITY = 64;
+    static final double LOAD = 0.8;
+    static final int INITIAL_CAPACITY = 64;
     /** A marker file takes one block on disk. */
     static final int MARKER_KIB = 4;
 
@@ -75,7 +75,7 @@ final class CacheIndex {
         void removed(Slot slot, Removal why);
     }
 
-    private final Segment[] segments = new Segment[SEGMENTS];
+    private final IndexSegment[] segments = new IndexSegment[SEGMENTS];
     private final int perSegmentMax;
     private final long maxKiB;
     private final IntSupplier nowSeconds;
@@ -92,17 +92,17 @@ final class CacheIndex {
         this.listener = listener;
         int maxCapacity = (int) Math.min(Integer.MAX_VALUE - 8, (long) Math.ceil(perSegmentMax / LOAD) + 1);
         for (int i = 0; i < SEGMENTS; i++) {
-            segments[i] = new Segment(Math.min(INITIAL_CAPACITY, maxCapacity), maxCapacity);
+            segments[i] = new IndexSegment(Math.min(INITIAL_CAPACITY, maxCapacity), maxCapacity);
         }
     }
 
-    private Segment segment(Digest d) {
+    private IndexSegment segment(Digest d) {
         return segments[(int) (d.hi() >>> 58)];
     }
 
     /** The slot of {@code d}, counted as a use; null if absent or expired (an expired one is removed). */
     Slot get(Digest d) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         Slot expired;
         synchronized (s) {
             int i = s.find(d.hi(), d.lo());
@@ -122,7 +122,7 @@ final class CacheIndex {
 
     /** The slot of {@code d} as it is, not counted as a use; null if absent. */
     Slot peek(Digest d) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         synchronized (s) {
             int i = s.find(d.hi(), d.lo());
             return i < 0 ? null : s.slot(i);
@@ -144,7 +144,7 @@ final class CacheIndex {
 
     private boolean insert(Digest d, int version, int aux, int keepUntil, int flags, BooleanSupplier admit,
                            boolean replace) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         List<Slot> evicted = null;
         synchronized (s) {
             if (!admit.getAsBoolean()) {
@@ -182,7 +182,7 @@ final class CacheIndex {
 
     private void evictSomewhere() {
         for (int tries = 0; tries < SEGMENTS; tries++) {
-            Segment s = segments[Math.floorMod(evictCursor.getAndIncrement(), SEGMENTS)];
+            IndexSegment s = segments[Math.floorMod(evictCursor.getAndIncrement(), SEGMENTS)];
             Slot out;
             synchronized (s) {
                 out = s.evictOne(nowSeconds.getAsInt());
@@ -199,7 +199,7 @@ final class CacheIndex {
 
     /** Removes the slot of {@code d} if it holds {@code version} (or any version when -1); true if it did. */
     boolean remove(Digest d, int version) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         Slot out;
         synchronized (s) {
             int i = s.find(d.hi(), d.lo());
@@ -219,7 +219,7 @@ final class CacheIndex {
      * version.
      */
     boolean update(Digest d, int version, int newVersion, int newAux, int newKeepUntil, int addFlags) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         synchronized (s) {
             int i = s.find(d.hi(), d.lo());
             if (i < 0 || s.version[i] != version) {
@@ -240,7 +240,7 @@ final class CacheIndex {
 
     /** Adds {@code flags} to the slot of {@code d} if it still holds {@code version}, changing nothing else. */
     void addFlags(Digest d, int version, int flags) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         synchronized (s) {
             int i = s.find(d.hi(), d.lo());
             if (i >= 0 && s.version[i] == version) {
@@ -251,7 +251,7 @@ final class CacheIndex {
 
     /** Keeps a marker at least until {@code keepUntil} (as long as its longest-kept variant). */
     void keepAtLeast(Digest d, int version, int keepUntil) {
-        Segment s = segment(d);
+        IndexSegment s = segment(d);
         synchronized (s) {
             int i = s.find(d.hi(), d.lo());
             if (i >= 0 && s.version[i] == version && s.keep[i] < keepUntil) {
@@ -263,7 +263,7 @@ final class CacheIndex {
     /** Removes every expired slot (reported as such); the number removed. */
     int expire() {
         int removed = 0;
-        for (Segment s : segments) {
+        for (IndexSegment s : segments) {
             List<Slot> gone = null;
             synchronized (s) {
                 int now = nowSeconds.getAsInt();
@@ -287,7 +287,7 @@ final class CacheIndex {
 
     /** Forgets every slot, without reporting them (the caller deletes the files itself). */
     void clear() {
-        for (Segment s : segments) {
+        for (IndexSegment s : segments) {
             synchronized (s) {
                 s.clear();
             }
@@ -343,167 +343,6 @@ final class CacheIndex {
             for (Slot out : evicted) {
                 listener.removed(out, out.keepUntil() <= now ? Removal.EXPIRED : Removal.EVICTED);
             }
-        }
-    }
-
-    /** One open-addressing table; every method is called under the segment's own lock. */
-    private static final class Segment {
-        private final int maxCapacity;
-        long[] hi;
-        int[] lo;
-        int[] version;
-        int[] aux;
-        int[] keep;
-        byte[] flags;
-        int capacity;
-        int count;
-        private int hand;
-
-        Segment(int initial, int maxCapacity) {
-            this.maxCapacity = maxCapacity;
-            allocate(initial);
-        }
-
-        private void allocate(int n) {
-            capacity = n;
-            hi = new long[n];
-            lo = new int[n];
-            version = new int[n];
-            aux = new int[n];
-            keep = new int[n];
-            flags = new byte[n];
-            count = 0;
-            hand = 0;
-        }
-
-        boolean empty(int i) {
-            return hi[i] == 0 && lo[i] == 0;
-        }
-
-        /** Where a digest's probe starts: the low half of {@code hi}, mapped onto the capacity. */
-        private int home(long h) {
-            return (int) (((h & 0xFFFF_FFFFL) * capacity) >>> 32);
-        }
-
-        private int next(int i) {
-            return i + 1 == capacity ? 0 : i + 1;
-        }
-
-        int find(long h, int l) {
-            if (count == 0) {
-                return -1;
-            }
-            for (int i = home(h); ; i = next(i)) {
-                if (hi[i] == h && lo[i] == l) {
-                    return i;
-                }
-                if (empty(i)) {
-                    return -1;
-                }
-            }
-        }
-
-        Slot slot(int i) {
-            return new Slot(new Digest(hi[i], lo[i]), version[i], aux[i], keep[i], flags[i] & ~CLOCK_MASK);
-        }
-
-        void set(int i, Digest d, int v, int a, int k, int f) {
-            hi[i] = d.hi();
-            lo[i] = d.lo();
-            version[i] = v;
-            aux[i] = a;
-            keep[i] = k;
-            flags[i] = (byte) ((f & ~CLOCK_MASK) | (CLOCK_NEW << CLOCK_SHIFT));
-        }
-
-        void touch(int i) {
-            int c = (flags[i] & CLOCK_MASK) >>> CLOCK_SHIFT;
-            if (c < CLOCK_MAX) {
-                flags[i] = (byte) ((flags[i] & ~CLOCK_MASK) | ((c + 1) << CLOCK_SHIFT));
-            }
-        }
-
-        void insert(Digest d, int v, int a, int k, int f) {
-            if (count + 1 > capacity * LOAD && capacity < maxCapacity) {
-                grow();
-            }
-            int i = home(d.hi());
-            while (!empty(i)) {
-                i = next(i);
-            }
-            set(i, d, v, a, k, f);
-            count++;
-        }
-
-        private void grow() {
-            long[] oldHi = hi;
-            int[] oldLo = lo;
-            int[] oldVersion = version;
-            int[] oldAux = aux;
-            int[] oldKeep = keep;
-            byte[] oldFlags = flags;
-            int oldCapacity = capacity;
-            allocate((int) Math.min(maxCapacity, 2L * oldCapacity));
-            for (int j = 0; j < oldCapacity; j++) {
-                if (oldHi[j] != 0 || oldLo[j] != 0) {
-                    int i = home(oldHi[j]);
-                    while (!empty(i)) {
-                        i = next(i);
-                    }
-                    hi[i] = oldHi[j];
-                    lo[i] = oldLo[j];
-                    version[i] = oldVersion[j];
-                    aux[i] = oldAux[j];
-                    keep[i] = oldKeep[j];
-                    flags[i] = oldFlags[j];
-                    count++;
-                }
-            }
-        }
-
-        /** Removes slot {@code i} and closes the gap (backward shift), so that no probe chain is broken. */
-        Slot removeAt(int i) {
-            Slot out = slot(i);
-            int gap = i;
-            for (int j = next(i); !empty(j); j = next(j)) {
-                int home = home(hi[j]);
-                boolean between = gap <= j ? (home > gap && home <= j) : (home > gap || home <= j);
-                if (!between) { // j may move back into the gap without leaving its probe chain
-                    hi[gap] = hi[j];
-                    lo[gap] = lo[j];
-                    version[gap] = version[j];
-                    aux[gap] = aux[j];
-                    keep[gap] = keep[j];
-                    flags[gap] = flags[j];
-                    gap = j;
-                }
-            }
-            hi[gap] = 0;
-            lo[gap] = 0;
-            flags[gap] = 0;
-            count--;
-            return out;
-        }
-
-        /** The CLOCK hand's next victim, removed; null if the segment is empty. */
-        Slot evictOne(int now) {
-            for (int steps = 0; count > 0 && steps < 4 * capacity; steps++) {
-                int i = hand;
-                hand = next(hand);
-                if (empty(i)) {
-                    continue;
-                }
-                int c = (flags[i] & CLOCK_MASK) >>> CLOCK_SHIFT;
-                if (keep[i] <= now || c == 0) {
-                    return removeAt(i);
-                }
-                flags[i] = (byte) ((flags[i] & ~CLOCK_MASK) | ((c - 1) << CLOCK_SHIFT));
-            }
-            return null;
-        }
-
-        void clear() {
-            allocate(Math.min(INITIAL_CAPACITY, maxCapacity));
         }
     }
 }

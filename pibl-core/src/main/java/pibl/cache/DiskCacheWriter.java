@@ -10,12 +10,9 @@ import org.apache.logging.log4j.Logger;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -244,10 +241,10 @@ final class DiskCacheWriter implements CacheWriter {
             // deletion of the key's files also runs on, nobody can see it half-written, and a crash half-way
             // leaves a file whose size or checksums fail. A file that exists is replaced with a rename, so that
             // whoever still reads the old one keeps reading it whole.
-            FileChannel direct = createIfAbsent(pending.target());
+            FileChannel direct = EntryFile.createIfAbsent(pending.target());
             boolean renamed = direct == null;
             writing = renamed ? pending.tmp() : pending.target();
-            try (FileChannel ch = direct != null ? direct : create(pending.tmp())) {
+            try (FileChannel ch = direct != null ? direct : EntryFile.create(pending.tmp())) {
                 channel = ch;
                 ByteBuffer[] parts = {ByteBuffer.wrap(header), body.nioBuffer()};
                 long total = parts[0].remaining() + length;
@@ -313,7 +310,7 @@ final class DiskCacheWriter implements CacheWriter {
      * {@code memoryBody}.
      */
     private CacheEntry place(int region, long length, ByteBuf memoryBody, boolean rename) throws IOException {
-        if (!store.admitsNow(pending)) { // invalidated meanwhile: never rename over what is there
+        if (!store.writes().admitsNow(pending)) { // invalidated meanwhile: never rename over what is there
             if (memoryBody != null) {
                 memoryBody.release();
             }
@@ -331,7 +328,7 @@ final class DiskCacheWriter implements CacheWriter {
             }
             throw e;
         }
-        return store.install(pending, region, length, (int) crc.getValue(), memoryBody);
+        return store.writes().install(pending, region, length, (int) crc.getValue(), memoryBody);
     }
 
     private void ensureOpen() throws IOException {
@@ -344,7 +341,7 @@ final class DiskCacheWriter implements CacheWriter {
             }
             regionLength = widest.length;
             writing = pending.tmp();
-            channel = create(pending.tmp());
+            channel = EntryFile.create(pending.tmp());
             position = regionLength;
         }
     }
@@ -357,25 +354,6 @@ final class DiskCacheWriter implements CacheWriter {
             crc.update(b.duplicate());
             EntryFile.writeFully(channel, b, pos);
             pos += length;
-        }
-    }
-
-    /** A new file at {@code target}, or null if one is there already. */
-    private static FileChannel createIfAbsent(Path target) throws IOException {
-        try {
-            return create(target);
-        } catch (FileAlreadyExistsException exists) {
-            return null;
-        }
-    }
-
-    /** A new file (a temporary one, or a key's first); its directory is created on first use. */
-    static FileChannel create(Path tmp) throws IOException {
-        try {
-            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException missingDir) {
-            Files.createDirectories(tmp.getParent());
-            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         }
     }
 

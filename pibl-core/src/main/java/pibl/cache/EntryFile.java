@@ -7,7 +7,11 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -350,6 +354,25 @@ final class EntryFile {
         long pos = position;
         while (buf.hasRemaining()) {
             pos += ch.write(buf, pos);
+        }
+    }
+
+    /** A new file at {@code target}, or null if one is there already. */
+    static FileChannel createIfAbsent(Path target) throws IOException {
+        try {
+            return create(target);
+        } catch (FileAlreadyExistsException exists) {
+            return null;
+        }
+    }
+
+    /** A new file (a temporary one, or a key's first); its directory is created on first use. */
+    static FileChannel create(Path tmp) throws IOException {
+        try {
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException missingDir) {
+            Files.createDirectories(tmp.getParent());
+            return FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         }
     }
 

@@ -62,7 +62,7 @@ final class HeaderRewriter {
             return;
         }
         try (FileChannel src = FileChannel.open(current.file(), StandardOpenOption.READ);
-             FileChannel dst = DiskCacheWriter.create(tmp)) {
+             FileChannel dst = EntryFile.create(tmp)) {
             EntryFile.writeFully(dst, ByteBuffer.wrap(EntryFile.seal(region, current.bodyLength(),
                     current.bodyCrc())), 0);
             dst.position(region.length);

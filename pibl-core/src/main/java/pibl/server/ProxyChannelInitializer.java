@@ -5,7 +5,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import pibl.runtime.ProxyStats;
-import pibl.runtime.Transport;
 import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
 import pibl.handler.AccessLogHandler;

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Runs a PIBL in a child JVM for tests whose point is the process: its heap limit, a signal, a
- * crash. Args: [--admin] [--cache DIR] backend addresses. Prints {@code ADMIN <n>} (with --admin) and
+ * crash. Args: [--admin] [--cache DIR] backend addresses; {@code -Dpibl.test.maxSize=BYTES} sets the cache's
+ * max-size. Prints {@code ADMIN <n>} (with --admin) and
  * {@code PORT <n>} once listening, then waits.
  */
 public final class ProxyMain {
@@ -22,6 +23,13 @@ public final class ProxyMain {
             java.nio.file.Path dir = java.nio.file.Path.of(list.get(1));
             list = list.subList(2, list.size());
             config = ProxyFixture.withCache(ProxyFixture.config(list), dir, java.time.Duration.ofSeconds(3600));
+            String maxSize = System.getProperty("pibl.test.maxSize");
+            if (maxSize != null) {
+                var c = config.cache();
+                config = config.withCache(new pibl.config.CacheConfig(c.enabled(), c.directory(), c.ttl(), c.ttlMode(),
+                        Long.parseLong(maxSize), c.maxObjectSize(), c.memorySize(), c.storeSetCookie(),
+                        c.staleIfError(), c.maxEntries()));
+            }
         } else {
             config = ProxyFixture.config(list);
         }
