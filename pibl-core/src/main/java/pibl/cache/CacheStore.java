@@ -66,6 +66,14 @@ public interface CacheStore extends AutoCloseable {
     }
 
     /**
+     * Completes when the store can take a new response without falling further behind its disk: at once, unless
+     * its writes are queued up. A miss may wait for it (bounded) before it is forwarded; a hit never does.
+     */
+    default CompletableFuture<Void> whenWritable() {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
      * Starts what the store does in the background (a disk store rebuilds its index from its directory). The
      * proxy calls it once it listens, so that a large cache never delays the port. Idempotent.
      */

@@ -170,6 +170,11 @@ public final class DiskCacheStore implements CacheStore {
     }
 
     @Override
+    public CompletableFuture<Void> whenWritable() {
+        return writes.whenWritable();
+    }
+
+    @Override
     public CacheEntry refresh(CacheEntry entry, HttpHeaders mergedHeaders, long requestTime, long responseTime) {
         Freshness f = CachePolicy.freshness(mergedHeaders, requestTime, responseTime, cfg);
         CacheEntry refreshed = entry.refreshed(mergedHeaders, requestTime, responseTime, f,

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -32,8 +33,17 @@ final class DiskWrites {
      * headers and gathered body: a few KiB of heap).
      */
     static final int MAX_PENDING_WRITERS = 2048;
+    /**
+     * Past this many waiting writers the store says it is behind ({@link #whenWritable}): new misses wait for the
+     * disk to come back under {@link #CAUGHT_UP} instead of adding to the queue, so that the cores go to the disk
+     * threads rather than to responses that could not be stored anyway. Hits are never held.
+     */
+    static final int BEHIND = 1024;
+    static final int CAUGHT_UP = 256;
     private final DiskCacheStore store;
     private final AtomicInteger pendingWriters = new AtomicInteger();
+    private final Object caughtUpLock = new Object();
+    private CompletableFuture<Void> caughtUp = CompletableFuture.completedFuture(null);
     private volatile long behindWarnedAt;
 
     DiskWrites(DiskCacheStore store) {
@@ -87,10 +97,39 @@ final class DiskWrites {
         DiskCacheWriter.Pending pending = new DiskCacheWriter.Pending(key, primary, digest, version, meta, stored,
                 marker, varyId, EntryFile.tmpPath(store.directory(), digest, store.run(), version), EntryFile.path(store.directory(), digest),
                 store.invalidations().now());
-        pendingWriters.incrementAndGet();
+        if (pendingWriters.incrementAndGet() >= BEHIND) {
+            fallBehind();
+        }
         DiskCacheWriter writer = new DiskCacheWriter(store, pending, store.config().maxObjectSize(), declared, store.memoryBodyLimit());
-        writer.done().whenComplete((e, t) -> pendingWriters.decrementAndGet());
+        writer.done().whenComplete((e, t) -> {
+            if (pendingWriters.decrementAndGet() <= CAUGHT_UP) {
+                catchUp();
+            }
+        });
         return writer;
+    }
+
+    /** Completes when the disk is not behind: at once unless {@link #BEHIND} writers wait. */
+    CompletableFuture<Void> whenWritable() {
+        synchronized (caughtUpLock) {
+            return caughtUp;
+        }
+    }
+
+    private void fallBehind() {
+        synchronized (caughtUpLock) {
+            if (caughtUp.isDone() && pendingWriters.get() >= BEHIND) {
+                caughtUp = new CompletableFuture<>();
+            }
+        }
+    }
+
+    private void catchUp() {
+        CompletableFuture<Void> done;
+        synchronized (caughtUpLock) {
+            done = caughtUp;
+        }
+        done.complete(null); // outside the lock: waiters resume on their own event loops
     }
 
     private boolean tooFarBehind() {

@@ -25,7 +25,6 @@ import pibl.cache.MissLock;
 import pibl.http.HttpMethods;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The cache segment: answers from storage what it can, and lets the rest through to the {@link ForwardingHandler},
@@ -50,6 +49,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
     private static final Logger LOG = LogManager.getLogger(CacheHandler.class);
     /** Misses for a key being fetched wait at most this long for the leader (nginx's proxy_cache_lock_timeout). */
     private static final long LOCK_TIMEOUT_MILLIS = 5_000;
+    /** A miss waits at most this long for a store whose disk is behind; then it is forwarded anyway. */
+    private static final long DISK_WAIT_MILLIS = 1_000;
 
     private final HttpCache cache;
     private final Forwarder forwarder;
@@ -94,12 +95,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
             decide(c, request, found.getNow(null), mayWait);
             return;
         }
-        c.park(request, null);
-        found.whenComplete((entry, error) -> ctx.executor().execute(() -> {
-            if (c.resume(request, ctx.channel().isActive())) {
-                decide(c, request, entry, mayWait);
-            }
-        }));
+        c.parkUntil(ctx, request, found, 0, () -> decide(c, request, found.getNow(null), mayWait));
     }
 
     private void decide(CacheExchange c, FullHttpRequest request, CacheEntry stored, boolean mayWait) {
@@ -158,7 +154,12 @@ public final class CacheHandler extends ChannelDuplexHandler {
         // No copy: forwarding only strips hop-by-hop fields and adds X-Forwarded-*, none of which decide
         // storability or select a Vary variant.
         c.fill = new CacheFill(cache, c.key, request.method(), request.headers(), ticket.lease(), expired);
-        ctx.fireChannelRead(request);
+        CompletableFuture<Void> writable = cache.store().whenWritable();
+        if (writable.isDone()) {
+            ctx.fireChannelRead(request);
+        } else { // the disk is far behind: let it catch up (bounded) rather than send what it could not store
+            c.parkUntil(ctx, request, writable, DISK_WAIT_MILLIS, () -> ctx.fireChannelRead(request));
+        }
     }
 
     /** Stale with validators: ask the backend whether the stored response still holds (one request per key). */
@@ -182,17 +183,12 @@ public final class CacheHandler extends ChannelDuplexHandler {
     private MissLock.Ticket ticket(CacheExchange c, FullHttpRequest request, boolean lock) {
         MissLock.Ticket ticket = lock ? cache.missLock().enter(c.key.text()) : MissLock.NO_LOCK;
         if (ticket.leaderDone() != null) {
-            c.park(request, ctx.executor().schedule(() -> wake(c, request), LOCK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-            ticket.leaderDone().whenComplete((v, t) -> ctx.executor().execute(() -> wake(c, request)));
+            c.parkUntil(ctx, request, ticket.leaderDone(), LOCK_TIMEOUT_MILLIS, () -> {
+                c.exchange.phase(CachePhase.LOOKUP);
+                lookup(c, request, false);
+            });
         }
         return ticket;
-    }
-
-    private void wake(CacheExchange c, FullHttpRequest request) {
-        if (c.resume(request, ctx.channel().isActive())) {
-            c.exchange.phase(CachePhase.LOOKUP);
-            lookup(c, request, false);
-        }
     }
 
     private void respond(FullHttpRequest request, HttpResponseStatus status) {

@@ -44,6 +44,22 @@ public final class MemoryCacheStore implements CacheStore {
         pending.forEach(Runnable::run);
     }
 
+    private CompletableFuture<Void> writable = CompletableFuture.completedFuture(null);
+
+    /** From now on the store says its disk is behind, until {@link #caughtUp()}. */
+    public void behind() {
+        writable = new CompletableFuture<>();
+    }
+
+    public void caughtUp() {
+        writable.complete(null);
+    }
+
+    @Override
+    public CompletableFuture<Void> whenWritable() {
+        return writable;
+    }
+
     /** Writers begun so far: how many responses the cache tried to store. */
     public int begun() {
         return begun;

@@ -352,6 +352,46 @@ class CacheHandlerTest {
     }
 
     @Test
+    void aMissWaitsWhileTheStoresDiskIsBehindThenGoesOn() {
+        EmbeddedChannel ch = channel();
+        store.behind();
+        ch.writeInbound(request(HttpMethod.GET, "/queued"));
+        ch.runPendingTasks();
+        assertThat(backend.sent()).as("not forwarded while the disk catches up").isEmpty();
+        assertThat((Object) ch.readOutbound()).as("nothing answered yet").isNull();
+        store.caughtUp();
+        ch.runPendingTasks();
+        Response r = read(ch);
+        assertThat(r.header("X-Cache")).isEqualTo("MISS");
+        assertThat(backend.sent()).extracting(Sent::uri).containsExactly("/queued");
+        assertThat(store.entryCount()).as("stored once the disk could take it").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aMissWaitsForABehindDiskOneSecondAtMost() {
+        EmbeddedChannel ch = channel();
+        store.behind();
+        ch.writeInbound(request(HttpMethod.GET, "/slow-disk-miss"));
+        ch.runPendingTasks();
+        assertThat(backend.sent()).isEmpty();
+        ch.advanceTimeBy(1, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        ch.runPendingTasks();
+        assertThat(read(ch).header("X-Cache")).as("forwarded anyway: a slow disk never stalls a client for long")
+                .isEqualTo("MISS");
+        store.caughtUp();
+    }
+
+    @Test
+    void aHitIsNeverHeldForABehindDisk() {
+        EmbeddedChannel ch = channel();
+        get(ch, "/h");
+        store.behind();
+        assertThat(get(ch, "/h").header("X-Cache")).isEqualTo("HIT");
+        store.caughtUp();
+    }
+
+    @Test
     void onlyIfCachedWithNothingStoredIs504WithoutContactingTheBackend() {
         EmbeddedChannel ch = channel();
         Response r = get(ch, "/nothing", "Cache-Control: only-if-cached");
