@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.netty.util.AsciiString;
 import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.ReferenceCounted;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -158,6 +159,21 @@ public final class CacheEntry {
     /** {@code ETag} or {@code Last-Modified} present: a stale entry can be revalidated with a 304. */
     public boolean hasValidators() {
         return hasValidators;
+    }
+
+    /**
+     * Takes hold of the body: the memory tier's buffer ({@link #retainedMemoryBody()}) or else a region of its file
+     * ({@link #newBodyRegion()}); the caller releases it (writing it to a channel does). Once held it stays
+     * readable, whatever becomes of the entry. Null for an empty body.
+     *
+     * @throws IOException if the body is in neither place any more (evicted, or replaced, since the lookup)
+     */
+    public ReferenceCounted openBody() throws IOException {
+        if (bodyLength == 0) {
+            return null;
+        }
+        ByteBuf memory = retainedMemoryBody();
+        return memory != null ? memory : newBodyRegion();
     }
 
     /**

@@ -3,11 +3,14 @@ package pibl.handler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.ReferenceCounted;
 import io.netty.util.concurrent.ScheduledFuture;
+import pibl.cache.CacheEntry;
 import pibl.cache.CacheFill;
 import pibl.cache.CacheKey;
 import pibl.cache.CachePhase;
 
+import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -33,8 +36,16 @@ final class CacheExchange {
     boolean invalidates;
     CacheFill fill;
     boolean swallowing;
+    /**
+     * The body of the stored entry the fill may serve instead of the backend's response (revalidated, or standing
+     * in on error), taken hold of before the backend was asked: a 304 that makes the store drop or rewrite the
+     * entry, or an eviction while the backend answers, cannot take it away from this exchange.
+     */
+    private ReferenceCounted standIn;
     private FullHttpRequest parked;
     private ScheduledFuture<?> waitTimer;
+    /** Counts parks: a wake belongs to the park it was made for. */
+    private long parks;
 
     CacheExchange(Exchange exchange, CacheKey key, HttpHeaders clientHeaders) {
         this.exchange = exchange;
@@ -44,46 +55,33 @@ final class CacheExchange {
 
     /**
      * Holds {@code request} until {@code done} completes or {@code timeoutMillis} pass (0: no bound), then runs
-     * {@code next} on the channel's executor, if the request is still parked here and the channel still active
-     * (if it is not, the request is released).
+     * {@code next} on the channel's executor, once, if this park is still the current one and the channel still
+     * active (if it is not, the request is released). Whichever of the two wakes comes first wins; the other finds
+     * the park over, even if the request was parked again meanwhile (each park has its own token).
      */
     void parkUntil(ChannelHandlerContext ctx, FullHttpRequest request, CompletableFuture<?> done, long timeoutMillis,
                    Runnable next) {
+        long token = ++parks;
+        parked = request;
         Runnable wake = () -> {
-            if (resume(request, ctx.channel().isActive())) {
+            if (resume(token, ctx.channel().isActive())) {
                 next.run();
             }
         };
-        park(request, timeoutMillis > 0 ? ctx.executor().schedule(wake, timeoutMillis, TimeUnit.MILLISECONDS) : null);
+        waitTimer = timeoutMillis > 0 ? ctx.executor().schedule(wake, timeoutMillis, TimeUnit.MILLISECONDS) : null;
         done.whenComplete((v, t) -> ctx.executor().execute(wake));
     }
 
-    /** Holds {@code request} until {@link #unpark}; {@code timer} (or null) bounds the wait. */
-    void park(FullHttpRequest request, ScheduledFuture<?> timer) {
-        parked = request;
-        waitTimer = timer;
-    }
-
-    /** True, and the request is the caller's again, if it was parked here; false if already taken or abandoned. */
-    boolean unpark(FullHttpRequest request) {
-        if (parked != request) {
+    /** True if park {@code token} is still on: it is over now, and its request the caller's (or released). */
+    private boolean resume(long token, boolean channelActive) {
+        if (parked == null || token != parks) {
             return false;
         }
+        FullHttpRequest request = parked;
         parked = null;
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
-        }
-        return true;
-    }
-
-    /**
-     * True if {@code request} was parked here and the exchange goes on with it; false if it was already taken or
-     * abandoned, or if the channel is gone (the request is then released).
-     */
-    boolean resume(FullHttpRequest request, boolean channelActive) {
-        if (!unpark(request)) {
-            return false;
         }
         if (!channelActive) {
             request.release();
@@ -91,15 +89,42 @@ final class CacheExchange {
         return channelActive;
     }
 
+    /** Takes hold of {@code stored}'s body for a later {@link #takeStandIn}; false if it is gone. */
+    boolean holdStandIn(CacheEntry stored) {
+        releaseStandIn();
+        if (!exchange.isHead()) { // HEAD needs no body
+            try {
+                standIn = stored.openBody();
+            } catch (IOException gone) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The body held by {@link #holdStandIn} (null: none needed), now the caller's. */
+    ReferenceCounted takeStandIn() {
+        ReferenceCounted b = standIn;
+        standIn = null;
+        return b;
+    }
+
+    void releaseStandIn() {
+        ReferenceCounted b = takeStandIn();
+        if (b != null) {
+            b.release();
+        }
+    }
+
     /** The exchange is over (the connection closed, or the next request came): release whatever it holds. */
     void abandon() {
+        releaseStandIn();
         if (fill != null) {
             fill.abort();
             fill = null;
         }
-        FullHttpRequest r = parked;
-        if (r != null && unpark(r)) {
-            r.release();
+        if (parked != null) {
+            resume(parks, false); // releases it
         }
     }
 }

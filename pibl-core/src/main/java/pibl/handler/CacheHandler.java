@@ -151,6 +151,9 @@ public final class CacheHandler extends ChannelDuplexHandler {
             return; // parked behind the request that fetches the key
         }
         c.exchange.phase(CachePhase.MISS);
+        if (expired != null && !c.holdStandIn(expired)) {
+            expired = null; // its body is gone: it cannot stand in on error
+        }
         // No copy: forwarding only strips hop-by-hop fields and adds X-Forwarded-*, none of which decide
         // storability or select a Vary variant.
         c.fill = new CacheFill(cache, c.key, request.method(), request.headers(), ticket.lease(), expired);
@@ -164,8 +167,13 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     /** Stale with validators: ask the backend whether the stored response still holds (one request per key). */
     private void revalidate(CacheExchange c, FullHttpRequest request, CacheEntry stored, boolean mayWait) {
+        if (!c.holdStandIn(stored)) { // its body is gone since the lookup: nothing to revalidate
+            miss(c, request, null, mayWait);
+            return;
+        }
         MissLock.Ticket ticket = ticket(c, request, mayWait);
         if (ticket.leaderDone() != null) {
+            c.releaseStandIn(); // it looks again once the leader is done
             return;
         }
         c.exchange.phase(CachePhase.REVALIDATING);
@@ -238,6 +246,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
         }
         switch (c.fill.onHead(head)) {
             case FORWARD -> {
+                c.releaseStandIn(); // a new response: the stored one will not be served
                 if (ex.phase() == CachePhase.REVALIDATING) {
                     ex.phase(CachePhase.MISS); // a new response: forwarded as any miss
                 }
@@ -256,13 +265,10 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     /** The backend's 304 or error has gone by, unseen by the client: serve the stored entry in its place. */
     private void serveInstead(CacheExchange c) {
-        StoredResponse response = StoredResponse.open(c.fill.toServe(), c.clientHeaders, c.exchange.isHead());
+        StoredResponse response = StoredResponse.open(c.fill.toServe(), c.takeStandIn(), c.clientHeaders,
+                c.exchange.isHead());
         c.fill = null;
         c.swallowing = false;
-        if (response == null) {
-            ctx.close(); // the stored body vanished after the backend vouched for it: nothing honest to send
-            return;
-        }
         record(c.exchange);
         response.write(ctx, cache.now());
     }

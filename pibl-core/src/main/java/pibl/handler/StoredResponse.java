@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCounted;
 import pibl.cache.CacheEntry;
 import pibl.cache.Conditionals;
 
@@ -37,9 +38,9 @@ final class StoredResponse {
 
     private final CacheEntry entry;
     private final boolean notModified;
-    private final Object body;
+    private final ReferenceCounted body;
 
-    private StoredResponse(CacheEntry entry, boolean notModified, Object body) {
+    private StoredResponse(CacheEntry entry, boolean notModified, ReferenceCounted body) {
         this.entry = entry;
         this.notModified = notModified;
         this.body = body;
@@ -54,22 +55,35 @@ final class StoredResponse {
      * @param head           a HEAD request: no body
      */
     static StoredResponse open(CacheEntry e, HttpHeaders validatorsFrom, boolean head) {
-        boolean notModified = Conditionals.isConditional(validatorsFrom)
-                && Conditionals.isNotModified(validatorsFrom, e.status(), e.headers());
-        Object body = null;
-        if (!notModified && !head && e.bodyLength() > 0) {
-            ByteBuf memory = e.retainedMemoryBody();
-            if (memory != null) {
-                body = new DefaultLastHttpContent(memory);
-            } else {
-                try {
-                    body = e.newBodyRegion();
-                } catch (IOException gone) {
-                    return null;
-                }
+        boolean notModified = notModified(e, validatorsFrom);
+        ReferenceCounted body = null;
+        if (!notModified && !head) {
+            try {
+                body = e.openBody();
+            } catch (IOException gone) {
+                return null;
             }
         }
         return new StoredResponse(e, notModified, body);
+    }
+
+    /**
+     * As {@link #open(CacheEntry, HttpHeaders, boolean)}, with the body taken hold of before
+     * ({@link CacheEntry#openBody()}, when a revalidation or a fetch that {@code e} may stand in for began, so that
+     * nothing the store does meanwhile can take it away). Takes {@code held}; never null.
+     */
+    static StoredResponse open(CacheEntry e, ReferenceCounted held, HttpHeaders validatorsFrom, boolean head) {
+        boolean notModified = notModified(e, validatorsFrom);
+        if ((notModified || head) && held != null) {
+            held.release();
+            held = null;
+        }
+        return new StoredResponse(e, notModified, held);
+    }
+
+    private static boolean notModified(CacheEntry e, HttpHeaders validatorsFrom) {
+        return Conditionals.isConditional(validatorsFrom)
+                && Conditionals.isNotModified(validatorsFrom, e.status(), e.headers());
     }
 
     /** Writes the response and flushes; the body's ownership passes to the channel. */
@@ -87,7 +101,7 @@ final class StoredResponse {
             ctx.write(region, ctx.voidPromise());
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         } else {
-            ctx.writeAndFlush(body, ctx.voidPromise());
+            ctx.writeAndFlush(new DefaultLastHttpContent((ByteBuf) body), ctx.voidPromise());
         }
     }
 

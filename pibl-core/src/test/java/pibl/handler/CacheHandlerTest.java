@@ -198,6 +198,20 @@ class CacheHandlerTest {
     }
 
     @Test
+    void a304ThatMakesTheEntryUnstorableStillServesTheBodyItVouchedFor() {
+        EmbeddedChannel ch = channel();
+        get(ch, "/ns");
+        clock.advance(Duration.ofSeconds(61));
+        backend.script(s -> Reply.of(304, "", "Cache-Control: no-store"));
+
+        Response revalidated = get(ch, "/ns");
+        assertThat(revalidated.status()).isEqualTo(200);
+        assertThat(revalidated.body()).as("held since the revalidation began, though the store dropped it")
+                .isEqualTo("/ns #1");
+        assertThat(store.entryCount()).as("no-store from the 304: removed").isZero();
+    }
+
+    @Test
     void aNewResponseToARevalidationIsForwardedAsAMissAndReplacesTheEntry() {
         EmbeddedChannel ch = channel();
         get(ch, "/n");
@@ -380,6 +394,33 @@ class CacheHandlerTest {
         assertThat(read(ch).header("X-Cache")).as("forwarded anyway: a slow disk never stalls a client for long")
                 .isEqualTo("MISS");
         store.caughtUp();
+    }
+
+    @Test
+    void aWaiterWhoseLockTimedOutAndThenWaitsForTheDiskIsNotWokenTwice() {
+        EmbeddedChannel leader = channel();
+        EmbeddedChannel waiter = channel();
+        backend.hold();
+        leader.writeInbound(request(HttpMethod.GET, "/twice"));
+        waiter.writeInbound(request(HttpMethod.GET, "/twice"));
+        leader.runPendingTasks();
+        waiter.runPendingTasks();
+        store.behind();
+        waiter.advanceTimeBy(5, TimeUnit.SECONDS);
+        waiter.runScheduledPendingTasks(); // the lock wait times out: a miss of its own, parked for the disk
+        waiter.runPendingTasks();
+        assertThat(backend.sent()).as("parked for the disk, not yet forwarded").hasSize(1);
+
+        backend.release(); // the leader is done: its wake must find the waiter's lock wait over
+        leader.runPendingTasks();
+        waiter.runPendingTasks();
+        assertThat(read(leader).header("X-Cache")).isEqualTo("MISS");
+        assertThat(read(waiter)).as("still parked for the disk").isNull();
+
+        store.caughtUp();
+        waiter.runPendingTasks();
+        assertThat(read(waiter).header("X-Cache")).isEqualTo("MISS");
+        assertThat(backend.sent()).hasSize(2);
     }
 
     @Test
