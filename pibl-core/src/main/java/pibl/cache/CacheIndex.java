@@ -263,26 +263,33 @@ final class CacheIndex {
     /** Removes every expired slot (reported as such); the number removed. */
     int expire() {
         int removed = 0;
-        for (IndexSegment s : segments) {
-            List<Slot> gone = null;
-            synchronized (s) {
-                int now = nowSeconds.getAsInt();
-                for (int i = 0; i < s.capacity; i++) {
-                    while (!s.empty(i) && s.keep[i] <= now) { // removeAt shifts a later slot into i
-                        Slot out = s.removeAt(i);
-                        forget(out);
-                        gone = add(gone, out);
-                    }
-                }
-            }
-            if (gone != null) {
-                removed += gone.size();
-                for (Slot out : gone) {
-                    listener.removed(out, Removal.EXPIRED);
+        for (int i = 0; i < SEGMENTS; i++) {
+            removed += expire(i);
+        }
+        return removed;
+    }
+
+    /** Removes the expired slots of segment {@code segment} (0 to {@link #SEGMENTS} - 1); the number removed. */
+    int expire(int segment) {
+        IndexSegment s = segments[segment];
+        List<Slot> gone = null;
+        synchronized (s) {
+            int now = nowSeconds.getAsInt();
+            for (int i = 0; i < s.capacity; i++) {
+                while (!s.empty(i) && s.keep[i] <= now) { // removeAt shifts a later slot into i
+                    Slot out = s.removeAt(i);
+                    forget(out);
+                    gone = add(gone, out);
                 }
             }
         }
-        return removed;
+        if (gone == null) {
+            return 0;
+        }
+        for (Slot out : gone) {
+            listener.removed(out, Removal.EXPIRED);
+        }
+        return gone.size();
     }
 
     /** Forgets every slot, without reporting them (the caller deletes the files itself). */

@@ -195,24 +195,26 @@ public final class DiskCacheStore implements CacheStore {
     @Override
     public void invalidate(CacheKey key) {
         Digest d = key.digest();
-        invalidations.invalidate(d);
-        if (!index.remove(d, -1)) { // a marker too: its variants can no longer be found
-            Path file = EntryFile.path(dir, d); // not indexed (yet): the loader must not find it either
+        invalidations.invalidate(d); // before the slot goes: a writer in flight must find it when it completes
+        index.remove(d, -1); // a marker too: its variants can no longer be found; the file goes with the slot
+        if (loader.mayHaveUnindexedFiles()) {
+            // A load of the old file may be queued on the key's thread already (the loader's, or a lookup's): it
+            // would index the key again. Undone here, after it; and the file goes, so no later load (nor the next
+            // start's loader) finds it. Once the index holds every file, a key it does not hold has none.
             disk.of(d).execute(() -> {
-                if (index.peek(d) == null) {
-                    deleteQuietly(file);
-                }
+                index.remove(d, -1);
+                deleteQuietly(EntryFile.path(dir, d));
             });
         }
     }
 
     /** Every slot that leaves the index: its hot copy goes at once, its file on the key's disk thread. */
     private void removed(CacheIndex.Slot slot, CacheIndex.Removal why) {
-        hot.invalidate(slot.digest());
-        Path file = EntryFile.path(dir, slot.digest());
-        disk.of(slot.digest()).execute(() -> {
-            if (index.peek(slot.digest()) == null) { // not re-written meanwhile (writes run on this thread too)
-                deleteQuietly(file);
+        Digest d = slot.digest();
+        hot.invalidate(d);
+        disk.of(d).execute(() -> {
+            if (index.peek(d) == null) { // not re-written meanwhile (writes run on this thread too)
+                deleteQuietly(EntryFile.path(dir, d));
             }
         });
     }
@@ -274,12 +276,26 @@ public final class DiskCacheStore implements CacheStore {
         return index.expire();
     }
 
+    /**
+     * The periodic sweep, a segment at a time: after a segment that lost entries, the disk threads delete their
+     * files before the next one is swept, so that a mass expiry (a day's entries with one TTL, a clock jump) never
+     * queues more than a segment's worth of deletions (a 64th of the index) in memory.
+     */
     private void expire() {
         try {
-            int n = index.expire();
+            int n = 0;
+            for (int s = 0; s < CacheIndex.SEGMENTS && !closed; s++) {
+                int gone = index.expire(s);
+                if (gone > 0) {
+                    n += gone;
+                    disk.settle();
+                }
+            }
             if (n > 0) {
                 LOG.debug("Cache: {} expired entries removed", n);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("Cache expiry sweep failed", e);
         }

@@ -41,6 +41,12 @@ final class DiskCacheWriter implements CacheWriter {
     /** What all writers may hold in memory together before new ones stream to their files instead. */
     private static final AtomicLong BUFFERED_NOW = new AtomicLong();
     static final long BUFFERED_BUDGET = 64L << 20;
+    /**
+     * What all streaming writers may have queued for their disk threads together: past it, a writer whose chunk
+     * does not fit gives up (the response goes on to the client, unstored) instead of holding more direct memory.
+     */
+    private static final AtomicLong STREAMING_NOW = new AtomicLong();
+    static final long STREAMING_BUDGET = 64L << 20;
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
 
     private final DiskCacheStore store;
@@ -87,9 +93,14 @@ final class DiskCacheWriter implements CacheWriter {
         if (declaredLength > gatherUpTo) {
             streaming = true;
         } else {
-            int initial = declaredLength >= 0 ? (int) declaredLength : Math.min(8192, gatherUpTo);
+            int initial = Math.max(1, declaredLength >= 0 ? (int) declaredLength : Math.min(8192, gatherUpTo));
             if (reserve(initial)) {
-                gathered = Unpooled.directBuffer(Math.max(1, initial), gatherUpTo);
+                try {
+                    gathered = Unpooled.directBuffer(initial, gatherUpTo);
+                } catch (RuntimeException | Error e) { // out of direct memory: give the reservation back
+                    releaseGathered();
+                    throw e;
+                }
             } else {
                 streaming = true;
             }
@@ -102,6 +113,22 @@ final class DiskCacheWriter implements CacheWriter {
             return false;
         }
         gatheredBudget += bytes;
+        return true;
+    }
+
+    /**
+     * Makes the gathered buffer hold {@code size} bytes, its new capacity reserved first (the budget counts what
+     * is allocated, not what was received); false if the budget cannot take it.
+     */
+    private boolean grow(int size) {
+        if (size <= gathered.capacity()) {
+            return true;
+        }
+        int capacity = gathered.alloc().calculateNewCapacity(size, gathered.maxCapacity());
+        if (!reserve(capacity - gathered.capacity())) {
+            return false;
+        }
+        gathered.capacity(capacity);
         return true;
     }
 
@@ -133,8 +160,7 @@ final class DiskCacheWriter implements CacheWriter {
             return;
         }
         if (!streaming) {
-            long needed = received - gatheredBudget;
-            if (received <= gathered.maxCapacity() && (needed <= 0 || reserve(needed))) {
+            if (received <= gathered.maxCapacity() && grow((int) received)) {
                 gathered.writeBytes(chunk, chunk.readerIndex(), n);
                 return;
             }
@@ -160,9 +186,13 @@ final class DiskCacheWriter implements CacheWriter {
 
     private void append(ByteBuf data) {
         int n = data.readableBytes();
-        if (queuedBytes.addAndGet(n) > MAX_PENDING_BYTES) {
-            LOG.debug("Cache disk more than {} bytes behind; not storing {}", MAX_PENDING_BYTES, pending.key());
+        boolean mine = queuedBytes.addAndGet(n) <= MAX_PENDING_BYTES;
+        boolean all = STREAMING_NOW.addAndGet(n) <= STREAMING_BUDGET;
+        if (!mine || !all) {
+            LOG.debug("Cache disk more than {} bytes behind; not storing {}", mine ? STREAMING_BUDGET
+                    : MAX_PENDING_BYTES, pending.key());
             queuedBytes.addAndGet(-n);
+            STREAMING_NOW.addAndGet(-n);
             data.release();
             abort();
             return;
@@ -178,6 +208,7 @@ final class DiskCacheWriter implements CacheWriter {
                 fail(e);
             } finally {
                 queuedBytes.addAndGet(-n);
+                STREAMING_NOW.addAndGet(-n);
                 data.release();
             }
         });
@@ -256,6 +287,9 @@ final class DiskCacheWriter implements CacheWriter {
             channel = null;
             ByteBuf toMemory = null;
             if (length <= memoryLimit) { // the direct buffer itself: a read-only view would make epoll copy it per hit
+                if (body.capacity() > length + (length >> 3)) {
+                    body.capacity((int) length); // grown by doubling while gathered: the tier weighs what it holds
+                }
                 toMemory = body;
                 body = null;
             }

@@ -61,11 +61,10 @@ final class DiskLookup {
     /** The lookup, finished on the key's disk thread: the index again, then the files. */
     private CompletableFuture<CacheEntry> onDisk(CacheKey key, HttpHeaders requestHeaders) {
         CompletableFuture<CacheEntry> found = new CompletableFuture<>();
-        long began = store.invalidations().now();
         store.disk().of(key.digest()).execute(() -> {
             CacheEntry e = null;
             try {
-                e = resolve(key, requestHeaders, began);
+                e = resolve(key, requestHeaders);
             } finally {
                 found.complete(e);
             }
@@ -74,16 +73,16 @@ final class DiskLookup {
     }
 
     /** On the key's disk thread: what {@link #lookup} could not answer from memory. */
-    private CacheEntry resolve(CacheKey key, HttpHeaders requestHeaders, long began) {
+    private CacheEntry resolve(CacheKey key, HttpHeaders requestHeaders) {
         CacheIndex.Slot slot = store.index().get(key.digest());
         if (slot == null && !store.loader().done()) {
-            slot = store.loader().load(key.digest(), began); // not indexed yet: the key's own file
+            slot = store.loader().load(key.digest()); // not indexed yet: the key's own file
         }
         if (slot != null && slot.isMarker()) {
             Digest variant = variant(key, slot, requestHeaders);
             slot = variant == null ? null : store.index().get(variant);
             if (slot == null && variant != null && !store.loader().done()) {
-                slot = store.loader().load(variant, began);
+                slot = store.loader().load(variant);
             }
         }
         if (slot == null || slot.isMarker()) {

@@ -94,19 +94,32 @@ final class DiskWrites {
         String why = reason == null ? "" : reason;
         EntryFile.Meta meta = new EntryFile.Meta(key.text(), status, why, requestTime, responseTime, List.of(), vary,
                 generation);
-        DiskCacheWriter.Pending pending = new DiskCacheWriter.Pending(key, primary, digest, version, meta, stored,
-                marker, varyId, EntryFile.tmpPath(store.directory(), digest, store.run(), version), EntryFile.path(store.directory(), digest),
-                store.invalidations().now());
-        if (pendingWriters.incrementAndGet() >= BEHIND) {
+        Invalidations invalidations = store.invalidations();
+        long began = invalidations.writerBegins(primary);
+        int waiting = pendingWriters.incrementAndGet();
+        DiskCacheWriter writer;
+        try {
+            DiskCacheWriter.Pending pending = new DiskCacheWriter.Pending(key, primary, digest, version, meta, stored,
+                    marker, varyId, EntryFile.tmpPath(store.directory(), digest, store.run(), version),
+                    EntryFile.path(store.directory(), digest), began);
+            writer = new DiskCacheWriter(store, pending, store.config().maxObjectSize(), declared,
+                    store.memoryBodyLimit());
+        } catch (RuntimeException | Error e) { // out of direct memory, say: nothing may stay counted
+            writerDone(primary);
+            throw e;
+        }
+        if (waiting >= BEHIND) {
             fallBehind();
         }
-        DiskCacheWriter writer = new DiskCacheWriter(store, pending, store.config().maxObjectSize(), declared, store.memoryBodyLimit());
-        writer.done().whenComplete((e, t) -> {
-            if (pendingWriters.decrementAndGet() <= CAUGHT_UP) {
-                catchUp();
-            }
-        });
+        writer.done().whenComplete((e, t) -> writerDone(primary));
         return writer;
+    }
+
+    private void writerDone(Digest primary) {
+        store.invalidations().writerDone(primary);
+        if (pendingWriters.decrementAndGet() <= CAUGHT_UP) {
+            catchUp();
+        }
     }
 
     /** Completes when the disk is not behind: at once unless {@link #BEHIND} writers wait. */

@@ -1,61 +1,83 @@
 package pibl.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
-
-import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * When each key was last invalidated, as an epoch, so that nothing begun before (a writer streaming the old
- * response, the loader or a lookup reading the old file) can put the key back into the index afterwards. Bounded:
- * keys are remembered for {@link #REMEMBER} at most and {@link #MAX_KEYS} of them; when one is forgotten (for room
- * or age), its epoch becomes a floor that every earlier beginning fails, so forgetting never lets stale content in
- * (it can only refuse a little more than needed).
+ * When keys were invalidated, as epochs, so that a writer streaming a response that began before the invalidation
+ * cannot put the key back into the index once it completes.
+ *
+ * <p>Only what such a writer could need is remembered: an invalidation is recorded when a writer of the key (or of
+ * a key sharing its {@link #STRIPES stripe}) is in flight; any other needs nothing beyond the index slot and file
+ * going, which the store sees to. So a stream of POSTs to keys that are not being written does not fill the table.
+ * The table keeps the latest {@link #MAX_KEYS} records; the oldest, when it goes for room, becomes a floor (under
+ * the same lock) that every earlier beginning fails: forgetting can only refuse a writer older than the last
+ * {@code MAX_KEYS} recorded invalidations, never let stale content in.
  */
 final class Invalidations {
     static final int MAX_KEYS = 16_384;
-    static final Duration REMEMBER = Duration.ofMinutes(10);
+    /** Writers in flight are counted in this many stripes of the key's digest (a collision only records more). */
+    static final int STRIPES = 1 << 16;
 
     private final AtomicLong epoch = new AtomicLong();
-    private final AtomicLong floor = new AtomicLong();
-    private final Cache<Long, Long> invalidatedAt;
+    private final AtomicIntegerArray writing = new AtomicIntegerArray(STRIPES);
+    /** Guarded by itself; oldest first. */
+    private final LinkedHashMap<Long, Long> invalidatedAt = new LinkedHashMap<>(MAX_KEYS * 4 / 3 + 1) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            if (size() <= MAX_KEYS) {
+                return false;
+            }
+            floor = Math.max(floor, eldest.getValue());
+            return true;
+        }
+    };
+    /** Guarded by {@link #invalidatedAt}. */
+    private long floor;
 
-    Invalidations() {
-        invalidatedAt = Caffeine.newBuilder()
-                .executor(Runnable::run)
-                .maximumSize(MAX_KEYS)
-                .expireAfterWrite(REMEMBER)
-                .removalListener((Long k, Long at, RemovalCause cause) -> {
-                    if (cause.wasEvicted() && at != null) { // forgotten for room or age: a floor instead
-                        floor.accumulateAndGet(at, Math::max);
-                    }
-                })
-                .build();
+    /**
+     * A writer of {@code key} begins: counted until {@link #writerDone}, and the epoch it began at returned. The
+     * count goes up before the epoch is read, so an invalidation either sees the writer or happened before it.
+     */
+    long writerBegins(Digest key) {
+        writing.incrementAndGet(stripe(key));
+        return epoch.get();
     }
 
-    /** The epoch a writer, a load or a lookup records when it begins. */
-    long now() {
-        return epoch.get();
+    void writerDone(Digest key) {
+        writing.decrementAndGet(stripe(key));
     }
 
     /** {@code key} is invalidated now. */
     void invalidate(Digest key) {
-        invalidatedAt.put(key.hi(), epoch.incrementAndGet());
+        long at = epoch.incrementAndGet();
+        if (writing.get(stripe(key)) > 0) {
+            synchronized (invalidatedAt) {
+                invalidatedAt.remove(key.hi()); // to the newest end
+                invalidatedAt.put(key.hi(), at);
+            }
+        }
     }
 
     /** Everything is invalidated now ({@code clear()}). */
     void invalidateAll() {
-        floor.accumulateAndGet(epoch.incrementAndGet(), Math::max);
+        long at = epoch.incrementAndGet();
+        synchronized (invalidatedAt) {
+            floor = Math.max(floor, at);
+        }
     }
 
-    /** Whether something begun at {@code began} for {@code key} may still enter the index. */
+    /** Whether a writer of {@code key} begun at {@code began} may still enter the index. */
     boolean admits(Digest key, long began) {
-        if (floor.get() > began) {
-            return false;
+        synchronized (invalidatedAt) {
+            Long at = invalidatedAt.get(key.hi());
+            return floor <= began && (at == null || at <= began);
         }
-        Long at = invalidatedAt.getIfPresent(key.hi());
-        return at == null || at <= began;
+    }
+
+    private static int stripe(Digest key) {
+        return (int) (key.hi() & (STRIPES - 1));
     }
 }

@@ -30,8 +30,9 @@ import java.util.regex.Pattern;
  * <p>One pass over the 4096 directories lists the files; each entry file is loaded on its key's disk thread (so a
  * load never races a write, a rename or a deletion of the same file): its header is read and checked (magic,
  * lengths, size, header checksum), its keep time computed under the current configuration, and it is indexed
- * unless it expired, the key was indexed meanwhile (a lookup found it first, or a new response replaced it), or it
- * was invalidated since the load began. Bodies are not read: their checksums are verified when first served.
+ * unless it expired or the key was indexed meanwhile (a lookup found it first, or a new response replaced it).
+ * Bodies are not read: their checksums are verified when first served. A file that cannot be read for want of
+ * descriptors or an I/O error is left alone, unindexed, and counted in the closing log line.
  * Temporary files of other runs (a crash's leftovers), unsound and expired files are deleted; the files of the
  * format before this one ({@code ab/cd/<64 hex>-<16 hex>}, {@code tmp/}) too; anything else is left alone.
  * Progress is logged every {@link #PROGRESS} and in {@code /status}.
@@ -49,6 +50,7 @@ final class StoreLoader {
     private final AtomicLong scanned = new AtomicLong();
     private final AtomicLong indexed = new AtomicLong();
     private final AtomicLong removed = new AtomicLong();
+    private final AtomicLong unreadable = new AtomicLong();
     private volatile boolean done;
     private volatile boolean stopped;
 
@@ -59,6 +61,11 @@ final class StoreLoader {
 
     boolean done() {
         return done;
+    }
+
+    /** Whether a file may exist that the index does not hold: still loading, or some could not be read. */
+    boolean mayHaveUnindexedFiles() {
+        return !done || unreadable.get() > 0;
     }
 
     long scanned() {
@@ -88,7 +95,6 @@ final class StoreLoader {
             markLoaded();
             return;
         }
-        long began = store.invalidations().now();
         Semaphore inFlight = new Semaphore(IN_FLIGHT);
         long lastLog = started;
         int dirs = 0;
@@ -98,7 +104,7 @@ final class StoreLoader {
                 for (int second = 0; second < 256 && !stopped; second++) {
                     Path d = dir.resolve(Integer.toHexString(top)).resolve(String.format("%02x", second));
                     for (Path file : list(d)) {
-                        scan(file, began, inFlight);
+                        scan(file, inFlight);
                     }
                     dirs++;
                     if (System.nanoTime() - lastLog > PROGRESS.toNanos()) {
@@ -119,9 +125,13 @@ final class StoreLoader {
         LOG.info("Cache {}: index loaded, {} entries ({} bytes) from {} files, {} files removed, in {} ms", dir,
                 store.entryCount(), store.bytes(), scanned.get(), removed.get(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        if (unreadable.get() > 0) {
+            LOG.warn("Cache {}: {} files could not be read (I/O errors, or out of file descriptors) and were left "
+                    + "unindexed; they are looked at again at the next start", dir, unreadable.get());
+        }
     }
 
-    private void scan(Path file, long began, Semaphore inFlight) throws InterruptedException {
+    private void scan(Path file, Semaphore inFlight) throws InterruptedException {
         String name = file.getFileName().toString();
         String run = EntryFile.tmpRun(name);
         if (name.endsWith(EntryFile.TMP_SUFFIX)) {
@@ -140,7 +150,7 @@ final class StoreLoader {
         store.disk().of(d).execute(() -> {
             try {
                 if (store.index().peek(d) == null) {
-                    load(d, began);
+                    load(d);
                 }
             } finally {
                 inFlight.release();
@@ -150,10 +160,14 @@ final class StoreLoader {
 
     /**
      * On the digest's disk thread: indexes the file of {@code d} if it is sound and still usable, and returns its
-     * slot; null if there is no such file, or it was unsound or expired (then deleted), or invalidated since
-     * {@code began}. Also what a lookup does for a key not indexed yet.
+     * slot; null if there is no such file, or it was unsound or expired (then deleted), or could not be read now
+     * (left for the next start). Also what a lookup does for a key not indexed yet.
+     *
+     * <p>An invalidation while the index loads cannot be undone by a load: the store removes the key's slot and
+     * file again on this same thread after it ({@link DiskCacheStore#invalidate}), so a load queued before that
+     * is undone, and one queued after finds no file.
      */
-    CacheIndex.Slot load(Digest d, long began) {
+    CacheIndex.Slot load(Digest d) {
         CacheIndex.Slot present = store.index().peek(d);
         if (present != null) {
             return present;
@@ -165,18 +179,22 @@ final class StoreLoader {
             EntryFile.readFully(ch, first, 0);
             first.flip();
             EntryFile.Header h = EntryFile.read(ch, first, size);
-            return h.kind() == EntryFile.MARKER ? indexMarker(d, h, began) : indexResponse(d, h, size, began, file);
+            return h.kind() == EntryFile.MARKER ? indexMarker(d, h) : indexResponse(d, h, size, file);
         } catch (NoSuchFileException gone) {
             return null;
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("Removing cache file {}: {}", file, e.toString());
+        } catch (EntryFile.CorruptEntryException | RuntimeException unsound) {
+            LOG.debug("Removing cache file {}: {}", file, unsound.toString());
             DiskCacheStore.deleteQuietly(file);
             removed.incrementAndGet();
+            return null;
+        } catch (IOException e) { // out of descriptors, an I/O error: the file may be sound, so it stays
+            unreadable.incrementAndGet();
+            LOG.debug("Could not read cache file {}: {}", file, e.toString());
             return null;
         }
     }
 
-    private CacheIndex.Slot indexResponse(Digest d, EntryFile.Header h, long size, long began, Path file)
+    private CacheIndex.Slot indexResponse(Digest d, EntryFile.Header h, long size, Path file)
             throws IOException {
         EntryFile.Meta meta = h.meta();
         Digest primary = Digest.of(meta.key());
@@ -198,8 +216,7 @@ final class StoreLoader {
         }
         int keep = DiskCacheStore.seconds(keepUntil);
         int kib = (int) Math.min(Integer.MAX_VALUE, DiskCacheStore.blocksKiB(size));
-        if (!store.index().putIfAbsent(d, h.version(), kib, keep, CacheIndex.RESPONSE,
-                () -> store.invalidations().admits(primary, began))) {
+        if (!store.index().putIfAbsent(d, h.version(), kib, keep, CacheIndex.RESPONSE, () -> true)) {
             return store.index().peek(d);
         }
         if (!meta.vary().isEmpty()) {
@@ -209,7 +226,7 @@ final class StoreLoader {
         return store.index().peek(d);
     }
 
-    private CacheIndex.Slot indexMarker(Digest d, EntryFile.Header h, long began) throws IOException {
+    private CacheIndex.Slot indexMarker(Digest d, EntryFile.Header h) throws IOException {
         EntryFile.Marker m = h.marker();
         if (!Digest.of(m.key()).equals(d) || m.generation() != h.version()) {
             throw new EntryFile.CorruptEntryException("misplaced marker");
@@ -220,8 +237,7 @@ final class StoreLoader {
         }
         // Kept a day for a start; every variant loaded or stored keeps it as long as itself.
         int keep = DiskCacheStore.seconds(store.now() + Duration.ofDays(1).toMillis());
-        store.index().putIfAbsent(d, h.version(), varyId, keep, CacheIndex.MARKER | CacheIndex.VERIFIED,
-                () -> store.invalidations().admits(d, began));
+        store.index().putIfAbsent(d, h.version(), varyId, keep, CacheIndex.MARKER | CacheIndex.VERIFIED, () -> true);
         return store.index().peek(d);
     }
 

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -197,6 +198,43 @@ class DiskCacheStoreStartupTest {
             assertThat(lookup(second, KEY, h("Accept-Encoding: gzip"))).isNull();
             second.settle();
             assertThat(second.entryCount()).isZero();
+        }
+    }
+
+    @Test
+    void aLoadQueuedBeforeAnInvalidationCannotBringThePurgedEntryBack() throws Exception {
+        CacheEntry old = leftBehind("Cache-Control: max-age=60");
+        try (DiskCacheStore second = notLoaded()) {
+            CountDownLatch blocked = new CountDownLatch(1);
+            second.disk().of(KEY.digest()).execute(() -> {
+                try {
+                    blocked.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            CompletableFuture<CacheEntry> racing = second.lookup(KEY, h()); // its load waits on the key's thread
+            second.invalidate(KEY); // the PURGE, while that load is queued
+            blocked.countDown();
+            racing.get(10, TimeUnit.SECONDS); // concurrent with the PURGE: either answer is right
+            second.settle();
+            assertThat(lookup(second, KEY, h())).as("purged, whatever the queued load found").isNull();
+            assertThat(second.entryCount()).isZero();
+            assertThat(old.file()).doesNotExist();
+        }
+        try (DiskCacheStore third = opened(config(dir), clock)) {
+            assertThat(lookup(third, KEY, h())).as("nor does the next start find it").isNull();
+        }
+    }
+
+    @Test
+    void aFileThatCannotBeReadIsLeftWhereItIs() throws Exception {
+        CacheEntry e = leftBehind("Cache-Control: max-age=60");
+        Files.delete(e.file());
+        Files.createDirectory(e.file()); // opens, but every read fails with EISDIR, as EMFILE or EIO would
+        try (DiskCacheStore second = opened(config(dir), clock)) {
+            assertThat(lookup(second, KEY, h())).isNull();
+            assertThat(e.file()).as("not unsound, only unreadable now: not deleted").isDirectory();
         }
     }
 
