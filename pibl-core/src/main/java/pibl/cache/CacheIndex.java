@@ -75,6 +75,20 @@ final class CacheIndex {
         void removed(Slot slot, Removal why);
     }
 
+    /** Seconds in the index count from 2020-01-01T00:00:00Z: an int lasts until 2088. */
+    static final long EPOCH_MILLIS = 1_577_836_800_000L;
+
+    /** A keep time in epoch millis as index seconds, rounded up. */
+    static int seconds(long epochMillis) {
+        long s = Math.floorDiv(epochMillis - EPOCH_MILLIS + 999, 1000);
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, s));
+    }
+
+    /** What a file of {@code bytes} takes on disk, in KiB: whole 4 KiB blocks, as the index counts sizes. */
+    static long blocksKiB(long bytes) {
+        return (bytes + 4095) / 4096 * 4;
+    }
+
     private final IndexSegment[] segments = new IndexSegment[SEGMENTS];
     private final int perSegmentMax;
     private final long maxKiB;

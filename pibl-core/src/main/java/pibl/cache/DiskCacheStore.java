@@ -51,13 +51,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * full disk never throws to callers: see {@link DiskHealth}.
  */
 public final class DiskCacheStore implements CacheStore {
-    /** The largest body the memory tier takes, whatever its size. */
-    static final int MEMORY_BODY_CAP = 8 << 20;
     static final long VALIDATOR_RETENTION = Duration.ofDays(1).toMillis();
     /** A hit from disk reads header and body in one read up to this size. */
     static final int ONE_READ = 64 << 10;
-    /** Seconds in the index count from 2020-01-01T00:00:00Z: an int lasts until 2088. */
-    static final long EPOCH_MILLIS = 1_577_836_800_000L;
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
 
     private final CacheConfig cfg;
@@ -100,7 +96,7 @@ public final class DiskCacheStore implements CacheStore {
         this.health = new DiskHealth(clock);
         this.index = new CacheIndex(maxEntries(cfg), cfg.maxSize(), this::nowSeconds, this::removed);
         this.hot = new HotTier(headerBytes(), cfg.memorySize());
-        this.memoryBodyLimit = hot.hasMemoryTier() ? memoryBodyLimit(cfg.memorySize()) : 0;
+        this.memoryBodyLimit = hot.hasMemoryTier() ? HotTier.bodyLimit(cfg.memorySize()) : 0;
         this.headerRewriter = new HeaderRewriter(this);
         this.loader = new StoreLoader(this);
         this.lookups = new DiskLookup(this);
@@ -145,16 +141,6 @@ public final class DiskCacheStore implements CacheStore {
         return Math.max(1L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 16));
     }
 
-    /**
-     * The largest body kept in a memory tier of {@code memorySize} bytes: 1/32 of it (2 MiB for the default 64 MiB),
-     * so the tier always holds at least 32 bodies, and at most {@link #MEMORY_BODY_CAP}. Sending from memory is one
-     * copy into the socket; measured on io_uring, a 1 MiB hit costs ~330 us of proxy CPU from memory against ~950 us
-     * spliced from its file (epoll's sendfile: ~390 us). Larger bodies are sent from their files.
-     */
-    static int memoryBodyLimit(long memorySize) {
-        return (int) Math.min(MEMORY_BODY_CAP, Math.max(0, memorySize / 32));
-    }
-
     @Override
     public CompletableFuture<CacheEntry> lookup(CacheKey key, HttpHeaders requestHeaders) {
         return lookups.lookup(key, requestHeaders);
@@ -180,7 +166,7 @@ public final class DiskCacheStore implements CacheStore {
         CacheEntry refreshed = entry.refreshed(mergedHeaders, requestTime, responseTime, f,
                 keepUntil(f, CachePolicy.hasValidators(mergedHeaders)));
         if (!closed && index.update(entry.digest(), entry.version(), entry.version(), -1,
-                seconds(refreshed.keepUntil()), 0)) {
+                CacheIndex.seconds(refreshed.keepUntil()), 0)) {
             hot.put(refreshed);
             disk.of(entry.digest()).execute(() -> headerRewriter.rewrite(refreshed));
         }
@@ -364,18 +350,7 @@ public final class DiskCacheStore implements CacheStore {
     }
 
     int nowSeconds() {
-        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, Math.floorDiv(clock.millis() - EPOCH_MILLIS, 1000)));
-    }
-
-    /** A keep time in epoch millis as index seconds, rounded up. */
-    static int seconds(long epochMillis) {
-        long s = Math.floorDiv(epochMillis - EPOCH_MILLIS + 999, 1000);
-        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, s));
-    }
-
-    /** What a file of {@code bytes} takes on disk, in KiB: whole 4 KiB blocks. */
-    static long blocksKiB(long bytes) {
-        return (bytes + 4095) / 4096 * 4;
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, Math.floorDiv(clock.millis() - CacheIndex.EPOCH_MILLIS, 1000)));
     }
 
     /** Builds an entry from a file's meta, with its freshness under the current configuration. */

@@ -22,13 +22,13 @@ import java.util.zip.CRC32C;
  * A {@link CacheWriter} into an entry file of the {@link DiskCacheStore}.
  *
  * <p>A body up to {@link #BUFFERED} bytes (or up to the memory tier's limit, when it goes there) is gathered in
- * memory and written with its header at commit, in one task on the key's disk thread: create the temporary file,
- * one gathering write, rename over the final name, index. That is most responses, and it is why a fill costs one
- * thread hand-off and four system calls. A larger body is streamed to the temporary file as it arrives, chunk by
+ * memory and written with its header at commit, in one task on the key's disk thread: create the file (under its
+ * final name when the key has none, else a temporary one renamed over it), one gathering write, index. That is
+ * most responses, and it is why a fill costs one thread hand-off and three or four system calls. A larger body is streamed to the temporary file as it arrives, chunk by
  * chunk on the same thread, the header written last; only the chunks not yet on disk are in memory, at most
  * {@link #MAX_PENDING_BYTES}: a disk that falls further behind makes the writer give up rather than buffer the
  * response or slow the client. What all writers hold in memory together is bounded too (the store's
- * {@code buffered} budget): past it, a writer streams instead.
+ * {@link WriterMemory}): past it, a writer streams instead.
  *
  * <p>Threads: {@code write}/{@code commit}/{@code abort} run on the caller's thread (the exchange's event loop) and
  * only hand retained duplicates or the gathered buffer to the disk thread; the file channel, checksum and position
@@ -38,19 +38,11 @@ final class DiskCacheWriter implements CacheWriter {
     static final long MAX_PENDING_BYTES = 16L << 20;
     /** Bodies up to this are gathered in memory and written in one go at commit. */
     static final int BUFFERED = 64 << 10;
-    /** What all writers may hold in memory together before new ones stream to their files instead. */
-    private static final AtomicLong BUFFERED_NOW = new AtomicLong();
-    static final long BUFFERED_BUDGET = 64L << 20;
-    /**
-     * What all streaming writers may have queued for their disk threads together: past it, a writer whose chunk
-     * does not fit gives up (the response goes on to the client, unstored) instead of holding more direct memory.
-     */
-    private static final AtomicLong STREAMING_NOW = new AtomicLong();
-    static final long STREAMING_BUDGET = 64L << 20;
     private static final Logger LOG = LogManager.getLogger(DiskCacheStore.class);
 
     private final DiskCacheStore store;
-    private final Pending pending;
+    private final PendingWrite pending;
+    private final WriterMemory memory;
     private final long maxObjectSize;
     private final long declaredLength;
     private final int memoryLimit;
@@ -75,16 +67,11 @@ final class DiskCacheWriter implements CacheWriter {
     /** The header region's size, fixed when streaming starts (the body goes after it); 0 for a gathered body. */
     private int regionLength;
 
-    /** What the store needs to write and index the entry. */
-    /** {@code meta} has everything but the headers, which are {@code storedHeaders} (final once the body is). */
-    record Pending(CacheKey key, Digest primary, Digest digest, int version, EntryFile.Meta meta,
-                   HttpHeaders storedHeaders, EntryFile.Marker marker, int varyId, Path tmp, Path target,
-                   long began) {
-    }
-
-    DiskCacheWriter(DiskCacheStore store, Pending pending, long maxObjectSize, long declaredLength, int memoryLimit) {
+    DiskCacheWriter(DiskCacheStore store, PendingWrite pending, long maxObjectSize, long declaredLength,
+                    int memoryLimit) {
         this.store = store;
         this.pending = pending;
+        this.memory = store.writes().memory();
         this.maxObjectSize = maxObjectSize;
         this.declaredLength = declaredLength;
         this.memoryLimit = memoryLimit;
@@ -108,8 +95,7 @@ final class DiskCacheWriter implements CacheWriter {
     }
 
     private boolean reserve(long bytes) {
-        if (BUFFERED_NOW.addAndGet(bytes) > BUFFERED_BUDGET) {
-            BUFFERED_NOW.addAndGet(-bytes);
+        if (!memory.reserveGathered(bytes)) {
             return false;
         }
         gatheredBudget += bytes;
@@ -137,7 +123,7 @@ final class DiskCacheWriter implements CacheWriter {
             gathered.release();
             gathered = null;
         }
-        BUFFERED_NOW.addAndGet(-gatheredBudget);
+        memory.releaseGathered(gatheredBudget);
         gatheredBudget = 0;
     }
 
@@ -180,19 +166,17 @@ final class DiskCacheWriter implements CacheWriter {
         if (soFar != null) {
             soFar.release();
         }
-        BUFFERED_NOW.addAndGet(-gatheredBudget);
+        memory.releaseGathered(gatheredBudget);
         gatheredBudget = 0;
     }
 
     private void append(ByteBuf data) {
         int n = data.readableBytes();
         boolean mine = queuedBytes.addAndGet(n) <= MAX_PENDING_BYTES;
-        boolean all = STREAMING_NOW.addAndGet(n) <= STREAMING_BUDGET;
-        if (!mine || !all) {
-            LOG.debug("Cache disk more than {} bytes behind; not storing {}", mine ? STREAMING_BUDGET
-                    : MAX_PENDING_BYTES, pending.key());
+        if (!mine || !memory.reserveStreaming(n)) {
+            LOG.debug("Cache disk too far behind ({} for this writer, {} for all); not storing {}",
+                    MAX_PENDING_BYTES, WriterMemory.STREAMING_BUDGET, pending.key());
             queuedBytes.addAndGet(-n);
-            STREAMING_NOW.addAndGet(-n);
             data.release();
             abort();
             return;
@@ -208,7 +192,7 @@ final class DiskCacheWriter implements CacheWriter {
                 fail(e);
             } finally {
                 queuedBytes.addAndGet(-n);
-                STREAMING_NOW.addAndGet(-n);
+                memory.releaseStreaming(n);
                 data.release();
             }
         });
@@ -236,7 +220,7 @@ final class DiskCacheWriter implements CacheWriter {
             } catch (IOException e) {
                 fail(e);
             } finally {
-                BUFFERED_NOW.addAndGet(-budget);
+                memory.releaseGathered(budget);
                 result.complete(entry);
             }
         });

@@ -42,6 +42,7 @@ final class DiskWrites {
     static final int CAUGHT_UP = 256;
     private final DiskCacheStore store;
     private final AtomicInteger pendingWriters = new AtomicInteger();
+    private final WriterMemory memory = new WriterMemory();
     private final Object caughtUpLock = new Object();
     private CompletableFuture<Void> caughtUp = CompletableFuture.completedFuture(null);
     private volatile long behindWarnedAt;
@@ -99,7 +100,7 @@ final class DiskWrites {
         int waiting = pendingWriters.incrementAndGet();
         DiskCacheWriter writer;
         try {
-            DiskCacheWriter.Pending pending = new DiskCacheWriter.Pending(key, primary, digest, version, meta, stored,
+            PendingWrite pending = new PendingWrite(key, primary, digest, version, meta, stored,
                     marker, varyId, EntryFile.tmpPath(store.directory(), digest, store.run(), version),
                     EntryFile.path(store.directory(), digest), began);
             writer = new DiskCacheWriter(store, pending, store.config().maxObjectSize(), declared,
@@ -120,6 +121,10 @@ final class DiskWrites {
         if (pendingWriters.decrementAndGet() <= CAUGHT_UP) {
             catchUp();
         }
+    }
+
+    WriterMemory memory() {
+        return memory;
     }
 
     /** Completes when the disk is not behind: at once unless {@link #BEHIND} writers wait. */
@@ -175,13 +180,13 @@ final class DiskWrites {
      * then the entry, unless the key was invalidated or the store cleared or closed since {@code p} began (then the
      * file goes). The entry's body, if given, goes to the memory tier. Null if refused.
      */
-    CacheEntry install(DiskCacheWriter.Pending p, int regionLength, long bodyLength, int bodyCrc, ByteBuf memoryBody)
+    CacheEntry install(PendingWrite p, int regionLength, long bodyLength, int bodyCrc, ByteBuf memoryBody)
             throws IOException {
         EntryFile.Meta m = p.meta();
         CacheEntry entry = store.newEntry(m.key(), m.status(), m.reason(), m.requestTime(), m.responseTime(), m.vary(),
                 m.generation(), p.storedHeaders(), p.digest(), p.version(), p.target(), regionLength, bodyLength,
                 bodyCrc, memoryBody);
-        int keep = DiskCacheStore.seconds(entry.keepUntil());
+        int keep = CacheIndex.seconds(entry.keepUntil());
         if (p.marker() != null && !currentMarker(p)) { // new, or evicted since the writer began
             try {
                 writeMarker(p);
@@ -197,7 +202,7 @@ final class DiskWrites {
                 return null;
             }
         }
-        int kib = (int) Math.min(Integer.MAX_VALUE, DiskCacheStore.blocksKiB(regionLength + bodyLength));
+        int kib = (int) Math.min(Integer.MAX_VALUE, CacheIndex.blocksKiB(regionLength + bodyLength));
         if (!store.index().put(p.digest(), p.version(), kib, keep, CacheIndex.RESPONSE | CacheIndex.VERIFIED, () -> admits(p))) {
             refused(p, memoryBody);
             return null;
@@ -213,13 +218,13 @@ final class DiskWrites {
         return entry;
     }
 
-    private boolean currentMarker(DiskCacheWriter.Pending p) {
+    private boolean currentMarker(PendingWrite p) {
         CacheIndex.Slot m = store.index().peek(p.primary());
         return m != null && m.isMarker() && m.version() == (int) p.marker().generation() && m.aux() == p.varyId();
     }
 
     /** Not invalidated since it began. (A write committed before close still lands: close waits for it.) */
-    private boolean admits(DiskCacheWriter.Pending p) {
+    private boolean admits(PendingWrite p) {
         return store.invalidations().admits(p.primary(), p.began());
     }
 
@@ -227,7 +232,7 @@ final class DiskWrites {
      * Invalidated in the instant between the writer's last check and the index: the file it renamed over the
      * target goes, and with it whatever slot still named that file.
      */
-    private void refused(DiskCacheWriter.Pending p, ByteBuf memoryBody) {
+    private void refused(PendingWrite p, ByteBuf memoryBody) {
         DiskCacheStore.deleteQuietly(p.target());
         store.index().remove(p.digest(), -1);
         if (memoryBody != null) {
@@ -236,12 +241,12 @@ final class DiskWrites {
     }
 
     /** Whether {@code p} may still be indexed, asked before its file is renamed over the target. */
-    boolean admitsNow(DiskCacheWriter.Pending p) {
+    boolean admitsNow(PendingWrite p) {
         return admits(p);
     }
 
     /** A new marker, written to its temporary file and renamed into place (on the key's disk thread). */
-    private void writeMarker(DiskCacheWriter.Pending p) throws IOException {
+    private void writeMarker(PendingWrite p) throws IOException {
         int version = (int) p.marker().generation();
         Path target = EntryFile.path(store.directory(), p.primary());
         Path tmp = EntryFile.tmpPath(store.directory(), p.primary(), store.run(), version);

@@ -75,7 +75,7 @@ final class HeaderRewriter {
             throw e;
         }
         Files.move(tmp, current.file(), StandardCopyOption.ATOMIC_MOVE);
-        int kib = (int) Math.min(Integer.MAX_VALUE, DiskCacheStore.blocksKiB(region.length + current.bodyLength()));
+        int kib = (int) Math.min(Integer.MAX_VALUE, CacheIndex.blocksKiB(region.length + current.bodyLength()));
         if (store.index().update(current.digest(), current.version(), version, kib, slot.keepUntil(), 0)) {
             store.hot().invalidate(current.digest());
             store.hot().put(current.rewritten(version, region.length));

@@ -214,8 +214,8 @@ final class StoreLoader {
             removed.incrementAndGet();
             return null;
         }
-        int keep = DiskCacheStore.seconds(keepUntil);
-        int kib = (int) Math.min(Integer.MAX_VALUE, DiskCacheStore.blocksKiB(size));
+        int keep = CacheIndex.seconds(keepUntil);
+        int kib = (int) Math.min(Integer.MAX_VALUE, CacheIndex.blocksKiB(size));
         if (!store.index().putIfAbsent(d, h.version(), kib, keep, CacheIndex.RESPONSE, () -> true)) {
             return store.index().peek(d);
         }
@@ -236,7 +236,7 @@ final class StoreLoader {
             return null;
         }
         // Kept a day for a start; every variant loaded or stored keeps it as long as itself.
-        int keep = DiskCacheStore.seconds(store.now() + Duration.ofDays(1).toMillis());
+        int keep = CacheIndex.seconds(store.now() + Duration.ofDays(1).toMillis());
         store.index().putIfAbsent(d, h.version(), varyId, keep, CacheIndex.MARKER | CacheIndex.VERIFIED, () -> true);
         return store.index().peek(d);
     }

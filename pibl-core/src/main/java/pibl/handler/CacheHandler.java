@@ -203,6 +203,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
         request.release();
         ErrorResponses.send(ctx, status);
     }
+
     /** Outbound: the backend's response (or PIBL's error page) on its way to the client. */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -244,20 +245,17 @@ public final class CacheHandler extends ChannelDuplexHandler {
             record(ex);
             return;
         }
-        switch (c.fill.onHead(head)) {
+        CacheFill.Outcome outcome = c.fill.onHead(head);
+        switch (outcome) {
             case FORWARD -> {
-                c.releaseStandIn(); // a new response: the stored one will not be served
+                c.releaseStandIn(); // a new response, forwarded as any miss: the stored one will not be served
                 if (ex.phase() == CachePhase.REVALIDATING) {
-                    ex.phase(CachePhase.MISS); // a new response: forwarded as any miss
+                    ex.phase(CachePhase.MISS);
                 }
                 record(ex);
             }
-            case SERVE_REFRESHED -> {
-                ex.phase(CachePhase.REVALIDATED);
-                c.swallowing = true;
-            }
-            case SERVE_STALE -> {
-                ex.phase(CachePhase.STALE);
+            case SERVE_REFRESHED, SERVE_STALE -> { // swallowed as it goes by; then the stored entry is served
+                ex.phase(outcome == CacheFill.Outcome.SERVE_STALE ? CachePhase.STALE : CachePhase.REVALIDATED);
                 c.swallowing = true;
             }
         }

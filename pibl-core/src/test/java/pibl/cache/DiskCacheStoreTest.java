@@ -104,7 +104,7 @@ class DiskCacheStoreTest {
         }
         assertThat(store.entryCount()).isEqualTo(1);
         assertThat(store.bytes()).as("whole 4 KiB blocks, as the disk counts them")
-                .isEqualTo(DiskCacheStore.blocksKiB(e.bodyOffset() + body.length) * 1024);
+                .isEqualTo(CacheIndex.blocksKiB(e.bodyOffset() + body.length) * 1024);
     }
 
     @Test
@@ -117,9 +117,9 @@ class DiskCacheStoreTest {
 
     @Test
     void theMemoryTierTakesBodiesUpToAThirtySecondOfItsSize() throws Exception {
-        assertThat(DiskCacheStore.memoryBodyLimit(64L << 20)).as("the default tier").isEqualTo(2 << 20);
-        assertThat(DiskCacheStore.memoryBodyLimit(1L << 30)).as("capped").isEqualTo(DiskCacheStore.MEMORY_BODY_CAP);
-        assertThat(DiskCacheStore.memoryBodyLimit(0)).as("no tier").isZero();
+        assertThat(HotTier.bodyLimit(64L << 20)).as("the default tier").isEqualTo(2 << 20);
+        assertThat(HotTier.bodyLimit(1L << 30)).as("capped").isEqualTo(HotTier.MEMORY_BODY_CAP);
+        assertThat(HotTier.bodyLimit(0)).as("no tier").isZero();
 
         // config(dir) has a 4 MiB tier: 128 KiB bodies are kept in memory, 129 KiB ones only on disk.
         CacheEntry in = store(store, KEY, h(), h("Cache-Control: max-age=60"), body(128 << 10, 3), T0);
