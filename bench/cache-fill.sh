@@ -208,10 +208,10 @@ function response(status, headers, body)
 end
 EOF
 
-# PIBL's stored entries and responses so far, from /status.
+# PIBL's responses stored since start (evicted ones included) and responses answered so far, from /status.
 pibl_counts() {
 	curl -fsS "http://127.0.0.1:$ADMIN_PORT/status" | python3 -c 'import json, sys
-d = json.load(sys.stdin); print(d["cache"]["entries"], sum(d["responses"].values()))'
+d = json.load(sys.stdin); print(d["cache"]["index"]["stored"], sum(d["responses"].values()))'
 }
 
 # Responses the target has answered so far: PIBL's /status, the lines of nginx's access log.

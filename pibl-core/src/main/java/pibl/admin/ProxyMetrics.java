@@ -98,6 +98,10 @@ final class ProxyMetrics implements AutoCloseable {
                 v -> v.cache() == null ? 0 : v.cache().store().status().slots());
         gauge("pibl.cache.index.max.slots", "index slots at most (cache.max-entries)", Tags.empty(), null,
                 v -> v.cache() == null ? 0 : v.cache().store().status().maxSlots());
+        counter("pibl.cache.stored", "responses stored since start", Tags.empty(),
+                v -> v.cache() == null ? 0 : v.cache().store().status().stored());
+        counter("pibl.cache.evictions", "entries evicted since start to make room (max-entries, max-size)",
+                Tags.empty(), v -> v.cache() == null ? 0 : v.cache().store().status().evicted());
         gauge("pibl.cache.index.loading", "1 while the index is being rebuilt from the directory", Tags.empty(),
                 null, v -> v.cache() == null || !v.cache().store().status().loading() ? 0 : 1);
         for (CacheStatus status : CacheStatus.values()) {

@@ -18,7 +18,8 @@ import java.util.Map;
  *               "latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8}}],
  *  "cache":{"enabled":true,"entries":3,"bytes":12288,"hitRatio":0.75,
  *           "lookups":{"HIT":3,"MISS":1,"STALE":0,"REVALIDATED":0,"BYPASS":2},
- *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1048576}},
+ *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1074816,
+ *                   "stored":3,"evicted":0}},
  *  "connections":{"open":1,"accepted":9,"rejected":0},
  *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0}}
  * </pre>
@@ -75,6 +76,8 @@ final class StatusJson {
         g.writeNumberField("filesScanned", c.index().scanned());
         g.writeNumberField("slots", c.index().slots());
         g.writeNumberField("maxSlots", c.index().maxSlots());
+        g.writeNumberField("stored", c.index().stored());
+        g.writeNumberField("evicted", c.index().evicted());
         g.writeEndObject();
         g.writeEndObject();
         g.writeObjectFieldStart("connections");

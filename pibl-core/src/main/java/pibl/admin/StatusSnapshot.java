@@ -68,7 +68,7 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
             for (CacheStatus s : CacheStatus.values()) {
                 zeros.put(s, 0L);
             }
-            return new CacheRow(false, 0, 0, 0.0, zeros, new CacheStore.StoreStatus(false, 0, 0, 0));
+            return new CacheRow(false, 0, 0, 0.0, zeros, new CacheStore.StoreStatus(false, 0, 0, 0, 0, 0));
         }
         return new CacheRow(true, cache.store().entryCount(), cache.store().bytes(), cache.stats().hitRatio(),
                 cache.stats().snapshot(), cache.store().status());

@@ -60,9 +60,10 @@ public interface CacheStore extends AutoCloseable {
 
     /**
      * Where the store's index stands: still being rebuilt from the directory, how many files the rebuild has
-     * looked at, how many slots are in use of how many.
+     * looked at, how many slots are in use of how many; and since start, how many responses were stored and how
+     * many entries the index evicted to make room (at {@code max-entries} or {@code max-size}).
      */
-    record StoreStatus(boolean loading, long scanned, long slots, long maxSlots) {
+    record StoreStatus(boolean loading, long scanned, long slots, long maxSlots, long stored, long evicted) {
     }
 
     /**
@@ -82,7 +83,7 @@ public interface CacheStore extends AutoCloseable {
 
     /** Where the index stands; a store without one is always loaded. */
     default StoreStatus status() {
-        return new StoreStatus(false, 0, entryCount(), entryCount());
+        return new StoreStatus(false, 0, entryCount(), entryCount(), 0, 0);
     }
 
     /** Waits for pending disk work, stops the disk threads, releases memory bodies. Files stay for the next start. */

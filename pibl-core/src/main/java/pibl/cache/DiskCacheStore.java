@@ -19,7 +19,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Stored responses in files under {@link CacheConfig#directory()}, with a compact index in memory.
@@ -74,7 +76,9 @@ public final class DiskCacheStore implements CacheStore {
     private final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fff_ffff);
     private final AtomicInteger versions = new AtomicInteger(ThreadLocalRandom.current().nextInt());
     private final int memoryBodyLimit;
-    private final java.util.concurrent.atomic.AtomicBoolean loadStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean loadStarted = new AtomicBoolean();
+    private final LongAdder stored = new LongAdder();
+    private final LongAdder evicted = new LongAdder();
     private volatile boolean closed;
 
     /** Opens the cache directory (creating it if needed) and starts rebuilding the index from it. Never throws. */
@@ -131,9 +135,13 @@ public final class DiskCacheStore implements CacheStore {
         }
     }
 
-    /** {@code cache.max-entries}, or when 0 one entry per 128 bytes of heap (1,048,576 with {@code -Xmx128m}). */
+    /**
+     * {@code cache.max-entries}, or when 0 one entry per 120 bytes of heap: 1,074,790 with {@code -Xmx128m} (whose
+     * usable heap is 123 MiB), so that such a PIBL holds a million entries with room for the segments' spread; at
+     * the cap the index takes ~34 MiB.
+     */
     static long maxEntries(CacheConfig cfg) {
-        return cfg.maxEntries() > 0 ? cfg.maxEntries() : Math.max(10_000, Runtime.getRuntime().maxMemory() / 128);
+        return cfg.maxEntries() > 0 ? cfg.maxEntries() : Math.max(10_000, Runtime.getRuntime().maxMemory() / 120);
     }
 
     /** The heap the hot entries' headers may take: a 16th of it, between 1 and 64 MiB. */
@@ -196,6 +204,9 @@ public final class DiskCacheStore implements CacheStore {
 
     /** Every slot that leaves the index: its hot copy goes at once, its file on the key's disk thread. */
     private void removed(CacheIndex.Slot slot, CacheIndex.Removal why) {
+        if (why == CacheIndex.Removal.EVICTED) {
+            evicted.increment();
+        }
         Digest d = slot.digest();
         hot.invalidate(d);
         disk.of(d).execute(() -> {
@@ -225,7 +236,13 @@ public final class DiskCacheStore implements CacheStore {
 
     @Override
     public StoreStatus status() {
-        return new StoreStatus(!loader.done(), loader.scanned(), index.slots(), index.capacity());
+        return new StoreStatus(!loader.done(), loader.scanned(), index.slots(), index.capacity(), stored.sum(),
+                evicted.sum());
+    }
+
+    /** One more response committed to the index. */
+    void countStored() {
+        stored.increment();
     }
 
     /** Waits until the index is rebuilt (tests, and a caller that wants every entry indexed). */

@@ -215,6 +215,7 @@ final class DiskWrites {
         }
         store.hot().put(entry);
         store.health().succeeded();
+        store.countStored();
         return entry;
     }
 

@@ -18,8 +18,8 @@ import java.time.Duration;
  * @param staleIfError   grace during which a stale entry may be served when every backend fails,
  *                       even without the origin's {@code stale-if-error}; zero turns it off
  * @param maxEntries     entries the index holds at most (its memory: ~31 bytes each); past it the least used
- *                       go, with their files. 0 derives it from the heap: one entry per 128 bytes of
- *                       {@code -Xmx} (1,048,576 with 128 MiB), logged at start
+ *                       go, with their files. 0 derives it from the heap: one entry per 120 bytes of
+ *                       usable heap (1,074,790 with {@code -Xmx128m}), logged at start
  */
 public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
                           long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError,

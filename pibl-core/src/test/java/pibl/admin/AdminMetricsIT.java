@@ -103,6 +103,8 @@ class AdminMetricsIT {
             assertThat(m.get("pibl_cache_lookups_total{status=\"BYPASS\"}")).isEqualTo(0.0);
             assertThat(m.get("pibl_cache_entries")).isEqualTo(0.0);
             assertThat(m.get("pibl_cache_bytes")).isEqualTo(0.0);
+            assertThat(m.get("pibl_cache_stored_total")).isEqualTo(0.0);
+            assertThat(m.get("pibl_cache_evictions_total")).isEqualTo(0.0);
         }
     }
 

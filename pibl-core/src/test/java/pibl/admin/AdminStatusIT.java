@@ -132,6 +132,8 @@ class AdminStatusIT {
                 assertThat(index.get("slots").asLong()).isEqualTo(1);
                 assertThat(index.get("maxSlots").asLong()).as("max-entries derived from the heap")
                         .isGreaterThanOrEqualTo(10_000);
+                assertThat(index.get("stored").asLong()).as("the one response stored").isEqualTo(1);
+                assertThat(index.get("evicted").asLong()).isZero();
             }
         }
     }

@@ -26,7 +26,7 @@ class StatusPageTest {
             lookups.put(s, (long) s.ordinal());
         }
         return new StatusSnapshot.CacheRow(true, 7, bytes, 0.4567, lookups,
-                new pibl.cache.CacheStore.StoreStatus(false, 7, 7, 1000));
+                new pibl.cache.CacheStore.StoreStatus(false, 7, 7, 1000, 7, 0));
     }
 
     @Test

@@ -250,6 +250,8 @@ class DiskCacheStoreTest {
         store.settle();
         assertThat(store.status().slots()).as("never past max-entries").isLessThanOrEqualTo(640);
         assertThat(store.entryCount()).isGreaterThan(300);
+        assertThat(store.status().stored()).as("every response was stored, then most evicted").isEqualTo(5_001);
+        assertThat(store.status().evicted()).isEqualTo(5_001 - store.entryCount());
         assertThat(lookup(store, popular, h())).isNotNull();
         assertThat(files(dir)).as("evicted entries took their files with them").hasSize((int) store.entryCount());
     }
