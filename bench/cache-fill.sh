@@ -5,6 +5,7 @@
 #   bench/cache-fill.sh -n 200000 -r 3       smaller, three rounds (targets alternate in each)
 #   bench/cache-fill.sh --only pibl          one target only
 #   bench/cache-fill.sh -o /tmp/fill --keep  results (and logs, caches) where you want them
+#   bench/cache-fill.sh --fill-only -r 2     the fills only (no restart, no wait for nginx's ~10 min loader)
 #
 # For each target, in a fresh directory: an origin (nginx, 128-byte body, Cache-Control: max-age=86400) on
 # 127.0.0.1:19001, the target on :18080 (PIBL's admin on :18081), then
@@ -14,8 +15,11 @@
 #   disk    bytes on disk (du, allocated blocks) per stored entry
 #   restart the target stopped and started again over the same directory: time to listen, time to an index
 #           that holds everything (PIBL: /status says loaded; nginx: its cache loader process exits)
-# Fill rates are entries stored per second, from the first to the last miss in the target's access log (both
-# log every request to a file, as in production). Needs wrk, nginx, curl, java, python3; installs them with
+# Both hold every entry (no eviction): nginx's keys zone takes ~2M keys, PIBL's max-entries is set to 1.3 N (its
+# default with -Xmx128m is 1,074,790, which the warm fill would pass). Before each target the dirty pages of the
+# one before are written back (sync, then I/O pressure under 5%, bounded), so that neither pays for the other.
+# Fill rates are entries stored per second, from starting wrk to the target's N-th answer (both log every
+# request to a file, as in production). Needs wrk, nginx, curl, java, python3; installs them with
 # apt-get when run as root. Everything listens on 127.0.0.1; every wait is bounded.
 set -euo pipefail
 
@@ -25,12 +29,13 @@ ROUNDS=1
 ONLY=""
 OUT=""
 KEEP=0
+FILL_ONLY=0
 PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
 ORIGIN_PORT=19001
 PORT=18080
 ADMIN_PORT=18081
 
-usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
 	-n) N=$2; shift 2 ;;
@@ -39,6 +44,7 @@ while (($#)); do
 	-o) OUT=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--fill-only) FILL_ONLY=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "cache-fill: unknown argument '$1' (see -h)" >&2; exit 2 ;;
 	esac
@@ -160,7 +166,7 @@ start_target() {
 			backends: [127.0.0.1:$ORIGIN_PORT]
 			admin: { host: 127.0.0.1, port: $ADMIN_PORT }
 			health-check: { enabled: false }
-			cache: { directory: $dir/cache, max-size: 16g }
+			cache: { directory: $dir/cache, max-size: 16g, max-entries: $((N * 13 / 10)) }
 		EOF
 		# shellcheck disable=SC2086 # the JVM flags are words
 		(cd "$dir" && exec setsid java $PIBL_JAVA_OPTS -jar "$JAR" --config "$dir/pibl.yaml" --port $PORT \
@@ -289,6 +295,18 @@ await_loaded() {
 	echo $((($(date +%s%N) - since) / 1000000))
 }
 
+# Writes back what the last target left dirty and waits (at most 3 min) for the disk to go quiet.
+settle_disk() {
+	local deadline=$((SECONDS + 180))
+	sync
+	while ((SECONDS < deadline)); do
+		[[ -r /proc/pressure/io ]] || return 0
+		(($(awk '/^some/ { split($2, a, "="); print int(a[2]) }' /proc/pressure/io) < 5)) && return 0
+		sleep 2
+	done
+	log "the disk is still busy after 3 min; going on"
+}
+
 targets=(pibl nginx)
 [[ -n $ONLY ]] && targets=("$ONLY")
 log "N=$N, $CONNS connections, $ROUNDS round(s), results in $OUT"
@@ -299,6 +317,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		dir=$OUT/$round-$target
 		rm -rf "$dir"
 		mkdir -p "$dir"
+		settle_disk
 		log "round $round: $target"
 		start_origin "$dir"
 		start_target "$target" "$dir"
@@ -320,6 +339,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			record "$round" "$target" "rss" "$rss" "KiB (all processes; keys zone: 256 MiB shared, mapped as used)"
 		fi
 		stop_target
+		if ((FILL_ONLY)); then
+			stop_origin
+			continue
+		fi
 		since=$(date +%s%N)
 		start_target "$target" "$dir"
 		record "$round" "$target" "listen-after-restart" "$LISTEN_MS" "ms ($files files)"

@@ -98,6 +98,7 @@ final class CacheIndex {
     private final AtomicLong responses = new AtomicLong();
     private final AtomicLong kib = new AtomicLong();
     private final AtomicInteger evictCursor = new AtomicInteger();
+    private final AtomicLong evicted = new AtomicLong();
 
     CacheIndex(long maxEntries, long maxBytes, IntSupplier nowSeconds, Listener listener) {
         this.perSegmentMax = (int) Math.max(1, Math.min(Integer.MAX_VALUE / 2, (maxEntries + SEGMENTS - 1) / SEGMENTS));
@@ -205,7 +206,7 @@ final class CacheIndex {
                 }
             }
             if (out != null) {
-                listener.removed(out, out.keepUntil() <= nowSeconds.getAsInt() ? Removal.EXPIRED : Removal.EVICTED);
+                reportTaken(out, nowSeconds.getAsInt());
                 return;
             }
         }
@@ -333,6 +334,11 @@ final class CacheIndex {
         return kib.get() * 1024;
     }
 
+    /** Slots the CLOCK hand evicted since start to make room (not expired, not removed on purpose). */
+    long evicted() {
+        return evicted.get();
+    }
+
     /** The slots the index can hold: {@code max-entries}, rounded up to a multiple of the segments. */
     long capacity() {
         return (long) perSegmentMax * SEGMENTS;
@@ -362,8 +368,17 @@ final class CacheIndex {
         if (evicted != null) {
             int now = nowSeconds.getAsInt();
             for (Slot out : evicted) {
-                listener.removed(out, out.keepUntil() <= now ? Removal.EXPIRED : Removal.EVICTED);
+                reportTaken(out, now);
             }
         }
+    }
+
+    /** A slot the CLOCK hand took: expired if its time had passed, else evicted. */
+    private void reportTaken(Slot out, int now) {
+        boolean expired = out.keepUntil() <= now;
+        if (!expired) {
+            evicted.incrementAndGet();
+        }
+        listener.removed(out, expired ? Removal.EXPIRED : Removal.EVICTED);
     }
 }

@@ -21,7 +21,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Stored responses in files under {@link CacheConfig#directory()}, with a compact index in memory.
@@ -77,8 +76,6 @@ public final class DiskCacheStore implements CacheStore {
     private final AtomicInteger versions = new AtomicInteger(ThreadLocalRandom.current().nextInt());
     private final int memoryBodyLimit;
     private final AtomicBoolean loadStarted = new AtomicBoolean();
-    private final LongAdder stored = new LongAdder();
-    private final LongAdder evicted = new LongAdder();
     private volatile boolean closed;
 
     /** Opens the cache directory (creating it if needed) and starts rebuilding the index from it. Never throws. */
@@ -204,9 +201,6 @@ public final class DiskCacheStore implements CacheStore {
 
     /** Every slot that leaves the index: its hot copy goes at once, its file on the key's disk thread. */
     private void removed(CacheIndex.Slot slot, CacheIndex.Removal why) {
-        if (why == CacheIndex.Removal.EVICTED) {
-            evicted.increment();
-        }
         Digest d = slot.digest();
         hot.invalidate(d);
         disk.of(d).execute(() -> {
@@ -236,13 +230,8 @@ public final class DiskCacheStore implements CacheStore {
 
     @Override
     public StoreStatus status() {
-        return new StoreStatus(!loader.done(), loader.scanned(), index.slots(), index.capacity(), stored.sum(),
-                evicted.sum());
-    }
-
-    /** One more response committed to the index. */
-    void countStored() {
-        stored.increment();
+        return new StoreStatus(!loader.done(), loader.scanned(), index.slots(), index.capacity(),
+                writes.stored(), index.evicted());
     }
 
     /** Waits until the index is rebuilt (tests, and a caller that wants every entry indexed). */

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The write side of a {@link DiskCacheStore}: {@link #begin} decides where a response goes (its key's file, or a
@@ -43,6 +44,7 @@ final class DiskWrites {
     private final DiskCacheStore store;
     private final AtomicInteger pendingWriters = new AtomicInteger();
     private final WriterMemory memory = new WriterMemory();
+    private final LongAdder stored = new LongAdder();
     private final Object caughtUpLock = new Object();
     private CompletableFuture<Void> caughtUp = CompletableFuture.completedFuture(null);
     private volatile long behindWarnedAt;
@@ -125,6 +127,11 @@ final class DiskWrites {
 
     WriterMemory memory() {
         return memory;
+    }
+
+    /** Responses committed to the index since start. */
+    long stored() {
+        return stored.sum();
     }
 
     /** Completes when the disk is not behind: at once unless {@link #BEHIND} writers wait. */
@@ -215,7 +222,7 @@ final class DiskWrites {
         }
         store.hot().put(entry);
         store.health().succeeded();
-        store.countStored();
+        stored.increment();
         return entry;
     }
 
