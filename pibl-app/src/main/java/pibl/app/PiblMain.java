@@ -20,6 +20,7 @@ import pibl.config.PiblConfig;
 import pibl.runtime.Version;
 import pibl.server.ProxyServer;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * {@code java -jar pibl.jar [--config FILE] [--port N] [--backend HOST:PORT]... }: parse, load,
@@ -188,7 +189,12 @@ public final class PiblMain {
      */
     private void onHangup(Supplier<ConfigLoader.Loaded> reread) {
         try {
-            Signal.handle(new Signal("HUP"), signal -> reload("SIGHUP", reread));
+            // The JVM leaves a signal the process inherited as ignored (nohup) ignored, and says so by returning
+            // SIG_IGN: a reload by signal would then do nothing, silently.
+            if (Signal.handle(new Signal("HUP"), signal -> reload("SIGHUP", reread)) == SignalHandler.SIG_IGN) {
+                log.warn("SIGHUP is ignored in this process (started under nohup?): reload by editing the "
+                        + "configuration file, or start PIBL without nohup");
+            }
         } catch (IllegalArgumentException e) {
             log.debug("SIGHUP cannot be handled here: {}", e.getMessage());
         }

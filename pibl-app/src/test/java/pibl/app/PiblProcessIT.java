@@ -54,7 +54,13 @@ class PiblProcessIT {
     }
 
     private Process start(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return startUnder(List.of(), args);
+    }
+
+    /** PIBL started by {@code launcher} (e.g. nohup), which execs the JVM with what it changed. */
+    private Process startUnder(List<String> launcher, String... args) throws IOException {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "-Dlog4j2.configurationFile=log4j2.xml",
@@ -80,6 +86,28 @@ class PiblProcessIT {
         assertThat(stdout.get(10, TimeUnit.SECONDS)).isEmpty();
         assertThat(dir.resolve("logs")).as("Log4j2 must not start, nor create its file, on a bad configuration")
                 .doesNotExist();
+    }
+
+    @Test
+    void underNohupItSaysThatSighupCannotReloadIt() throws Exception {
+        Files.writeString(dir.resolve("pibl.yaml"), """
+                bind: 127.0.0.1
+                port: 0
+                backends: [127.0.0.1:9]
+                health-check: { enabled: false }
+                admin: { enabled: false }
+                cache: { enabled: false }
+                """);
+
+        Process p = startUnder(List.of("nohup"));
+        p.getOutputStream().close();
+        CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        BufferedReader stdout = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        List<String> printed = new ArrayList<>();
+        assertThat(readUntil(stdout, printed, "PiblMain - pibl ")).as("started; stderr %s", stderr.getNow(""))
+                .isNotNull();
+        assertThat(printed).as("the JVM keeps an inherited SIG_IGN: a reload by signal would do nothing, silently")
+                .anyMatch(l -> l.contains(" WARN ") && l.contains("SIGHUP is ignored in this process"));
     }
 
     @Test
