@@ -87,6 +87,14 @@ class HeaderTimeoutHandlerTest {
         return in;
     }
 
+    /** What a timed-out head leaves: exactly one stand-in passed on, and nothing else on the channel. */
+    private void assertOneStandInAndFinish() {
+        List<Object> in = inbound();
+        assertThat(in).hasSize(1).allMatch(HeaderTimeoutHandlerTest::isStandIn);
+        release(in);
+        assertThat(channel.finish()).isFalse();
+    }
+
     private static boolean isStandIn(Object msg) {
         return msg instanceof FullHttpRequest r && r.decoderResult().isFailure()
                 && r.decoderResult().cause() instanceof HeaderTimeoutHandler.HeadTimeoutException;
@@ -140,10 +148,7 @@ class HeaderTimeoutHandlerTest {
         connect();
         advance(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
 
-        List<Object> in = inbound();
-        assertThat(in).hasSize(1).allMatch(HeaderTimeoutHandlerTest::isStandIn);
-        release(in);
-        assertThat(channel.finish()).isFalse();
+        assertOneStandInAndFinish();
     }
 
     @Test
@@ -164,10 +169,7 @@ class HeaderTimeoutHandlerTest {
         advance(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS) - 1);
         assertThat(inbound()).as("1 ms before the timeout, counted from the first bytes").isEmpty();
         advance(1);
-        List<Object> in = inbound();
-        assertThat(in).hasSize(1).allMatch(HeaderTimeoutHandlerTest::isStandIn);
-        release(in);
-        assertThat(channel.finish()).isFalse();
+        assertOneStandInAndFinish();
     }
 
     @Test
@@ -187,10 +189,7 @@ class HeaderTimeoutHandlerTest {
         release(outbound(channel));
         bytesArrive();
         advance(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        List<Object> in = inbound();
-        assertThat(in).hasSize(1).allMatch(HeaderTimeoutHandlerTest::isStandIn);
-        release(in);
-        assertThat(channel.finish()).isFalse();
+        assertOneStandInAndFinish();
     }
 
     @Test
