@@ -13,6 +13,9 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import pibl.http.RequestLine;
+
+import java.util.List;
 
 /**
  * Lets through only requests PIBL can forward safely; answers the rest itself.
@@ -23,7 +26,12 @@ import org.apache.logging.log4j.Logger;
  * header section over limits.max-header-size            → 431, closed
  * body over limits.max-request-body                     → 413, closed
  * head not complete within timeouts.client-header       → 408, closed
- * HTTP/1.1 without Host                                 → 400, closed (RFC 9112 section 3.2)
+ * a request line RequestLine refuses (version, target)  → 400, closed
+ * HTTP/2.0 and any other major version (the h2 preface) → 505, closed: nothing is forwarded
+ * HTTP/1.1 without Host, two Host lines, a Host that is
+ *   not uri-host[:port]                                 → 400, closed (RFC 9112 section 3.2)
+ * GET http://shop.example/a HTTP/1.1 (absolute-form)    → forwarded as GET /a, Host: shop.example (the Host
+ *                                                         line it came with is ignored, RFC 9112 section 3.2.2)
  * CONNECT                                               → 405 (PIBL is no tunnel), connection kept
  * </pre>
  *
@@ -47,6 +55,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
         }
         HttpResponseStatus refusal = refusal(request);
         if (refusal == null) {
+            toOriginForm(request);
             ctx.fireChannelRead(msg);
             return;
         }
@@ -78,14 +87,33 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
             if (cause instanceof HeaderTimeoutHandler.HeadTimeoutException) {
                 return HttpResponseStatus.REQUEST_TIMEOUT;
             }
+            if (cause instanceof RequestLine.UnsupportedVersionException) {
+                return HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
+            }
             return HttpResponseStatus.BAD_REQUEST;
         }
-        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST)) {
+        List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1 || hosts.size() == 1 && !RequestLine.isValidHost(hosts.get(0))
+                || hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            return HttpResponseStatus.BAD_REQUEST;
+        }
+        try {
+            RequestLine.splitAbsolute(request.uri());
+        } catch (RequestLine.MalformedException e) {
             return HttpResponseStatus.BAD_REQUEST;
         }
         if (request.method().equals(HttpMethod.CONNECT)) {
             return HttpResponseStatus.METHOD_NOT_ALLOWED;
         }
         return null;
+    }
+
+    /** An absolute-form target becomes origin-form, and its authority the {@code Host} (RFC 9112 section 3.2.2). */
+    static void toOriginForm(FullHttpRequest request) {
+        String[] split = RequestLine.splitAbsolute(request.uri());
+        if (split != null) {
+            request.setUri(split[1]);
+            request.headers().set(HttpHeaderNames.HOST, split[0]);
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
@@ -23,7 +24,8 @@ import java.util.Queue;
  * request-smuggling vector (RFC 9112 section 6.3, point 3): two hops that disagree on where the
  * body ends see two different requests. Netty's decoder quietly drops the {@code Content-Length};
  * this one marks the message as failed so it is answered 400 and never forwarded. Two different
- * {@code Content-Length} values already fail in Netty's decoder.
+ * {@code Content-Length} values already fail in Netty's decoder. The request line is held to
+ * {@link RequestLine}: a malformed one fails the message (400), an HTTP-version of another major (505).
  */
 public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
 
@@ -86,6 +88,14 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
                     methods.add(request.method());
                 }
             }
+        }
+
+        /** The request line as {@link RequestLine} allows it; Netty's own parse is more lenient. */
+        @Override
+        protected HttpMessage createMessage(String[] initialLine) throws Exception {
+            HttpVersion version = RequestLine.version(initialLine[2]);
+            RequestLine.checkTarget(initialLine[0], initialLine[1]);
+            return super.createMessage(new String[] {initialLine[0], initialLine[1], version.text()});
         }
 
         @Override

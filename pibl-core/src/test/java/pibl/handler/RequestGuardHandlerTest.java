@@ -22,6 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pibl.config.LogConfig;
+import pibl.http.RequestLine;
 import pibl.http.StrictHttpServerCodec;
 import pibl.runtime.ProxyStats;
 import pibl.testing.NoLeaks;
@@ -34,6 +35,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 import static io.netty.handler.codec.http.HttpResponseStatus.BAD_REQUEST;
+import static io.netty.handler.codec.http.HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
 import static io.netty.handler.codec.http.HttpResponseStatus.METHOD_NOT_ALLOWED;
 import static io.netty.handler.codec.http.HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
 import static io.netty.handler.codec.http.HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
@@ -132,10 +134,41 @@ class RequestGuardHandlerTest {
                             return r;
                         },
                         BAD_REQUEST, true),
+                arguments("an HTTP-version of another major (the HTTP/2 preface)",
+                        failed(new RequestLine.UnsupportedVersionException("HTTP/2.0")),
+                        HTTP_VERSION_NOT_SUPPORTED, true),
+                arguments("a request line RequestLine refuses",
+                        failed(new RequestLine.MalformedException("not an HTTP-version: 'HTTP/1.10'")),
+                        BAD_REQUEST, true),
+                arguments("two identical Host lines", withHosts("shop.example", "shop.example"), BAD_REQUEST, true),
+                arguments("two different Host lines", withHosts("shop.example", "evil.example"), BAD_REQUEST, true),
+                arguments("a Host with a space", withHosts("shop.example evil"), BAD_REQUEST, true),
+                arguments("a Host with a slash", withHosts("shop.example/a"), BAD_REQUEST, true),
+                arguments("a Host with user information", withHosts("user@shop.example"), BAD_REQUEST, true),
+                arguments("a Host with a bad port", withHosts("shop.example:8o"), BAD_REQUEST, true),
+                arguments("an absolute-form target with user information",
+                        (Supplier<FullHttpRequest>) () -> withBuffer(HttpVersion.HTTP_1_1, HttpMethod.GET,
+                                "http://user@shop.example/a"),
+                        BAD_REQUEST, true),
+                arguments("an absolute-form target of another scheme",
+                        (Supplier<FullHttpRequest>) () -> withBuffer(HttpVersion.HTTP_1_1, HttpMethod.GET,
+                                "ftp://shop.example/a"),
+                        BAD_REQUEST, true),
                 arguments("CONNECT",
                         (Supplier<FullHttpRequest>) () -> withBuffer(HttpVersion.HTTP_1_1, HttpMethod.CONNECT,
                                 "shop.example:443"),
                         METHOD_NOT_ALLOWED, false));
+    }
+
+    private static Supplier<FullHttpRequest> withHosts(String... hosts) {
+        return () -> {
+            FullHttpRequest r = withBuffer(HttpVersion.HTTP_1_1, HttpMethod.GET, "/a");
+            r.headers().remove(HttpHeaderNames.HOST);
+            for (String h : hosts) {
+                r.headers().add(HttpHeaderNames.HOST, h);
+            }
+            return r;
+        };
     }
 
     /** A request as the aggregator passes on a failed one: its decoder result names the cause. */
@@ -172,6 +205,21 @@ class RequestGuardHandlerTest {
         assertThat(outbound(channel)).as("the guard answers nothing").isEmpty();
         assertThat(app.exchange().closeRequested()).isFalse();
 
+        app.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void anAbsoluteFormTargetIsPassedOnInOriginFormWithItsAuthorityAsHost() {
+        FullHttpRequest request = withBuffer(HttpVersion.HTTP_1_1, HttpMethod.GET, "http://Shop.Example:8080?q=1");
+        request.headers().set(HttpHeaderNames.HOST, "other.example");
+        channel.writeInbound(request);
+
+        assertThat(app.received).containsExactly(request);
+        assertThat(request.uri()).as("the backend gets origin-form; an empty path is /").isEqualTo("/?q=1");
+        assertThat(request.headers().getAll(HttpHeaderNames.HOST))
+                .as("the target's authority replaces the Host line (RFC 9112 3.2.2)").containsExactly("Shop.Example:8080");
+        assertThat(outbound(channel)).isEmpty();
         app.release();
         assertThat(channel.finish()).isFalse();
     }
