@@ -27,6 +27,9 @@ import java.util.Locale;
  * Bytes above 0x7F in a target are let through, as nginx does: browsers send UTF-8 paths unencoded now and then.
  */
 public final class RequestLine {
+    /** RFC 3986's unreserved marks and sub-delims: besides letters and digits, what a reg-name may hold. */
+    private static final String MARKS_AND_SUB_DELIMS = "-._~!$&'()*+,;=";
+
     private RequestLine() {
     }
 
@@ -170,7 +173,7 @@ public final class RequestLine {
     /** unreserved / pct-encoded / sub-delims: what a reg-name or an IPv4 address is made of. */
     private static boolean regNameChar(CharSequence s, int i) {
         char c = s.charAt(i);
-        if (isAlpha(c) || isDigit(c) || "-._~!$&'()*+,;=".indexOf(c) >= 0) {
+        if (isAlpha(c) || isDigit(c) || MARKS_AND_SUB_DELIMS.indexOf(c) >= 0) {
             return true;
         }
         return c == '%' && i + 2 < s.length() && isHex(s.charAt(i + 1)) && isHex(s.charAt(i + 2));
@@ -181,7 +184,7 @@ public final class RequestLine {
         if (s.charAt(from) == 'v' || s.charAt(from) == 'V') {
             for (int i = from + 1; i < to; i++) {
                 char c = s.charAt(i);
-                if (!(isAlpha(c) || isDigit(c) || c == ':' || "-._~!$&'()*+,;=".indexOf(c) >= 0)) {
+                if (!(isAlpha(c) || isDigit(c) || c == ':' || MARKS_AND_SUB_DELIMS.indexOf(c) >= 0)) {
                     return false;
                 }
             }
