@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import pibl.config.CacheConfig;
 import pibl.http.HopByHop;
+import pibl.http.HttpDate;
 
 import java.util.Date;
 import java.util.List;
@@ -190,13 +191,11 @@ public final class CachePolicy {
         if (maxAge >= 0) {
             return maxAge * 1000;
         }
-        String expires = responseHeaders.get(HttpHeaderNames.EXPIRES);
-        if (expires != null) {
-            Date expiresAt = DateFormatter.parseHttpDate(expires.trim());
-            if (expiresAt == null) {
-                return 0;
-            }
-            return Math.max(0, expiresAt.getTime() - dateValue(responseHeaders, responseTime));
+        List<String> expires = responseHeaders.getAll(HttpHeaderNames.EXPIRES);
+        if (!expires.isEmpty()) {
+            // RFC 9111 5.3: an invalid date, and so two Expires lines, mean already expired.
+            long expiresAt = expires.size() == 1 ? HttpDate.parse(expires.get(0).trim()) : -1;
+            return expiresAt < 0 ? 0 : Math.max(0, expiresAt - dateValue(responseHeaders, responseTime));
         }
         return ttl;
     }
@@ -226,8 +225,8 @@ public final class CachePolicy {
 
     private static long dateValue(HttpHeaders responseHeaders, long responseTime) {
         String date = responseHeaders.get(HttpHeaderNames.DATE);
-        Date parsed = date == null ? null : DateFormatter.parseHttpDate(date.trim());
-        return parsed == null ? responseTime : parsed.getTime();
+        long parsed = date == null ? -1 : HttpDate.parse(date.trim());
+        return parsed < 0 ? responseTime : parsed;
     }
 
     // ---- reuse ----

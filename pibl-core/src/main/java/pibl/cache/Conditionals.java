@@ -1,12 +1,11 @@
 package pibl.cache;
 
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import pibl.http.HttpDate;
 
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 
 /**
@@ -58,13 +57,13 @@ public final class Conditionals {
         if (ims.size() != 1) {
             return false;
         }
-        Date since = DateFormatter.parseHttpDate(ims.get(0).trim());
+        long since = HttpDate.parse(ims.get(0).trim()); // not a valid HTTP-date: ignored (RFC 9110 13.1.3)
         String lastModifiedValue = storedHeaders.get(HttpHeaderNames.LAST_MODIFIED);
         if (lastModifiedValue == null) {
             lastModifiedValue = storedHeaders.get(HttpHeaderNames.DATE);
         }
-        Date lastModified = lastModifiedValue == null ? null : DateFormatter.parseHttpDate(lastModifiedValue.trim());
-        return since != null && lastModified != null && lastModified.getTime() <= since.getTime();
+        long lastModified = lastModifiedValue == null ? -1 : HttpDate.parse(lastModifiedValue.trim());
+        return since >= 0 && lastModified >= 0 && lastModified <= since;
     }
 
     /** RFC 9110 8.8.3.2 weak comparison: equal opaque tags, either or both may be weak. */
