@@ -41,6 +41,13 @@ public final class CachePolicy {
     /** RFC 9110 15.1: status codes cacheable by default (206 left out: ranges are not cached). */
     private static final Set<Integer> HEURISTICALLY_CACHEABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410,
             414, 501);
+    /**
+     * The statuses whose caching rules PIBL implements, for {@code must-understand} (RFC 9111 5.2.2.3): those above
+     * and the redirects it stores with explicit freshness. Not 206 (PIBL stores no partial content) nor any status
+     * it does not know.
+     */
+    private static final Set<Integer> UNDERSTOOD = Set.of(200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405,
+            410, 414, 501);
 
     /** Besides the hop-by-hop fields: those of the proxy hop, never stored nor copied from a 304 (RFC 9111 3.1). */
     private static final Set<String> PROXY_FIELDS = Set.of("proxy-authenticate", "proxy-authentication-info",
@@ -102,7 +109,10 @@ public final class CachePolicy {
         }
         CacheControl req = CacheControl.of(requestHeaders);
         CacheControl resp = CacheControl.of(responseHeaders);
-        if (req.has("no-store") || resp.has("no-store") || resp.has("private")) {
+        if (resp.has("must-understand") && !UNDERSTOOD.contains(status)) {
+            return false;
+        }
+        if (req.has("no-store") || responseNoStore(resp) || resp.has("private")) {
             return false;
         }
         if (requestHeaders.contains(HttpHeaderNames.AUTHORIZATION)
@@ -122,6 +132,14 @@ public final class CachePolicy {
         }
         boolean fresh = !resp.has("no-cache") && freshnessLifetime(responseHeaders, 0, cfg) > 0;
         return fresh || hasValidators(responseHeaders) || resp.seconds("stale-if-error") > 0;
+    }
+
+    /**
+     * The response's {@code no-store}, unless it comes with {@code must-understand}: then (the status being one PIBL
+     * understands, checked before) it is there for caches that do not, and is ignored (RFC 9111 5.2.2.3).
+     */
+    private static boolean responseNoStore(CacheControl resp) {
+        return resp.has("no-store") && !resp.has("must-understand");
     }
 
     /** RFC 9110 15.1: may a response with this status be stored without explicit freshness? */
@@ -336,7 +354,7 @@ public final class CachePolicy {
      */
     public static boolean isStorableAfterRefresh(HttpHeaders merged) {
         CacheControl cc = CacheControl.of(merged);
-        return !cc.has("no-store") && !cc.has("private") && !Vary.isWildcard(merged);
+        return !responseNoStore(cc) && !cc.has("private") && !Vary.isWildcard(merged);
     }
 
     // ---- updating and invalidating ----

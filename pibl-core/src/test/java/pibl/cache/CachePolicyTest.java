@@ -84,7 +84,17 @@ class CachePolicyTest {
                 row("503 with s-maxage", get, h(), 503, h("Cache-Control: s-maxage=5"), TTL_60, true),
                 row("302 with public and the default TTL", get, h(), 302, h("Cache-Control: public"), TTL_60, true),
                 row("override TTL makes max-age=0 reusable", get, h(), 200, h("Cache-Control: max-age=0"),
-                        OVERRIDE_30, true));
+                        OVERRIDE_30, true),
+                row("must-understand, no-store on a status PIBL understands: no-store is for other caches", get,
+                        h(), 200, h("Cache-Control: must-understand, no-store, max-age=60"), TTL_60, true),
+                row("must-understand on a status PIBL does not know", get, h(), 299,
+                        h("Cache-Control: must-understand, no-store, max-age=60"), TTL_60, false),
+                row("must-understand on 206, which PIBL does not store", get, h(), 206,
+                        h("Cache-Control: must-understand, max-age=60"), TTL_60, false),
+                row("must-understand does not lift the request's no-store", get, h("Cache-Control: no-store"), 200,
+                        h("Cache-Control: must-understand, no-store, max-age=60"), TTL_60, false),
+                row("must-understand does not lift private", get, h(), 200,
+                        h("Cache-Control: must-understand, no-store, private, max-age=60"), TTL_60, false));
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
