@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh - PIBL next to nginx (cache and plain proxy) and HAProxy, on loopback, from a clean clone.
 #
-#   bench/run.sh                                   defaults of bench.sh, 30 s JVM warm-up
-#   bench/run.sh -- -d 5 -r 3 -p '/small /nocache' everything after -- goes to bench.sh
-#   BENCH_SH=/path/to/bench.sh bench/run.sh        another copy of the team's harness
+#   BENCH_SH=/path/to/bench.sh bench/run.sh                                  defaults of bench.sh, 30 s warm-up
+#   BENCH_SH=/path/to/bench.sh bench/run.sh -- -d 5 -r 3 -p '/small /nocache' after -- goes to bench.sh
+#
+# bench.sh is the team's reference harness; it is not part of this repository, so its path is given in BENCH_SH.
 #
 # Installs missing wrk/nginx/haproxy/curl (as root, with apt-get), rebuilds pibl-app/target/pibl.jar
 # when it is missing or older than the sources, waits (bounded) for the benchmark ports to be free,
-# then runs ../shared/bench/bench.sh with PIBL as the custom target. Results: /tmp/bench-results.*
+# then runs $BENCH_SH with PIBL as the custom target. Results: /tmp/bench-results.*
 # (or -o DIR after --). See bench/README.md.
 set -euo pipefail
 
@@ -21,7 +22,7 @@ ANCHORS=(nginx-cache nginx-proxy haproxy)
 PORT_WAIT=${PORT_WAIT:-300}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_SH=${BENCH_SH:-$ROOT/../shared/bench/bench.sh}
+BENCH_SH=${BENCH_SH:-}
 JAR=pibl-app/target/pibl.jar
 CONFIG=bench/pibl-bench.yaml
 
@@ -51,7 +52,8 @@ done
 cd "$ROOT"
 
 # ---------------------------------------------------------------- the harness
-[[ -f $BENCH_SH ]] || die "the team's harness is not at $BENCH_SH; check out ../shared next to this repository or set BENCH_SH=/path/to/bench.sh"
+[[ -n $BENCH_SH ]] || die "set BENCH_SH=/path/to/bench.sh (the team's reference harness, not part of this repository); bench/cache-fill.sh needs nothing outside it"
+[[ -f $BENCH_SH ]] || die "the harness is not at $BENCH_SH (BENCH_SH)"
 [[ -r $BENCH_SH ]] || die "cannot read $BENCH_SH"
 
 # ---------------------------------------------------------------- tools
