@@ -18,6 +18,8 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The RFC 9111 decisions of a shared cache, as pure functions of headers, status codes, configuration and a clock
@@ -46,8 +48,8 @@ public final class CachePolicy {
      * and the redirects it stores with explicit freshness. Not 206 (PIBL stores no partial content) nor any status
      * it does not know.
      */
-    private static final Set<Integer> UNDERSTOOD = Set.of(200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405,
-            410, 414, 501);
+    private static final Set<Integer> UNDERSTOOD =
+            Stream.concat(HEURISTICALLY_CACHEABLE.stream(), Stream.of(302, 303, 307)).collect(Collectors.toUnmodifiableSet());
 
     /** Besides the hop-by-hop fields: those of the proxy hop, never stored nor copied from a 304 (RFC 9111 3.1). */
     private static final Set<String> PROXY_FIELDS = Set.of("proxy-authenticate", "proxy-authentication-info",

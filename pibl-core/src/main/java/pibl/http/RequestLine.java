@@ -94,6 +94,9 @@ public final class RequestLine {
      * information, a valid host.
      */
     public static String[] splitAbsolute(String target) {
+        if (target.isEmpty() || target.charAt(0) == '/') {
+            return null; // origin-form, nearly every request: no scan
+        }
         int end = absoluteAuthorityEnd(target);
         if (end < 0) {
             return null;
