@@ -49,7 +49,8 @@ public final class CachePolicy {
      * it does not know.
      */
     private static final Set<Integer> UNDERSTOOD =
-            Stream.concat(HEURISTICALLY_CACHEABLE.stream(), Stream.of(302, 303, 307)).collect(Collectors.toUnmodifiableSet());
+            Stream.concat(HEURISTICALLY_CACHEABLE.stream(), Stream.of(302, 303, 307))
+                    .collect(Collectors.toUnmodifiableSet());
 
     /** Besides the hop-by-hop fields: those of the proxy hop, never stored nor copied from a 304 (RFC 9111 3.1). */
     private static final Set<String> PROXY_FIELDS = Set.of("proxy-authenticate", "proxy-authentication-info",
