@@ -150,6 +150,9 @@ final class ConfigModel {
         public Boolean storeSetCookie;
         public String staleIfError;
         public Long maxEntries;
+        public String targetedField;
+        public String heuristic;
+        public String heuristicMax;
 
         CacheConfig toRecord(CacheConfig d) {
             return new CacheConfig(
@@ -162,7 +165,22 @@ final class ConfigModel {
                     size("cache.memory-size", memorySize, d.memorySize()),
                     or(storeSetCookie, d.storeSetCookie()),
                     duration("cache.stale-if-error", staleIfError, d.staleIfError()),
-                    or(maxEntries, d.maxEntries()));
+                    or(maxEntries, d.maxEntries()),
+                    targetedField == null ? d.targetedField() : targetedField.strip(),
+                    heuristic == null ? d.heuristic() : percent("cache.heuristic", heuristic),
+                    duration("cache.heuristic-max", heuristicMax, d.heuristicMax()));
+        }
+
+        /** {@code 10%}, or {@code off} (YAML may hand it over as {@code false}) for 0; range checked by the record. */
+        private static int percent(String key, String text) {
+            String t = text.strip();
+            if (t.equalsIgnoreCase("off") || t.equalsIgnoreCase("false") || t.equals("0")) {
+                return 0;
+            }
+            if (!t.matches("[0-9]{1,3}%")) {
+                throw new ConfigException(key, "must be a percentage such as 10% (or off), got " + text);
+            }
+            return Integer.parseInt(t.substring(0, t.length() - 1));
         }
     }
 

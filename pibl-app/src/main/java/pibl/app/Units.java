@@ -15,7 +15,7 @@ import pibl.config.ConfigException;
  * </pre>
  */
 final class Units {
-    private static final Pattern DURATION = Pattern.compile("(-?\\d+)\\s*(ms|s|m|h)?");
+    private static final Pattern DURATION = Pattern.compile("(-?\\d+)\\s*(ms|s|m|h|d)?");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(k|kib|m|mib|g|gib)?");
 
     private Units() {
@@ -24,8 +24,8 @@ final class Units {
     static Duration duration(String key, String text) {
         Matcher m = DURATION.matcher(text.strip());
         if (!m.matches()) {
-            throw new ConfigException(key, "expected a duration like 500ms, 5s, 2m, 1h or a number of seconds, got '"
-                    + text + "'");
+            throw new ConfigException(key, "expected a duration like 500ms, 5s, 2m, 1h, 1d or a number of seconds, "
+                    + "got '" + text + "'");
         }
         try {
             long n = Long.parseLong(m.group(1));
@@ -34,6 +34,7 @@ final class Units {
                 case "ms" -> Duration.ofMillis(n);
                 case "m" -> Duration.ofMinutes(n);
                 case "h" -> Duration.ofHours(n);
+                case "d" -> Duration.ofDays(n);
                 default -> Duration.ofSeconds(n);
             };
         } catch (ArithmeticException | NumberFormatException e) {

@@ -2,6 +2,8 @@ package pibl.cache;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import pibl.http.StructuredDictionary;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,17 +22,62 @@ import java.util.Map;
  * <p>Names are case-insensitive; quoted values are unquoted; commas inside quotes do not split. When a directive
  * repeats, the first occurrence wins (RFC 9111 4.2.1). A delta-seconds value that is not a number reads as 0, so a
  * response with {@code max-age=soon} is treated as stale, as 4.2.1 encourages.
+ *
+ * <p>A response's directives may instead come from a targeted field (RFC 9213), see {@link #ofResponse}.
  */
 public final class CacheControl {
     /** Delta-seconds larger than this are capped (RFC 9111 1.2.2). */
     static final long MAX_DELTA_SECONDS = 2_147_483_648L;
 
-    private static final CacheControl EMPTY = new CacheControl(Map.of());
+    /** The targeted field for CDN caches (RFC 9213 3), second on PIBL's target list. */
+    public static final AsciiString CDN_CACHE_CONTROL = AsciiString.cached("CDN-Cache-Control");
+
+    private static final CacheControl EMPTY = new CacheControl(Map.of(), false);
 
     private final Map<String, String> directives;
+    private final boolean targeted;
 
-    private CacheControl(Map<String, String> directives) {
+    private CacheControl(Map<String, String> directives, boolean targeted) {
         this.directives = directives;
+        this.targeted = targeted;
+    }
+
+    /**
+     * The directives that govern how PIBL caches a response (RFC 9213 2.1): those of the first field of its target
+     * list, {@code targetedField} (PIBL's own, {@code cache.targeted-field}) then {@code CDN-Cache-Control}, that
+     * is present with a valid, non-empty Structured Dictionary; else those of {@code Cache-Control}. A targeted
+     * field, once chosen, replaces {@code Cache-Control} and {@code Expires} entirely ({@link #isTargeted()}).
+     *
+     * <pre>
+     *   Cache-Control: no-store               CDN-Cache-Control: max-age=60      -&gt; max-age=60 (targeted)
+     *   Cache-Control: max-age=5              CDN-Cache-Control: max-age=6 0     -&gt; max-age=5 (invalid: ignored)
+     *   PIBL-Cache-Control: no-store          CDN-Cache-Control: max-age=60      -&gt; no-store (first on the list)
+     * </pre>
+     */
+    public static CacheControl ofResponse(HttpHeaders responseHeaders, CharSequence targetedField) {
+        CacheControl own = targeted(responseHeaders, targetedField);
+        if (own != null) {
+            return own;
+        }
+        CacheControl cdn = targeted(responseHeaders, CDN_CACHE_CONTROL);
+        return cdn != null ? cdn : of(responseHeaders);
+    }
+
+    private static CacheControl targeted(HttpHeaders headers, CharSequence name) {
+        if (name == null || headers == null || !headers.contains(name)) {
+            return null;
+        }
+        Map<String, String> members = StructuredDictionary.parse(String.join(", ", headers.getAll(name)));
+        return members == null || members.isEmpty() ? null : new CacheControl(members, true);
+    }
+
+    /**
+     * True when the directives come from a targeted field: then {@code Expires} is ignored too. As in
+     * {@code Cache-Control}, a delta-seconds value that is not a non-negative integer (a decimal, a token)
+     * reads as 0.
+     */
+    public boolean isTargeted() {
+        return targeted;
     }
 
     public static CacheControl of(HttpHeaders headers) {
@@ -41,14 +88,14 @@ public final class CacheControl {
         for (String line : headers.getAll(HttpHeaderNames.CACHE_CONTROL)) {
             parseInto(line, map);
         }
-        return new CacheControl(Collections.unmodifiableMap(map));
+        return new CacheControl(Collections.unmodifiableMap(map), false);
     }
 
     /** Parses one field value, e.g. {@code "no-cache, max-age=0"}. */
     public static CacheControl parse(String value) {
         Map<String, String> map = new LinkedHashMap<>();
         parseInto(value, map);
-        return new CacheControl(Collections.unmodifiableMap(map));
+        return new CacheControl(Collections.unmodifiableMap(map), false);
     }
 
     private static void parseInto(String value, Map<String, String> into) {

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponse;
  * onHead(304) for a stored entry  → SERVE_REFRESHED: headers merged (RFC 9111 4.3.4), {@link #toServe()} is the
  *                                   refreshed entry, the 304 itself goes nowhere
  * onHead(502) and the stored entry may serve on error → SERVE_STALE: {@link #toServe()} is the stored entry
+ * onHead(200) to HEAD, a GET stored → FORWARD; the stored GET refreshed by it, or removed if it no longer matches
  * </pre>
  *
  * Used by one thread at a time (the exchange's event loop).
@@ -62,12 +63,7 @@ public final class CacheFill {
         long now = cache.now();
         int code = head.status().code();
         if (stored != null && code == 304 && stored.hasValidators()) {
-            HttpHeaders merged = CachePolicy.updatedHeaders(stored.headers(), head.headers(), now, cache.config());
-            CacheEntry refreshed = cache.store().refresh(stored, merged, requestTime, now);
-            if (!CachePolicy.isStorableAfterRefresh(merged)) {
-                cache.store().remove(refreshed);
-            }
-            stored = refreshed;
+            stored = refresh(head.headers(), now);
             releaseLease();
             return Outcome.SERVE_REFRESHED;
         }
@@ -75,6 +71,13 @@ public final class CacheFill {
                 && CachePolicy.canServeStaleOnError(stored.freshness(), now, cache.config())) {
             releaseLease();
             return Outcome.SERVE_STALE;
+        }
+        if (HttpMethod.HEAD.equals(method)) {
+            if (stored != null && code == 200) {
+                updateFromHead(head.headers(), now);
+            }
+            releaseLease();
+            return Outcome.FORWARD;
         }
         if (CachePolicy.isStorable(method, requestHeaders, code, head.headers(), cache.config())) {
             writer = cache.store().begin(key, requestHeaders, code, head.status().reasonPhrase(),
@@ -87,6 +90,30 @@ public final class CacheFill {
             releaseLease(); // waiters need not wait for a body that will not be stored
         }
         return Outcome.FORWARD;
+    }
+
+    /** The stored entry with its headers refreshed by {@code fresh} (RFC 9111 3.2); dropped if now unstorable. */
+    private CacheEntry refresh(HttpHeaders fresh, long now) {
+        HttpHeaders merged = CachePolicy.updatedHeaders(stored.headers(), fresh, now, cache.config());
+        CacheEntry refreshed = cache.store().refresh(stored, merged, requestTime, now);
+        if (!CachePolicy.isStorableAfterRefresh(merged, cache.config())) {
+            cache.store().remove(refreshed);
+        }
+        return refreshed;
+    }
+
+    /**
+     * RFC 9111 4.3.5: a 200 to HEAD speaks of the stored GET response. If it describes the same representation
+     * ({@link CachePolicy#headDescribes}), its fields refresh the entry as a 304 would; if not, the stored response
+     * is out of date, and it is removed (the RFC asks at least that it be treated as stale; removing it also frees
+     * the space now).
+     */
+    private void updateFromHead(HttpHeaders headResponse, long now) {
+        if (CachePolicy.headDescribes(stored.headers(), stored.bodyLength(), headResponse)) {
+            stored = refresh(headResponse, now);
+        } else {
+            cache.store().remove(stored);
+        }
     }
 
     /** A part of the forwarded body; the caller keeps ownership of {@code chunk}. */

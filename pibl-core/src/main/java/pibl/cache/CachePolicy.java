@@ -111,7 +111,7 @@ public final class CachePolicy {
             return false;
         }
         CacheControl req = CacheControl.of(requestHeaders);
-        CacheControl resp = CacheControl.of(responseHeaders);
+        CacheControl resp = CacheControl.ofResponse(responseHeaders, cfg.targetedField());
         if (resp.has("must-understand") && !UNDERSTOOD.contains(status)) {
             return false;
         }
@@ -156,7 +156,8 @@ public final class CachePolicy {
     }
 
     private static boolean hasExplicitFreshness(CacheControl cc, HttpHeaders responseHeaders) {
-        return cc.has("s-maxage") || cc.has("max-age") || responseHeaders.contains(HttpHeaderNames.EXPIRES);
+        return cc.has("s-maxage") || cc.has("max-age")
+                || (!cc.isTargeted() && responseHeaders.contains(HttpHeaderNames.EXPIRES));
     }
 
     /**
@@ -182,7 +183,7 @@ public final class CachePolicy {
     /** Everything later reuse decisions need, fixed at storage time. */
     public static Freshness freshness(HttpHeaders responseHeaders, long requestTime, long responseTime,
                                       CacheConfig cfg) {
-        CacheControl cc = CacheControl.of(responseHeaders);
+        CacheControl cc = CacheControl.ofResponse(responseHeaders, cfg.targetedField());
         return new Freshness(responseTime,
                 correctedInitialAge(responseHeaders, requestTime, responseTime),
                 freshnessLifetime(responseHeaders, responseTime, cfg),
@@ -194,16 +195,17 @@ public final class CachePolicy {
 
     /**
      * RFC 9111 4.2.1 freshness lifetime in millis: {@code s-maxage}, else {@code max-age}, else
-     * {@code Expires - Date} (an invalid {@code Expires} such as "0" means already expired), else the configured
-     * TTL. With {@link CacheConfig.TtlMode#OVERRIDE} the configured TTL always wins. {@code responseTime} stands in
-     * for a missing {@code Date}.
+     * {@code Expires - Date} (an invalid {@code Expires} such as "0" means already expired; ignored when a targeted
+     * field governs), else the configured TTL, else (TTL zero) the opt-in heuristic. With
+     * {@link CacheConfig.TtlMode#OVERRIDE} the configured TTL always wins. {@code responseTime} stands in for a
+     * missing {@code Date}.
      */
     public static long freshnessLifetime(HttpHeaders responseHeaders, long responseTime, CacheConfig cfg) {
         long ttl = cfg.ttl().toMillis();
         if (cfg.ttlMode() == CacheConfig.TtlMode.OVERRIDE) {
             return ttl;
         }
-        CacheControl cc = CacheControl.of(responseHeaders);
+        CacheControl cc = CacheControl.ofResponse(responseHeaders, cfg.targetedField());
         long sMaxAge = cc.seconds("s-maxage");
         if (sMaxAge >= 0) {
             return sMaxAge * 1000;
@@ -212,13 +214,32 @@ public final class CachePolicy {
         if (maxAge >= 0) {
             return maxAge * 1000;
         }
-        List<String> expires = responseHeaders.getAll(HttpHeaderNames.EXPIRES);
+        List<String> expires = cc.isTargeted() ? List.of() : responseHeaders.getAll(HttpHeaderNames.EXPIRES);
         if (!expires.isEmpty()) {
             // RFC 9111 5.3: an invalid date, and so two Expires lines, mean already expired.
             long expiresAt = expires.size() == 1 ? HttpDate.parse(expires.get(0).trim()) : -1;
             return expiresAt < 0 ? 0 : Math.max(0, expiresAt - dateValue(responseHeaders, responseTime));
         }
-        return ttl;
+        return ttl > 0 ? ttl : heuristicLifetime(responseHeaders, responseTime, cfg);
+    }
+
+    /**
+     * RFC 9111 4.2.2, opt-in ({@code cache.heuristic}): a fraction of the time since {@code Last-Modified}, the
+     * typical 10% of the RFC, capped at {@code cache.heuristic-max} (nginx and Varnish have no heuristic at all;
+     * Squid's {@code refresh_pattern} defaults to 20%, capped). A {@code Last-Modified} later than {@code Date},
+     * or invalid, gives nothing. The caller has checked that the status may be stored without explicit freshness.
+     */
+    static long heuristicLifetime(HttpHeaders responseHeaders, long responseTime, CacheConfig cfg) {
+        String lastModified = responseHeaders.get(HttpHeaderNames.LAST_MODIFIED);
+        if (cfg.heuristic() <= 0 || lastModified == null) {
+            return 0;
+        }
+        long modified = HttpDate.parse(lastModified.trim());
+        long since = dateValue(responseHeaders, responseTime) - modified;
+        if (modified < 0 || since <= 0) {
+            return 0;
+        }
+        return Math.min(since / 100 * cfg.heuristic(), cfg.heuristicMax().toMillis());
     }
 
     /**
@@ -355,8 +376,8 @@ public final class CachePolicy {
      * May a stored response still be kept once a 304 refreshed its headers into {@code merged}? Not when they now
      * say {@code no-store} or {@code private}, or {@code Vary: *} (RFC 9111 3, 4.3.4).
      */
-    public static boolean isStorableAfterRefresh(HttpHeaders merged) {
-        CacheControl cc = CacheControl.of(merged);
+    public static boolean isStorableAfterRefresh(HttpHeaders merged, CacheConfig cfg) {
+        CacheControl cc = CacheControl.ofResponse(merged, cfg.targetedField());
         return !responseNoStore(cc) && !cc.has("private") && !Vary.isWildcard(merged);
     }
 
@@ -389,6 +410,27 @@ public final class CachePolicy {
             out.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(responseTime)));
         }
         return out;
+    }
+
+    /**
+     * RFC 9111 4.3.5: does a 200 to HEAD describe the stored GET response, so that it may refresh it? Every validator
+     * it carries ({@code ETag}, {@code Last-Modified}) must equal the stored one, at least one must be there (without
+     * a validator nothing says the representation is the same), and a {@code Content-Length} must equal the stored
+     * body's length.
+     */
+    public static boolean headDescribes(HttpHeaders stored, long storedBodyLength, HttpHeaders headResponse) {
+        boolean validated = false;
+        for (CharSequence validator : List.of(HttpHeaderNames.ETAG, HttpHeaderNames.LAST_MODIFIED)) {
+            String received = headResponse.get(validator);
+            if (received != null) {
+                if (!received.trim().equals(stored.get(validator, "").trim())) {
+                    return false;
+                }
+                validated = true;
+            }
+        }
+        String length = headResponse.get(HttpHeaderNames.CONTENT_LENGTH);
+        return validated && (length == null || length.trim().equals(Long.toString(storedBodyLength)));
     }
 
     /** Hop-by-hop (RFC 9110 7.6.1) or proxy-hop fields: never stored, never copied from a 304. */

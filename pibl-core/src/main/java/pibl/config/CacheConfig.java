@@ -1,5 +1,7 @@
 package pibl.config;
 
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
+
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -20,15 +22,31 @@ import java.time.Duration;
  * @param maxEntries     entries the index holds at most (its memory: ~31 bytes each); past it the least used
  *                       go, with their files. 0 derives it from the heap: one entry per 120 bytes of
  *                       usable heap (1,074,790 with {@code -Xmx128m}), logged at start
+ * @param targetedField  the response field aimed at PIBL alone (RFC 9213), obeyed before {@code CDN-Cache-Control}
+ *                       and {@code Cache-Control}, and removed from every response PIBL sends
+ * @param heuristic      percent of {@code Date - Last-Modified} a response without explicit freshness stays fresh
+ *                       (RFC 9111 4.2.2) when {@code ttl} is zero; 0 (the default) turns heuristics off
+ * @param heuristicMax   the cap of a heuristic freshness lifetime
  */
 public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
                           long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError,
-                          long maxEntries) {
+                          long maxEntries, String targetedField, int heuristic, Duration heuristicMax) {
+
+    public static final String DEFAULT_TARGETED_FIELD = "PIBL-Cache-Control";
+    public static final Duration DEFAULT_HEURISTIC_MAX = Duration.ofDays(1);
 
     /** With {@code maxEntries} derived from the heap. */
     public CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
                        long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError) {
         this(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize, storeSetCookie, staleIfError, 0);
+    }
+
+    /** With the default targeted field and no heuristic freshness. */
+    public CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode ttlMode, long maxSize,
+                       long maxObjectSize, long memorySize, boolean storeSetCookie, Duration staleIfError,
+                       long maxEntries) {
+        this(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize, storeSetCookie, staleIfError,
+                maxEntries, DEFAULT_TARGETED_FIELD, 0, DEFAULT_HEURISTIC_MAX);
     }
 
     /** How the launch TTL combines with the origin's {@code Cache-Control}/{@code Expires}. */
@@ -46,17 +64,28 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
 
     public CacheConfig withTtl(Duration newTtl) {
         return new CacheConfig(enabled, directory, newTtl, ttlMode, maxSize, maxObjectSize, memorySize,
-                storeSetCookie, staleIfError, maxEntries);
+                storeSetCookie, staleIfError, maxEntries, targetedField, heuristic, heuristicMax);
     }
 
     public CacheConfig withDirectory(Path newDirectory) {
         return new CacheConfig(enabled, newDirectory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
-                storeSetCookie, staleIfError, maxEntries);
+                storeSetCookie, staleIfError, maxEntries, targetedField, heuristic, heuristicMax);
     }
 
     public CacheConfig withMaxEntries(long newMaxEntries) {
         return new CacheConfig(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
-                storeSetCookie, staleIfError, newMaxEntries);
+                storeSetCookie, staleIfError, newMaxEntries, targetedField, heuristic, heuristicMax);
+    }
+
+    /** Heuristic freshness: {@code percent} of the time since {@code Last-Modified}, at most {@code max}. */
+    public CacheConfig withHeuristic(int percent, Duration max) {
+        return new CacheConfig(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
+                storeSetCookie, staleIfError, maxEntries, targetedField, percent, max);
+    }
+
+    public CacheConfig withTargetedField(String field) {
+        return new CacheConfig(enabled, directory, ttl, ttlMode, maxSize, maxObjectSize, memorySize,
+                storeSetCookie, staleIfError, maxEntries, field, heuristic, heuristicMax);
     }
 
     void validate() {
@@ -85,6 +114,21 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
         }
         if (staleIfError == null || staleIfError.isNegative()) {
             throw new ConfigException("cache.stale-if-error", "must be zero or positive");
+        }
+        if (targetedField == null || targetedField.isEmpty()
+                || HttpHeaderValidationUtil.validateToken(targetedField) >= 0) {
+            throw new ConfigException("cache.targeted-field", "must be a header field name, got " + targetedField);
+        }
+        if (targetedField.equalsIgnoreCase("Cache-Control") || targetedField.equalsIgnoreCase("CDN-Cache-Control")) {
+            throw new ConfigException("cache.targeted-field", "must name a field of PIBL's own, not one PIBL reads "
+                    + "anyway, got " + targetedField);
+        }
+        if (heuristic < 0 || heuristic > 100) {
+            throw new ConfigException("cache.heuristic", "must be a percentage from 0% (off) to 100%, got "
+                    + heuristic + "%");
+        }
+        if (heuristicMax == null || heuristicMax.isNegative() || heuristicMax.isZero()) {
+            throw new ConfigException("cache.heuristic-max", "must be a positive duration, got " + heuristicMax);
         }
     }
 }

@@ -38,6 +38,8 @@ import java.util.concurrent.CompletableFuture;
  *                                  REVALIDATED             the entry, refreshed, is served
  * GET /a, stale-while-revalidate   LOOKUP → STALE_UPDATING stale served, a {@link BackgroundRefresh} started
  * GET /a, stale, backends down     … → STALE               the entry, if stale-if-error or the grace allow it
+ * HEAD /a, stale, backend 200      LOOKUP → MISS           forwarded; the stored GET refreshed by the 200's fields
+ *                                                          if its validators match, removed if not (9111 4.3.5)
  * POST /a answered 2xx/3xx         BYPASS                  /a (and Location, Content-Location) invalidated
  * PURGE /a from loopback           (no phase)              {@link Purge}: entry removed, 200 (403 from elsewhere)
  * </pre>
@@ -141,7 +143,10 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     private void miss(CacheExchange c, FullHttpRequest request, CacheEntry expired, boolean mayWait) {
         if (!HttpMethod.GET.equals(request.method())) {
-            c.exchange.phase(CachePhase.MISS); // HEAD: answered from a stored GET only, else passed through
+            c.exchange.phase(CachePhase.MISS); // HEAD: answered from a stored GET only, else passed through,
+            if (expired != null && c.holdStandIn(expired)) { // its 200 refreshing or dropping the stored GET
+                c.fill = new CacheFill(cache, c.key, request.method(), request.headers(), null, expired);
+            }
             ctx.fireChannelRead(request);
             return;
         }

@@ -40,12 +40,23 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
     private boolean dispatchScheduled;
     private boolean draining;
     private final long idleNanos;
+    private final CharSequence privateField;
     private long lastActivityNanos;
     private ScheduledFuture<?> idleTimer;
 
     /** @param idleNanos a connection with no exchange in flight for this long is closed */
     public PipeliningHandler(long idleNanos) {
+        this(idleNanos, null);
+    }
+
+    /**
+     * @param idleNanos    a connection with no exchange in flight for this long is closed
+     * @param privateField a response field meant for PIBL alone ({@code cache.targeted-field}), removed from every
+     *                     response; null for none
+     */
+    public PipeliningHandler(long idleNanos, CharSequence privateField) {
         this.idleNanos = idleNanos;
+        this.privateField = privateField;
     }
 
     @Override
@@ -97,7 +108,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse head
-                && ResponseHeads.http1(head, Exchange.current(ctx.channel()), draining)) {
+                && ResponseHeads.http1(head, Exchange.current(ctx.channel()), draining, privateField)) {
             closeAfterResponse = true;
         }
         if (!(msg instanceof LastHttpContent) || !inFlight) {

@@ -39,13 +39,18 @@ final class ResponseHeads {
     /**
      * {@code X-Cache} from the exchange's cache phase, and {@code Via} on a response that came from a backend, now
      * (the backend's protocol version) or earlier (a stored one: stored responses are kept without PIBL's own
-     * {@code Via}, so a hit names this hop once).
+     * {@code Via}, so a hit names this hop once). The field aimed at PIBL alone ({@code privateField}, the
+     * targeted cache-control field of RFC 9213) goes no further: it is kept in storage, where PIBL reads it,
+     * and removed here from whatever is sent.
      */
-    static void endToEnd(HttpResponse head, Exchange ex) {
+    static void endToEnd(HttpResponse head, Exchange ex, CharSequence privateField) {
+        HttpHeaders h = head.headers();
+        if (privateField != null) {
+            h.remove(privateField);
+        }
         if (ex == null) {
             return;
         }
-        HttpHeaders h = head.headers();
         CacheStatus status = ex.cacheStatus();
         if (status != null) {
             h.set(X_CACHE, status.name());
@@ -65,15 +70,16 @@ final class ResponseHeads {
      * Finishes a head for an HTTP/1.1 client connection; true if the connection must close once the response is
      * written. Interim (1xx) heads only get the version.
      *
-     * @param draining the server is stopping: every response closes its connection
+     * @param draining     the server is stopping: every response closes its connection
+     * @param privateField see {@link #endToEnd}; null for none
      */
-    static boolean http1(HttpResponse head, Exchange ex, boolean draining) {
+    static boolean http1(HttpResponse head, Exchange ex, boolean draining, CharSequence privateField) {
         int code = head.status().code();
         if (code < 200) {
             head.setProtocolVersion(HttpVersion.HTTP_1_1);
             return false;
         }
-        endToEnd(head, ex);
+        endToEnd(head, ex, privateField);
         HttpHeaders h = head.headers();
         HttpVersion client = ex == null ? HttpVersion.HTTP_1_1 : ex.version();
         boolean close = draining || (ex != null && (!ex.keepAlive() || ex.closeRequested()));

@@ -77,7 +77,8 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {
-        p.addLast("pipelining", new PipeliningHandler(config.timeouts().clientIdle().toNanos()));
+        p.addLast("pipelining", new PipeliningHandler(config.timeouts().clientIdle().toNanos(),
+                config.cache().targetedField()));
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (cache != null) {

@@ -28,6 +28,8 @@ class CachePolicyTest {
     private static final CacheConfig OVERRIDE_30 = cfg(Duration.ofSeconds(30), TtlMode.OVERRIDE);
     private static final CacheConfig COOKIES = new CacheConfig(true, Path.of("c"), Duration.ofSeconds(60),
             TtlMode.DEFAULT, 1L << 30, 1L << 20, 0, true, Duration.ZERO);
+    private static final CacheConfig HEURISTIC_10 = TTL_0.withHeuristic(10, Duration.ofDays(1));
+    private static final CacheConfig EDGE_FIELD = TTL_60.withTargetedField("Edge-Control");
 
     private static Arguments row(String why, HttpMethod method, HttpHeaders req, int status, HttpHeaders resp,
                                  CacheConfig cfg, boolean expected) {
@@ -94,7 +96,31 @@ class CachePolicyTest {
                 row("must-understand does not lift the request's no-store", get, h("Cache-Control: no-store"), 200,
                         h("Cache-Control: must-understand, no-store, max-age=60"), TTL_60, false),
                 row("must-understand does not lift private", get, h(), 200,
-                        h("Cache-Control: must-understand, no-store, private, max-age=60"), TTL_60, false));
+                        h("Cache-Control: must-understand, no-store, private, max-age=60"), TTL_60, false),
+                row("CDN-Cache-Control no-store beats Cache-Control public (RFC 9213 2.1)", get, h(), 200,
+                        h("Cache-Control: public, max-age=60", "CDN-Cache-Control: no-store"), TTL_60, false),
+                row("CDN-Cache-Control max-age lets PIBL store what Cache-Control keeps from browsers", get, h(),
+                        200, h("Cache-Control: no-store", "CDN-Cache-Control: max-age=60"), TTL_60, true),
+                row("PIBL-Cache-Control, first on the target list, beats CDN-Cache-Control", get, h(), 200,
+                        h("CDN-Cache-Control: no-store", "PIBL-Cache-Control: max-age=60"), TTL_60, true),
+                row("targeted private", get, h(), 200, h("PIBL-Cache-Control: private"), TTL_60, false),
+                row("an invalid targeted field is ignored: Cache-Control decides", get, h(), 200,
+                        h("Cache-Control: no-store", "CDN-Cache-Control: max-age=60,"), TTL_60, false),
+                row("targeted s-maxage permits a response to an Authorization request", get,
+                        h("Authorization: Basic eDp5"), 200, h("CDN-Cache-Control: s-maxage=10"), TTL_60, true),
+                row("a 302 with targeted max-age has explicit freshness", get, h(), 302,
+                        h("CDN-Cache-Control: max-age=60"), TTL_60, true),
+                row("a 302 with Expires but a targeted field: Expires is ignored", get, h(), 302,
+                        h("CDN-Cache-Control: must-revalidate", "Date: " + date(0), "Expires: " + date(60)), TTL_60,
+                        false),
+                row("the configured targeted field is obeyed", get, h(), 200,
+                        h("Cache-Control: max-age=60", "Edge-Control: no-store"), EDGE_FIELD, false),
+                row("with another targeted field configured, PIBL-Cache-Control means nothing", get, h(), 200,
+                        h("Cache-Control: max-age=60", "PIBL-Cache-Control: no-store"), EDGE_FIELD, true),
+                row("plain 200, heuristic on, Last-Modified: fresh for a while", get, h(), 200,
+                        h("Date: " + date(0), "Last-Modified: " + date(-1000)), HEURISTIC_10, true),
+                row("heuristic on, but a 302 has no heuristic freshness", get, h(), 302,
+                        h("Date: " + date(0), "Last-Modified: " + date(-1000)), HEURISTIC_10, false));
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
@@ -130,7 +156,46 @@ class CachePolicyTest {
                         30_000L),
                 Arguments.of(Named.of("override beats max-age=0", h("Cache-Control: max-age=0")), OVERRIDE_30,
                         30_000L),
-                Arguments.of(Named.of("invalid max-age is stale", h("Cache-Control: max-age=soon")), TTL_60, 0L));
+                Arguments.of(Named.of("invalid max-age is stale", h("Cache-Control: max-age=soon")), TTL_60, 0L),
+                Arguments.of(Named.of("CDN-Cache-Control beats Cache-Control", h(
+                        "Cache-Control: max-age=5", "CDN-Cache-Control: max-age=60")), TTL_60, 60_000L),
+                Arguments.of(Named.of("PIBL-Cache-Control beats CDN-Cache-Control and Cache-Control", h(
+                        "Cache-Control: max-age=5", "CDN-Cache-Control: max-age=60", "PIBL-Cache-Control: max-age=30")),
+                        TTL_60, 30_000L),
+                Arguments.of(Named.of("targeted s-maxage beats targeted max-age", h(
+                        "CDN-Cache-Control: max-age=60, s-maxage=20")), TTL_60, 20_000L),
+                Arguments.of(Named.of("a targeted field replaces Expires too: the TTL applies", h(
+                        "CDN-Cache-Control: public", "Date: " + date(0), "Expires: " + date(30))), TTL_60, 60_000L),
+                Arguments.of(Named.of("an invalid targeted field (space in a value) is ignored", h(
+                        "Cache-Control: max-age=5", "CDN-Cache-Control: max-age=6 0")), TTL_60, 5_000L),
+                Arguments.of(Named.of("an invalid targeted field (upper-case key) is ignored", h(
+                        "Cache-Control: max-age=5", "CDN-Cache-Control: Max-Age=60")), TTL_60, 5_000L),
+                Arguments.of(Named.of("an empty targeted field is ignored", h(
+                        "Cache-Control: max-age=5", "PIBL-Cache-Control: ")), TTL_60, 5_000L),
+                Arguments.of(Named.of("an invalid first targeted field falls to the next on the list", h(
+                        "PIBL-Cache-Control: max-age=\"30", "CDN-Cache-Control: max-age=60")), TTL_60, 60_000L),
+                Arguments.of(Named.of("targeted lines combine; a repeated key: the last wins (RFC 9651)", h(
+                        "CDN-Cache-Control: max-age=10", "CDN-Cache-Control: max-age=40")), TTL_60, 40_000L),
+                Arguments.of(Named.of("a targeted decimal max-age reads as stale", h(
+                        "Cache-Control: max-age=50", "CDN-Cache-Control: max-age=1.5")), TTL_60, 0L),
+                Arguments.of(Named.of("the configured targeted field", h(
+                        "Edge-Control: max-age=40", "PIBL-Cache-Control: max-age=30")), EDGE_FIELD, 40_000L),
+                Arguments.of(Named.of("heuristic: 10% of Date - Last-Modified", h(
+                        "Date: " + date(0), "Last-Modified: " + date(-1000))), HEURISTIC_10, 100_000L),
+                Arguments.of(Named.of("heuristic capped at heuristic-max", h(
+                        "Date: " + date(0), "Last-Modified: " + date(-10_000_000))), HEURISTIC_10, 86_400_000L),
+                Arguments.of(Named.of("heuristic: Last-Modified after Date gives nothing", h(
+                        "Date: " + date(0), "Last-Modified: " + date(60))), HEURISTIC_10, 0L),
+                Arguments.of(Named.of("heuristic: an invalid Last-Modified gives nothing", h(
+                        "Date: " + date(0), "Last-Modified: yesterday")), HEURISTIC_10, 0L),
+                Arguments.of(Named.of("heuristic never beats explicit freshness", h(
+                        "Cache-Control: max-age=5", "Date: " + date(0), "Last-Modified: " + date(-1000))),
+                        HEURISTIC_10, 5_000L),
+                Arguments.of(Named.of("heuristic only when the TTL is 0: the TTL wins", h(
+                        "Date: " + date(0), "Last-Modified: " + date(-1000))),
+                        TTL_60.withHeuristic(10, Duration.ofDays(1)), 60_000L),
+                Arguments.of(Named.of("heuristic off by default", h(
+                        "Date: " + date(0), "Last-Modified: " + date(-1000))), TTL_0, 0L));
     }
 
     @ParameterizedTest(name = "[{index}] {0}")
@@ -313,5 +378,27 @@ class CachePolicyTest {
         HttpHeaders dated = CachePolicy.updatedHeaders(stored, h("Date: " + date(-1), "Age: 3"), T0, TTL_60);
         assertThat(dated.get("Date")).isEqualTo(date(-1));
         assertThat(dated.get("Age")).isEqualTo("3");
+    }
+
+    /** RFC 9111 4.3.5, against a stored GET with {@code ETag: "e1"}, a Last-Modified and 7 bytes of body. */
+    static Stream<Arguments> headDescribes() {
+        return Stream.of(
+                Arguments.of(Named.of("same ETag", h("ETag: \"e1\"")), true),
+                Arguments.of(Named.of("same ETag and Last-Modified and length", h("ETag: \"e1\"",
+                        "Last-Modified: " + date(-60), "Content-Length: 7")), true),
+                Arguments.of(Named.of("same Last-Modified alone", h("Last-Modified: " + date(-60))), true),
+                Arguments.of(Named.of("another ETag", h("ETag: \"e2\"")), false),
+                Arguments.of(Named.of("a weak twin of the ETag is another value", h("ETag: W/\"e1\"")), false),
+                Arguments.of(Named.of("same ETag, newer Last-Modified", h("ETag: \"e1\"",
+                        "Last-Modified: " + date(0))), false),
+                Arguments.of(Named.of("same ETag, another length", h("ETag: \"e1\"", "Content-Length: 8")), false),
+                Arguments.of(Named.of("no validator: nothing says it is the same", h("Content-Length: 7")), false));
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource
+    void headDescribes(HttpHeaders headResponse, boolean expected) {
+        HttpHeaders stored = h("ETag: \"e1\"", "Last-Modified: " + date(-60), "Content-Length: 7");
+        assertThat(CachePolicy.headDescribes(stored, 7, headResponse)).isEqualTo(expected);
     }
 }

@@ -83,10 +83,10 @@ final class StoreFixture {
     /** What a 304 does to a stored entry, as {@link CacheFill} does it: merge, refresh, drop if now unstorable. */
     static CompletableFuture<CacheEntry> updateHeaders(CacheStore store, CacheEntry e, HttpHeaders notModified,
                                                        long requestTime, long responseTime) {
-        HttpHeaders merged = CachePolicy.updatedHeaders(e.headers(), notModified, responseTime,
-                config(Path.of("unused")));
+        CacheConfig cfg = config(Path.of("unused"));
+        HttpHeaders merged = CachePolicy.updatedHeaders(e.headers(), notModified, responseTime, cfg);
         CacheEntry refreshed = store.refresh(e, merged, requestTime, responseTime);
-        if (!CachePolicy.isStorableAfterRefresh(merged)) {
+        if (!CachePolicy.isStorableAfterRefresh(merged, cfg)) {
             store.remove(refreshed);
         }
         return CompletableFuture.completedFuture(refreshed);
