@@ -71,7 +71,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             } else if (msg instanceof FileRegion region) {
                 e.bytes += region.count();
             }
-            last = msg instanceof LastHttpContent;
+            last = msg instanceof LastHttpContent && !ResponseHeads.isInterim(msg);
         }
         ctx.write(msg, promise);
         if (last) { // after the write: the handlers closer to the socket still see the exchange as current

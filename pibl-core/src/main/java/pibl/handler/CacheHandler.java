@@ -213,7 +213,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         CacheExchange c = current;
-        if (c == null) {
+        if (c == null || ResponseHeads.isInterim(msg)) { // a 103 before the response is neither stored nor served
             ctx.write(msg, promise);
             return;
         }

@@ -1,11 +1,15 @@
 package pibl.handler;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
@@ -62,6 +66,20 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
             exchange.backend(backend.label());
         }
         ctx.write(head, ctx.voidPromise());
+    }
+
+    /**
+     * Relayed at once, as RFC 9110 15.2 asks of a proxy, but not to an HTTP/1.0 client, which cannot expect one.
+     * Written as a complete message so the codec frames it; {@link ResponseHeads#isInterim} keeps the segments
+     * from taking it for the end of the exchange.
+     */
+    @Override
+    public void onInterim(HttpResponse interim) {
+        Exchange exchange = Exchange.current(ctx.channel());
+        if (exchange != null && HttpVersion.HTTP_1_1.equals(exchange.version())) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, interim.status(), Unpooled.EMPTY_BUFFER,
+                    interim.headers(), EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+        }
     }
 
     @Override

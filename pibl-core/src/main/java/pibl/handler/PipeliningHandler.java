@@ -111,7 +111,7 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
                 && ResponseHeads.http1(head, Exchange.current(ctx.channel()), draining, privateField)) {
             closeAfterResponse = true;
         }
-        if (!(msg instanceof LastHttpContent) || !inFlight) {
+        if (!(msg instanceof LastHttpContent) || !inFlight || ResponseHeads.isInterim(msg)) {
             ctx.write(msg, promise);
             return;
         }

@@ -62,6 +62,14 @@ final class ResponseHeads {
         }
     }
 
+    /**
+     * A 1xx head written before the final response: a complete message for the codec, but not the end of the
+     * exchange, nor its status, nor anything the cache stores. Every segment that watches for the end asks this.
+     */
+    static boolean isInterim(Object msg) {
+        return msg instanceof HttpResponse r && r.status().code() < 200;
+    }
+
     private static boolean servedFromStorage(CacheStatus status) {
         return status == CacheStatus.HIT || status == CacheStatus.STALE || status == CacheStatus.REVALIDATED;
     }

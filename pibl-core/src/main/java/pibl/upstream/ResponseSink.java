@@ -17,6 +17,14 @@ public interface ResponseSink {
      */
     void onResponse(HttpResponse head, Backend backend);
 
+    /**
+     * An interim response (RFC 9110 15.2: {@code 103 Early Hints}, {@code 102 Processing}, any 1xx but
+     * {@code 100}, which PIBL answers itself, and {@code 101}), end to end, before the final one. The head carries
+     * no body. A sink that has no client to tell ignores it, the default.
+     */
+    default void onInterim(HttpResponse interim) {
+    }
+
     /** A part of the body; the sink owns it from here. The last part is a {@code LastHttpContent}. */
     void onContent(HttpContent content);
 

@@ -187,7 +187,11 @@ public final class UpstreamCall implements Call {
             return;
         }
         if (code < 200) {
-            informational = true; // 100 Continue and friends: PIBL already holds the whole body
+            informational = true; // its empty last part is dropped in onContent
+            if (code != 100) { // 100 Continue: PIBL answered the client's Expect itself and holds the body
+                HopByHop.strip(head.headers());
+                sink.onInterim(head);
+            }
             return;
         }
         informational = false;
