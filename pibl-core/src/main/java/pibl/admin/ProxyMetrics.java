@@ -89,7 +89,11 @@ final class ProxyMetrics implements AutoCloseable {
             counter("pibl.responses", "responses sent to clients, by status class", Tags.of("class", cls + "xx"),
                     v -> v.stats().responses(c));
         }
-        gauge("pibl.cache.enabled", "1 when the cache is on", Tags.empty(), null, v -> v.cache() == null ? 0 : 1);
+        for (int status : ProxyStats.REFUSALS) {
+            counter("pibl.requests.refused", "requests answered by PIBL itself and never forwarded, by status",
+                    Tags.of("status", Integer.toString(status)), v -> v.stats().refused(status));
+        }
+                gauge("pibl.cache.enabled", "1 when the cache is on", Tags.empty(), null, v -> v.cache() == null ? 0 : 1);
         gauge("pibl.cache.entries", "stored variants", Tags.empty(), null,
                 v -> v.cache() == null ? 0 : v.cache().store().entryCount());
         gauge("pibl.cache.bytes", "bytes of the stored variants' files", Tags.empty(), null,

@@ -21,7 +21,8 @@ import java.util.Map;
  *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1074816,
  *                   "stored":3,"evicted":0}},
  *  "connections":{"open":1,"accepted":9,"rejected":0},
- *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0}}
+ *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0},
+ *  "refused":{"total":1,"400":1,"405":0,"408":0,"413":0,"414":0,"431":0,"505":0}}
  * </pre>
  */
 final class StatusJson {
@@ -85,11 +86,16 @@ final class StatusJson {
         g.writeNumberField("accepted", s.connections().accepted());
         g.writeNumberField("rejected", s.connections().rejected());
         g.writeEndObject();
-        g.writeObjectFieldStart("responses");
-        for (Map.Entry<String, Long> e : s.responses().entrySet()) {
+        counts(g, "responses", s.responses());
+        counts(g, "refused", s.refused());
+        g.writeEndObject();
+    }
+
+    private static void counts(JsonGenerator g, String name, Map<String, Long> counts) throws IOException {
+        g.writeObjectFieldStart(name);
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
             g.writeNumberField(e.getKey(), e.getValue());
         }
-        g.writeEndObject();
         g.writeEndObject();
     }
 

@@ -100,6 +100,14 @@ final class StatusPage {
         for (Map.Entry<String, Long> e : s.responses().entrySet()) {
             item(h, e.getKey(), Long.toString(e.getValue()));
         }
+        h.append("</dl></section>\n");
+
+        h.append("<section class=\"card\"><h2>Refused requests</h2><dl>");
+        for (Map.Entry<String, Long> e : s.refused().entrySet()) {
+            if (e.getKey().equals("total") || e.getValue() > 0) {
+                item(h, e.getKey(), Long.toString(e.getValue()));
+            }
+        }
         h.append("</dl></section>\n</div>\n");
         h.append("<p class=\"muted\">Refreshes every ").append(REFRESH_SECONDS).append(" s.</p></body></html>\n");
         return h.toString();

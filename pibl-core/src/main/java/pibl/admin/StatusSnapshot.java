@@ -19,7 +19,7 @@ import java.util.Map;
  */
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
                       List<BackendRow> backends, CacheRow cache, Connections connections,
-                      Map<String, Long> responses) {
+                      Map<String, Long> responses, Map<String, Long> refused) {
 
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
@@ -55,7 +55,17 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         return new StatusSnapshot(view.proxyVersion(), view.startedAtMillis(), nowMillis, view.transport(),
                 view.port(), List.copyOf(rows), cacheRow(view.cache()),
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
-                Collections.unmodifiableMap(responses));
+                Collections.unmodifiableMap(responses), refused(stats));
+    }
+
+    /** Requests refused before anything was forwarded: {@code total}, then one count per refusal status. */
+    private static Map<String, Long> refused(ProxyStats stats) {
+        Map<String, Long> refused = new LinkedHashMap<>();
+        refused.put("total", stats.refusedTotal());
+        for (int status : ProxyStats.REFUSALS) {
+            refused.put(Integer.toString(status), stats.refused(status));
+        }
+        return Collections.unmodifiableMap(refused);
     }
 
     long uptimeSeconds() {

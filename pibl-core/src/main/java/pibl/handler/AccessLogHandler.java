@@ -95,6 +95,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         current = null;
         ctx.channel().attr(Exchange.KEY).set(null);
         stats.response(e.status);
+        if (e.refused()) {
+            stats.requestRefused(e.status);
+        }
         ACCESS.info(format.format(e, ctx.executor().ticker().nanoTime()));
     }
 }

@@ -21,7 +21,8 @@ import java.net.SocketAddress;
  *
  * <pre>
  * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer
- * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested
+ * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested,
+ *                         refused by the guard
  * the response            status and body bytes, as written
  * </pre>
  *
@@ -44,6 +45,7 @@ public final class Exchange {
     final boolean synthetic;
     private CachePhase phase = CachePhase.UNINIT;
     private boolean closeRequested;
+    private boolean refused;
     String backend = "-";
     int status;
     long bytes;
@@ -137,5 +139,14 @@ public final class Exchange {
 
     public boolean closeRequested() {
         return closeRequested;
+    }
+
+    /** The request is answered by PIBL itself and never forwarded: counted as refused once its response is out. */
+    void refuse() {
+        refused = true;
+    }
+
+    boolean refused() {
+        return refused;
     }
 }

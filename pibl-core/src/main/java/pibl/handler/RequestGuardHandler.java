@@ -36,7 +36,7 @@ import java.util.List;
  * </pre>
  *
  * A refused framing error always asks for the connection to close: what follows on it cannot be trusted to
- * start a new request. Works on {@link FullHttpRequest}s and the {@link Exchange}, whatever the channel.
+ * start a new request. Every refusal is one access line and one count in {@code /status} ({@code refused}). Works on {@link FullHttpRequest}s and the {@link Exchange}, whatever the channel.
  */
 @ChannelHandler.Sharable
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
@@ -65,8 +65,11 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
         }
         request.release();
         Exchange exchange = Exchange.current(ctx.channel());
-        if (exchange != null && refusal.code() != 405) {
-            exchange.requestClose();
+        if (exchange != null) {
+            exchange.refuse();
+            if (refusal.code() != 405) {
+                exchange.requestClose();
+            }
         }
         ErrorResponses.send(ctx, refusal);
     }

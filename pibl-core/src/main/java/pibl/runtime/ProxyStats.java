@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Server-wide counters, updated from every event loop with one uncontended add each: client
- * connections (open, accepted, refused over the limit) and responses by status class.
+ * connections (open, accepted, refused over the limit), responses by status class, and requests refused
+ * before anything was forwarded, by the status they got.
  */
 public final class ProxyStats {
     private final long startedAtMillis = System.currentTimeMillis();
@@ -13,10 +14,21 @@ public final class ProxyStats {
     private final LongAdder acceptedConnections = new LongAdder();
     private final LongAdder rejectedConnections = new LongAdder();
     private final LongAdder[] responsesByClass = new LongAdder[6];
+    /** The statuses a request can be refused with, in {@link #REFUSALS} order; the last counts any other. */
+    private final LongAdder[] refusals = new LongAdder[REFUSALS.length + 1];
+
+    /**
+     * What PIBL answers a request it will not forward: malformed (400), CONNECT (405), head too slow (408), body
+     * too large (413), request line too long (414), header section too large (431), another HTTP major (505).
+     */
+    public static final int[] REFUSALS = {400, 405, 408, 413, 414, 431, 505};
 
     public ProxyStats() {
         for (int i = 0; i < responsesByClass.length; i++) {
             responsesByClass[i] = new LongAdder();
+        }
+        for (int i = 0; i < refusals.length; i++) {
+            refusals[i] = new LongAdder();
         }
     }
 
@@ -42,6 +54,33 @@ public final class ProxyStats {
     public void response(int status) {
         int cls = status / 100;
         responsesByClass[cls >= 1 && cls <= 5 ? cls : 0].increment();
+    }
+
+    /** A request was refused with {@code status} and not forwarded. */
+    public void requestRefused(int status) {
+        refusals[refusalIndex(status)].increment();
+    }
+
+    /** Requests refused with {@code status} (one of {@link #REFUSALS}; any other status: those refused otherwise). */
+    public long refused(int status) {
+        return refusals[refusalIndex(status)].sum();
+    }
+
+    public long refusedTotal() {
+        long sum = 0;
+        for (LongAdder a : refusals) {
+            sum += a.sum();
+        }
+        return sum;
+    }
+
+    private static int refusalIndex(int status) {
+        for (int i = 0; i < REFUSALS.length; i++) {
+            if (REFUSALS[i] == status) {
+                return i;
+            }
+        }
+        return REFUSALS.length;
     }
 
     public int openConnections() {

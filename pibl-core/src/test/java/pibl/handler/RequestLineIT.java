@@ -82,6 +82,8 @@ class RequestLineIT {
             assertThat(http.isClosedByPeer(2000)).as("the connection is closed after a refusal").isTrue();
         }
         assertThat(backend.requestCount()).as("nothing was forwarded").isZero();
+        assertThat(proxy.stats().refused(status)).as("counted in /status under refused.%d", status).isEqualTo(1);
+        assertThat(proxy.stats().refusedTotal()).isEqualTo(1);
     }
 
     @Test
@@ -102,5 +104,6 @@ class RequestLineIT {
             assertThat(newerMinor.status()).as("a higher minor version is served as HTTP/1.1").isEqualTo(200);
         }
         assertThat(backend.requestCount()).isEqualTo(3);
+        assertThat(proxy.stats().refusedTotal()).as("what is forwarded is not refused").isZero();
     }
 }
