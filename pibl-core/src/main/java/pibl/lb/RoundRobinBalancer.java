@@ -10,35 +10,55 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Backends out of rotation or already tried for this request are skipped by moving on to the
  * following ones; the shared counter is not advanced for them, so the others keep their turns.
+ * When every backend is out of rotation ({@link Panic}), the same scan's first untried backend is
+ * the pick, so the out-of-rotation backends take their turns the same way.
  */
 public final class RoundRobinBalancer implements LoadBalancer {
     private final Backend[] backends;
     private final List<Backend> list;
+    private final Panic panic;
     private final AtomicLong next = new AtomicLong();
 
     public RoundRobinBalancer(List<Backend> backends) {
+        this(backends, new Panic());
+    }
+
+    RoundRobinBalancer(List<Backend> backends, Panic panic) {
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("no backends");
         }
         this.list = List.copyOf(backends);
         this.backends = list.toArray(new Backend[0]);
+        this.panic = panic;
     }
 
     @Override
     public Backend pick(List<Backend> tried) {
         int n = backends.length;
         int start = (int) Math.floorMod(next.getAndIncrement(), (long) n);
+        Backend untried = null;
         for (int i = 0; i < n; i++) {
             Backend candidate = backends[(start + i) % n];
-            if (candidate.isAvailable() && !tried.contains(candidate)) {
-                return candidate;
+            if (tried.contains(candidate)) {
+                continue;
+            }
+            if (candidate.isAvailable()) {
+                return panic.inRotation(candidate);
+            }
+            if (untried == null) {
+                untried = candidate;
             }
         }
-        return null;
+        return untried != null && panic.engaged(list, tried) ? panic.sent(untried) : null;
     }
 
     @Override
     public List<Backend> backends() {
         return list;
+    }
+
+    @Override
+    public Panic panic() {
+        return panic;
     }
 }
