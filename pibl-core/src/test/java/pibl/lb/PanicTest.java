@@ -62,9 +62,10 @@ class PanicTest {
         // every backend out: all of them in turn, as if they were in rotation
         "1,1,1 | a:c b:d c:c | -     | a b c a b c   | 6",
         "1,1   | a:c b:c     | -     | a b a b       | 4",
-        // a request's retry goes to one it has not tried
-        "1,1,1 | a:c b:d c:c | a     | b b c b b c   | 6",
-        "1,1,1 | a:c b:d c:c | a c   | b b b         | 3",
+        // a request's retry goes to the next one it has not tried after the one that failed
+        "1,1,1 | a:c b:d c:c | a     | b b b         | 3",
+        "1,1,1 | a:c b:d c:c | c     | a a a         | 3",
+        "1,1,1 | a:c b:d c:c | b c   | a a a         | 3",
         // every backend tried: nothing left, the caller answers 502
         "1,1   | a:c b:d     | a b   | - -           | 0",
         // one in rotation: no panic, the others get nothing
