@@ -137,7 +137,8 @@ class BalancingProxyIT {
                     .allMatch(Backend::isActivelyDown);
 
             sick[0] = false;
-            await("the checks pass again", () -> proxy.balancer().backends().stream().noneMatch(Backend::isActivelyDown));
+            await("the checks pass again",
+                    () -> proxy.balancer().backends().stream().noneMatch(Backend::isActivelyDown));
             assertThat(http.get("/y").status()).isEqualTo(200);
             assertThat(proxy.balancer().inPanic()).isFalse();
             assertThat(proxy.balancer().panic().requests()).as("nothing more counted out of panic").isEqualTo(6);

@@ -137,7 +137,8 @@ class PanicIT {
         try (RawHttp http = new RawHttp(proxy.port())) {
             for (int i = 0; i < 4; i++) {
                 RawHttp.Response r = http.get("/p/" + i);
-                assertThat(r.status()).as("the dead one is refused, the next one in turn serves: no 503").isEqualTo(200);
+                assertThat(r.status()).as("the dead one is refused, the next one in turn serves: no 503")
+                        .isEqualTo(200);
                 assertThat(r.header("X-Backend")).isEqualTo("sick");
             }
             JsonNode upstream = status(proxy).get("upstream");
