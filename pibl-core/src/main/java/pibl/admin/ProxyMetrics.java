@@ -32,6 +32,8 @@ import java.util.function.ToDoubleFunction;
  * pibl_backend_requests_total{backend="10.0.0.1:9001"} 5.0
  * pibl_backend_up{backend="10.0.0.1:9001"} 1.0
  * pibl_backend_latency_seconds{backend="10.0.0.1:9001",quantile="0.99"} 0.0123
+ * pibl_upstream_panic 0.0
+ * pibl_upstream_panic_requests_total 0.0
  * pibl_cache_lookups_total{status="HIT"} 3.0
  * pibl_responses_total{class="2xx"} 8.0
  * </pre>
@@ -93,7 +95,11 @@ final class ProxyMetrics implements AutoCloseable {
             counter("pibl.requests.refused", "requests answered by PIBL itself and never forwarded, by status",
                     Tags.of("status", Integer.toString(status)), v -> v.stats().refused(status));
         }
-                gauge("pibl.cache.enabled", "1 when the cache is on", Tags.empty(), null, v -> v.cache() == null ? 0 : 1);
+        gauge("pibl.upstream.panic", "1 when every backend is out of rotation and requests go to all of them in turn",
+                Tags.empty(), null, v -> v.balancer().inPanic() ? 1 : 0);
+        counter("pibl.upstream.panic.requests", "backends picked in panic (every backend out of rotation)",
+                Tags.empty(), v -> v.balancer().panic().requests());
+        gauge("pibl.cache.enabled", "1 when the cache is on", Tags.empty(), null, v -> v.cache() == null ? 0 : 1);
         gauge("pibl.cache.entries", "stored variants", Tags.empty(), null,
                 v -> v.cache() == null ? 0 : v.cache().store().entryCount());
         gauge("pibl.cache.bytes", "bytes of the stored variants' files", Tags.empty(), null,

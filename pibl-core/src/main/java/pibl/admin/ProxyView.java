@@ -2,6 +2,7 @@ package pibl.admin;
 
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
 import pibl.runtime.ProxyStats;
 import pibl.runtime.Version;
 
@@ -28,8 +29,13 @@ public interface ProxyView {
     /** The cache, or null when it is disabled. */
     HttpCache cache();
 
+    /** The balancer in force now, with the pool's panic state. */
+    LoadBalancer balancer();
+
     /** The backends in force now, in configuration order. */
-    List<Backend> backends();
+    default List<Backend> backends() {
+        return balancer().backends();
+    }
 
     /** PIBL's version, from the jar manifest, or {@code dev}. */
     default String proxyVersion() {

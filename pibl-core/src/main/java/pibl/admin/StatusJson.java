@@ -16,6 +16,7 @@ import java.util.Map;
  * {"version":"1.0.0","startedAt":"2025-01-01T10:00:00Z","uptimeSeconds":42,"transport":"epoll","port":8080,
  *  "backends":[{"address":"10.0.0.1:9001","weight":1,"health":"up","inFlight":0,"requests":5,"errors":1,
  *               "latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8}}],
+ *  "upstream":{"panic":false,"panicRequests":0},
  *  "cache":{"enabled":true,"entries":3,"bytes":12288,"hitRatio":0.75,
  *           "lookups":{"HIT":3,"MISS":1,"STALE":0,"REVALIDATED":0,"BYPASS":2},
  *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1074816,
@@ -60,6 +61,10 @@ final class StatusJson {
             g.writeEndObject();
         }
         g.writeEndArray();
+        g.writeObjectFieldStart("upstream");
+        g.writeBooleanField("panic", s.upstream().panic());
+        g.writeNumberField("panicRequests", s.upstream().panicRequests());
+        g.writeEndObject();
         StatusSnapshot.CacheRow c = s.cache();
         g.writeObjectFieldStart("cache");
         g.writeBooleanField("enabled", c.enabled());

@@ -71,7 +71,13 @@ final class StatusPage {
                     .append("</td><td>").append(millis(b.p90())).append("</td><td>").append(millis(b.p99()))
                     .append("</td></tr>\n");
         }
-        h.append("</tbody></table></section>\n<div class=\"grid\">\n");
+        h.append("</tbody></table>");
+        if (s.upstream().panic()) {
+            h.append("<p><span class=\"badge down\">panic</span> every backend is out of rotation;")
+                    .append(" requests go to all of them in turn</p>");
+        }
+        h.append("<p class=\"muted\">Requests sent in panic since start: ").append(s.upstream().panicRequests())
+                .append("</p></section>\n<div class=\"grid\">\n");
 
         StatusSnapshot.CacheRow c = s.cache();
         h.append("<section class=\"card\"><h2>Cache</h2><dl>");

@@ -4,6 +4,7 @@ import pibl.cache.CacheStatus;
 import pibl.cache.CacheStore;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
 import pibl.runtime.ProxyStats;
 
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import java.util.Map;
  * render. Every number is read from counters the proxy keeps anyway; taking a snapshot costs the proxy nothing.
  */
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
-                      List<BackendRow> backends, CacheRow cache, Connections connections,
+                      List<BackendRow> backends, Upstream upstream, CacheRow cache, Connections connections,
                       Map<String, Long> responses, Map<String, Long> refused) {
 
     /** The quantiles shown for each backend's latency. */
@@ -27,6 +28,13 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     /** One backend; latencies in milliseconds, NaN when there is no sample yet. */
     record BackendRow(String address, int weight, String health, int inFlight, long requests, long errors,
                       double p50, double p90, double p99) {
+    }
+
+    /**
+     * The pool: {@code panic} when every backend is out of rotation and requests go to all of them in turn,
+     * {@code panicRequests} the picks made in panic since start (a reload keeps the count).
+     */
+    record Upstream(boolean panic, long panicRequests) {
     }
 
     /**
@@ -42,7 +50,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
 
     static StatusSnapshot of(ProxyView view, long nowMillis) {
         List<BackendRow> rows = new ArrayList<>();
-        for (Backend b : view.backends()) {
+        LoadBalancer balancer = view.balancer();
+        for (Backend b : balancer.backends()) {
             rows.add(new BackendRow(b.label(), b.weight(), BackendReadings.health(b), b.inFlight(), b.requests(),
                     b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
                     BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2])));
@@ -53,7 +62,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
             responses.put(cls + "xx", stats.responses(cls));
         }
         return new StatusSnapshot(view.proxyVersion(), view.startedAtMillis(), nowMillis, view.transport(),
-                view.port(), List.copyOf(rows), cacheRow(view.cache()),
+                view.port(), List.copyOf(rows), new Upstream(balancer.inPanic(), balancer.panic().requests()),
+                cacheRow(view.cache()),
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
                 Collections.unmodifiableMap(responses), refused(stats));
     }

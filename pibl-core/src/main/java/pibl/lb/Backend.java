@@ -21,11 +21,22 @@ import java.util.function.LongSupplier;
  * <pre>
  * active   HealthChecker: fall failed checks → DOWN, rise good checks → UP
  * passive  requests: passiveFailures refused/reset/timed-out in a row → cooldown for passiveCooldown,
- *          then back on probation: the next failure takes it out again, a success clears the count
+ *          then back on probation: the next failure takes it out again, a success clears the count;
+ *          a request sent to it in panic that gets its answer ends the cooldown at once
  *
  * WARN backend 127.0.0.1:9002 DOWN (3 consecutive failures: connection refused); retry in 10 s
  * INFO backend 127.0.0.1:9002 cooldown over; back in rotation on probation
  * </pre>
+ *
+ * <p>The only backend of its pool is never taken out by the passive verdict (nginx ignores {@code max_fails} for
+ * a lone server): without it nothing answers, and a backend that failed three requests may answer the fourth.
+ * Its failures are still counted, and a streak is logged once when it reaches {@code passiveFailures}:
+ * <pre>
+ * WARN backend 127.0.0.1:9002 failing (3 consecutive failures: connection reset); the only backend of its pool,
+ *      so it stays in rotation
+ * INFO backend 127.0.0.1:9002 answering again after 3 consecutive failures
+ * </pre>
+ * The active verdict still applies to it; the pool is then in {@link Panic} and still sends it requests.
  */
 public final class Backend {
     private static final Logger LOG = LogManager.getLogger(Backend.class);
@@ -45,6 +56,8 @@ public final class Backend {
     /** Good active checks since the current passive cooldown began. */
     private final AtomicInteger checksPassedInCooldown = new AtomicInteger();
     private final AtomicBoolean activelyDown = new AtomicBoolean();
+    /** The only backend of its pool: passive failures are counted but never start a cooldown. */
+    private volatile boolean sole;
     private final LatencyHistogram latency = new LatencyHistogram();
 
     /** With the default health settings (only the passive ones matter here). */
@@ -144,10 +157,39 @@ public final class Backend {
         inFlight.decrementAndGet();
     }
 
+    /**
+     * Set by the {@link BackendGroup} it belongs to: whether it is the pool's only backend. Becoming the only one
+     * (a reload removed the others) ends a cooldown, since a lone backend is never out for its requests' failures.
+     */
+    void sole(boolean alone) {
+        sole = alone;
+        long until = cooldownUntil.get();
+        if (alone && until != 0 && cooldownUntil.compareAndSet(until, 0)) {
+            consecutiveFailures.set(0);
+            LOG.info("backend {} back in rotation: the only backend of its pool now", label);
+        }
+    }
+
     /** A request reached the backend and got a response: the failure streak is over. */
     public void recordSuccess() {
         if (consecutiveFailures.get() != 0) {
+            int streak = consecutiveFailures.getAndSet(0);
+            if (sole && streak >= health.passiveFailures()) {
+                LOG.info("backend {} answering again after {} consecutive failures", label, streak);
+            }
+        }
+    }
+
+    /**
+     * A request sent to it while it was out of rotation (the pool in {@link Panic}) got its response: it works, so a
+     * passive cooldown ends now instead of keeping the pool in panic. A request sent before the cooldown began
+     * proves less (the failures came after it) and does not count; an active DOWN ends only by passing checks.
+     */
+    public void answeredInPanic() {
+        long until = cooldownUntil.get();
+        if (until != 0 && now() - until < 0 && cooldownUntil.compareAndSet(until, 0)) {
             consecutiveFailures.set(0);
+            LOG.info("backend {} answered a request during its cooldown; back in rotation", label);
         }
     }
 
@@ -159,12 +201,20 @@ public final class Backend {
     /**
      * Connection refused or reset, or a timeout. The {@code passiveFailures}-th in a row starts
      * the cooldown; so does the first one after a cooldown, since a success alone clears the streak.
+     * Never for the only backend of its pool.
      */
     public void recordFailure(Throwable cause) {
         failures.increment();
         int streak = consecutiveFailures.incrementAndGet();
         HealthCheckConfig h = health;
         if (streak < h.passiveFailures()) {
+            return;
+        }
+        if (sole) {
+            if (streak == h.passiveFailures()) {
+                LOG.warn("backend {} failing ({} consecutive failures: {}); the only backend of its pool, so it stays"
+                        + " in rotation", label, streak, Failures.describe(cause));
+            }
             return;
         }
         long now = now();

@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * The backends of one configuration with their balancer and health checker.
+ * The backends of one configuration with their balancer and health checker: the pool. The pool's own state, its
+ * {@link Panic} (every backend out of rotation), and whether a backend is its only one (then passive checks never
+ * take it out), are set here.
  *
  * <pre>
  * BackendGroup group = BackendGroup.create(config.backends(), config.healthCheck());
@@ -40,9 +42,13 @@ public final class BackendGroup implements AutoCloseable {
     private Class<? extends Channel> channelClass;
     private boolean closed;
 
-    private BackendGroup(List<Backend> backends, HealthCheckConfig health, LongSupplier nanoTime) {
+    private BackendGroup(List<Backend> backends, HealthCheckConfig health, LongSupplier nanoTime, Panic panic) {
         this.backends = List.copyOf(backends);
-        this.balancer = LoadBalancers.create(this.backends);
+        boolean alone = this.backends.size() == 1;
+        for (Backend b : this.backends) {
+            b.sole(alone);
+        }
+        this.balancer = LoadBalancers.create(this.backends, panic);
         this.health = health;
         this.nanoTime = nanoTime;
     }
@@ -54,7 +60,7 @@ public final class BackendGroup implements AutoCloseable {
     /** With the clock passive cooldowns are measured by (tests move it instead of sleeping). */
     public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health, LongSupplier nanoTime) {
         List<Backend> list = configs.stream().map(c -> new Backend(c, health, nanoTime)).toList();
-        return new BackendGroup(list, health, nanoTime);
+        return new BackendGroup(list, health, nanoTime, new Panic());
     }
 
     /**
@@ -80,7 +86,8 @@ public final class BackendGroup implements AutoCloseable {
     /**
      * The group for a new configuration. A backend whose address is kept stays the same object,
      * with its counters, latencies, health and pooled connections, and takes the new weight; the
-     * others are new. This group's checks stop; the new group's start on the same loops if this
+     * others are new. The pool's panic state carries over (an episode under way goes on, unlogged; the counter
+     * keeps counting). This group's checks stop; the new group's start on the same loops if this
      * group's had been started. When active checks are now off, backends they had taken out return.
      */
     public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth) {
@@ -107,7 +114,7 @@ public final class BackendGroup implements AutoCloseable {
             next.add(b);
         }
         List<String> removed = byAddress.values().stream().flatMap(Deque::stream).map(Backend::label).toList();
-        BackendGroup group = new BackendGroup(next, newHealth, nanoTime);
+        BackendGroup group = new BackendGroup(next, newHealth, nanoTime, balancer.panic());
         EventLoopGroup l;
         Class<? extends Channel> c;
         synchronized (this) {

@@ -13,7 +13,9 @@ import java.util.List;
  * </pre>
  *
  * Backends out of rotation or already tried for the request take no part in a pick (their scores
- * stand still). One short lock per pick; {@link LoadBalancers} only chooses this balancer when the
+ * stand still). When every backend is out of rotation ({@link Panic}), the pick is made again with
+ * the untried ones whatever their health, by the same scores, so the weights hold in panic too.
+ * One short lock per pick; {@link LoadBalancers} only chooses this balancer when the
  * weights differ, equal weights go to the lock-free {@link RoundRobinBalancer}.
  */
 public final class SmoothWeightedBalancer implements LoadBalancer {
@@ -21,8 +23,13 @@ public final class SmoothWeightedBalancer implements LoadBalancer {
     private final Backend[] backends;
     private final int[] weights;
     private final long[] current;
+    private final Panic panic;
 
     public SmoothWeightedBalancer(List<Backend> backends) {
+        this(backends, new Panic());
+    }
+
+    SmoothWeightedBalancer(List<Backend> backends, Panic panic) {
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("no backends");
         }
@@ -33,34 +40,52 @@ public final class SmoothWeightedBalancer implements LoadBalancer {
             weights[i] = Math.max(1, this.backends[i].weight());
         }
         this.current = new long[this.backends.length];
+        this.panic = panic;
     }
 
     @Override
     public Backend pick(List<Backend> tried) {
         synchronized (current) {
-            int best = -1;
-            long total = 0;
-            for (int i = 0; i < backends.length; i++) {
-                Backend b = backends[i];
-                if (!b.isAvailable() || tried.contains(b)) {
-                    continue;
-                }
-                current[i] += weights[i];
-                total += weights[i];
-                if (best < 0 || current[i] > current[best]) {
-                    best = i;
-                }
+            int best = choose(tried, false);
+            if (best >= 0) {
+                return panic.inRotation(backends[best]);
             }
-            if (best < 0) {
+            if (!panic.engaged(list, tried)) {
                 return null;
             }
-            current[best] -= total;
-            return backends[best];
+            best = choose(tried, true);
+            return panic.sent(best < 0 ? null : backends[best]);
         }
+    }
+
+    /** One round of the scores over the untried backends (only those in rotation unless {@code anyHealth}). */
+    private int choose(List<Backend> tried, boolean anyHealth) {
+        int best = -1;
+        long total = 0;
+        for (int i = 0; i < backends.length; i++) {
+            Backend b = backends[i];
+            if (tried.contains(b) || !anyHealth && !b.isAvailable()) {
+                continue;
+            }
+            current[i] += weights[i];
+            total += weights[i];
+            if (best < 0 || current[i] > current[best]) {
+                best = i;
+            }
+        }
+        if (best >= 0) {
+            current[best] -= total;
+        }
+        return best;
     }
 
     @Override
     public List<Backend> backends() {
         return list;
+    }
+
+    @Override
+    public Panic panic() {
+        return panic;
     }
 }

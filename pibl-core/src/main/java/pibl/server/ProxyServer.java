@@ -220,6 +220,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     }
 
     /** The balancer in force (it changes on reload). */
+    @Override
     public LoadBalancer balancer() {
         return upstream.balancer();
     }

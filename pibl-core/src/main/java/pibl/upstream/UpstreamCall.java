@@ -49,6 +49,8 @@ public final class UpstreamCall implements Call {
     private int attempts;
     private boolean freshConnectionOnly;
     private Backend backend;
+    /** The backend was out of rotation when this attempt went to it: the pool is in panic. */
+    private boolean outOfRotation;
     private BackendHandler connection;
     private boolean reused;
     private boolean requestWritten;
@@ -111,11 +113,15 @@ public final class UpstreamCall implements Call {
         request.release();
     }
 
+    /**
+     * The next backend; none left is a 502 (504 after a timeout). The balancer offers a backend to a request's first
+     * attempt even when the whole pool is out of rotation (panic), so the 503 is for a pool with nothing in it.
+     */
     private Backend pick() {
         Backend next = upstream.balancer().pick(tried);
         if (next == null) {
             boolean none = tried.isEmpty() && lastFailure == null;
-            fail(none ? 503 : failStatus(), none ? "no backend in rotation" : "every backend failed");
+            fail(none ? 503 : failStatus(), none ? "no backend to send to" : "every backend failed");
         }
         return next;
     }
@@ -126,6 +132,7 @@ public final class UpstreamCall implements Call {
         }
         attempts++;
         backend = target;
+        outOfRotation = !target.isAvailable();
         if (!freshConnectionOnly) {
             long freshWithin = idempotent ? Long.MAX_VALUE : Upstream.NON_IDEMPOTENT_REUSE_NANOS;
             BackendHandler pooled = upstream.pool().poll(target, freshWithin);
@@ -234,6 +241,9 @@ public final class UpstreamCall implements Call {
         done = true;
         BackendHandler conn = detach();
         backend.recordSuccess();
+        if (outOfRotation) {
+            backend.answeredInPanic();
+        }
         if (reusable && requestWritten && conn.channel().isActive()) {
             upstream.pool().release(conn);
         } else {

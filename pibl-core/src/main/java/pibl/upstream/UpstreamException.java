@@ -1,9 +1,10 @@
 package pibl.upstream;
 
 /**
- * Why a request got no response from any backend, as the client is to see it: {@link #status()} is 503 when no
- * backend was in rotation, 504 when the last attempt timed out, 502 otherwise. The cause is the last attempt's
- * failure, or null when nothing was attempted.
+ * Why a request got no response from any backend, as the client is to see it: {@link #status()} is 504 when the last
+ * attempt timed out, 502 otherwise. A pool whose backends are all out of rotation is still tried
+ * ({@link pibl.lb.Panic}), so 503 is left for a balancer offering no backend at all, which a configured pool never
+ * does. The cause is the last attempt's failure, or null when nothing was attempted.
  */
 public final class UpstreamException extends Exception {
     private final int status;
@@ -16,10 +17,5 @@ public final class UpstreamException extends Exception {
     /** 502, 503 or 504. */
     public int status() {
         return status;
-    }
-
-    /** Every backend was out of rotation: nothing was attempted. */
-    public boolean noneInRotation() {
-        return status == 503;
     }
 }

@@ -87,6 +87,8 @@ class AdminMetricsIT {
             Map<String, Double> m = parse(admin.metrics());
 
             assertThat(m.get("pibl_connections_open")).isEqualTo(2.0);
+            assertThat(m.get("pibl_upstream_panic")).as("the only backend is up").isEqualTo(0.0);
+            assertThat(m.get("pibl_upstream_panic_requests_total")).isEqualTo(0.0);
             assertThat(m.get("pibl_connections_accepted_total")).isEqualTo(2.0);
             assertThat(m.get("pibl_connections_rejected_total")).isEqualTo(1.0);
             assertThat(m.get("pibl_responses_total{class=\"1xx\"}")).isEqualTo(0.0);

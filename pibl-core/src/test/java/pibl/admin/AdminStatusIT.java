@@ -76,6 +76,32 @@ class AdminStatusIT {
     }
 
     @Test
+    void theUpstreamShowsWhetherThePoolIsInPanicAndWhatWasSentSo() throws Exception {
+        Backend a = backend(9001);
+        Backend b = backend(9002);
+        FakeView view = new FakeView(a, b);
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            JsonNode calm = admin.status().get("upstream");
+            assertThat(calm.get("panic").asBoolean()).isFalse();
+            assertThat(calm.get("panicRequests").asLong()).isZero();
+
+            for (Backend x : List.of(a, b)) {
+                for (int i = 0; i < 3; i++) {
+                    x.recordFailure();
+                }
+            }
+            for (int i = 0; i < 5; i++) {
+                view.balancer().pick(List.of());
+            }
+            JsonNode status = admin.status();
+            assertThat(status.get("upstream").get("panic").asBoolean()).as("both cooling down").isTrue();
+            assertThat(status.get("upstream").get("panicRequests").asLong()).isEqualTo(5);
+            assertThat(status.get("backends").get(0).get("health").asText())
+                    .as("each backend's own state is still shown as it is").isEqualTo("cooldown");
+        }
+    }
+
+    @Test
     void connectionsAndResponsesByStatusClass() throws Exception {
         FakeView view = new FakeView(backend(9001));
         view.stats.connectionOpened();

@@ -3,6 +3,8 @@ package pibl.admin;
 import pibl.cache.HttpCache;
 import pibl.config.BackendConfig;
 import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
+import pibl.lb.LoadBalancers;
 import pibl.runtime.ProxyStats;
 
 import java.util.Arrays;
@@ -12,6 +14,7 @@ import java.util.List;
 final class FakeView implements ProxyView {
     final ProxyStats stats = new ProxyStats();
     volatile List<Backend> backends;
+    private LoadBalancer balancer;
     volatile HttpCache cache;
     volatile long startedAtMillis = stats.startedAtMillis();
 
@@ -66,6 +69,16 @@ final class FakeView implements ProxyView {
     @Override
     public List<Backend> backends() {
         return backends;
+    }
+
+    /** A balancer over the current backends, new when a test swapped them (a fresh pool, as a test wants it). */
+    @Override
+    public synchronized LoadBalancer balancer() {
+        List<Backend> now = backends;
+        if (balancer == null || !balancer.backends().equals(now)) {
+            balancer = LoadBalancers.create(now);
+        }
+        return balancer;
     }
 
     @Override

@@ -14,9 +14,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StatusPageTest {
 
     private static StatusSnapshot snapshot(String address, String health, StatusSnapshot.CacheRow cache) {
+        return snapshot(address, health, cache, new StatusSnapshot.Upstream(false, 0));
+    }
+
+    private static StatusSnapshot snapshot(String address, String health, StatusSnapshot.CacheRow cache,
+                                           StatusSnapshot.Upstream upstream) {
         return new StatusSnapshot("1.<b>", 0, 3_723_000, "epoll", 8080,
                 List.of(new StatusSnapshot.BackendRow(address, 2, health, 1, 10, 0, 1.25, Double.NaN, 9.5)),
-                cache, new StatusSnapshot.Connections(1, 2, 3),
+                upstream, cache, new StatusSnapshot.Connections(1, 2, 3),
                 Map.of("2xx", 10L), Map.of("total", 2L, "400", 2L, "505", 0L));
     }
 
@@ -50,6 +55,16 @@ class StatusPageTest {
                 .contains("<dt>MISS</dt><dd>1</dd>")
                 .contains("<td>1.3</td><td>&ndash;</td><td>9.5</td>")
                 .as("a quantile without samples shows a dash");
+    }
+
+    @Test
+    void aPoolInPanicSaysSoAboveTheCount() {
+        assertThat(StatusPage.render(snapshot("h:1", "cooldown", cache(0), new StatusSnapshot.Upstream(true, 12))))
+                .contains("<span class=\"badge down\">panic</span> every backend is out of rotation")
+                .contains("Requests sent in panic since start: 12");
+        assertThat(StatusPage.render(snapshot("h:1", "up", cache(0))))
+                .as("no badge while a backend is in rotation").doesNotContain("badge down\">panic")
+                .contains("Requests sent in panic since start: 0");
     }
 
     @Test

@@ -86,12 +86,61 @@ class BackendGroupTest {
         b.markActivelyDown(3, "HTTP 500");
         BackendGroup same = old.reconfigure(List.of(at(9001, 1)), HEALTH);
         assertThat(same.backends().get(0).health()).isEqualTo("down");
-        assertThat(same.balancer().pick(List.of())).isNull();
+        // This used to be a null pick (the caller answered 503). Issue 12: the pool's only backend is down, so the
+        // pool is in panic and the backend still gets the requests.
+        assertThat(same.balancer().pick(List.of())).isSameAs(b);
+        assertThat(same.balancer().inPanic()).isTrue();
 
         HealthCheckConfig off = new HealthCheckConfig(false, "/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
                 3, 2, 3, Duration.ofSeconds(10));
         BackendGroup unchecked = same.reconfigure(List.of(at(9001, 1)), off);
         assertThat(unchecked.backends().get(0).health()).isEqualTo("up");
         assertThat(unchecked.balancer().pick(List.of())).isSameAs(b);
+        assertThat(unchecked.balancer().inPanic()).isFalse();
+    }
+
+    @Test
+    void theOnlyBackendOfAPoolIsNeverCooledDownAndAReloadThatLeavesOneOnlyEndsItsCooldown() {
+        BackendGroup lone = BackendGroup.create(List.of(at(9001, 1)), HEALTH, clock);
+        Backend only = lone.backends().get(0);
+        for (int i = 0; i < 5; i++) {
+            only.recordFailure(new ConnectException("Connection refused"));
+        }
+        assertThat(only.health()).as("passive checks never take out a pool's only backend").isEqualTo("up");
+        assertThat(only.failures()).as("its failures still count").isEqualTo(5);
+
+        BackendGroup two = lone.reconfigure(List.of(at(9001, 1), at(9002, 1)), HEALTH);
+        Backend other = two.backends().get(1);
+        for (int i = 0; i < 3; i++) {
+            other.recordFailure(new ConnectException("Connection refused"));
+            only.recordFailure(new ConnectException("Connection refused"));
+        }
+        assertThat(other.health()).as("in a pool of two, three failures start the cooldown").isEqualTo("cooldown");
+        assertThat(only.health()).as("no longer alone: the streak goes on and takes it out").isEqualTo("cooldown");
+
+        BackendGroup alone = two.reconfigure(List.of(at(9002, 1)), HEALTH);
+        assertThat(alone.backends().get(0)).isSameAs(other);
+        assertThat(other.health()).as("alone again: back in rotation at once").isEqualTo("up");
+        assertThat(alone.balancer().inPanic()).isFalse();
+        alone.close();
+        two.close();
+        lone.close();
+    }
+
+    @Test
+    void thePanicStateOfThePoolSurvivesAReload() {
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1)), HEALTH, clock);
+        for (Backend b : old.backends()) {
+            b.markActivelyDown(3, "HTTP 500");
+        }
+        old.balancer().pick(List.of());
+        old.balancer().pick(List.of());
+        BackendGroup next = old.reconfigure(List.of(at(9001, 1), at(9002, 3)), HEALTH);
+        assertThat(next.balancer()).isInstanceOf(SmoothWeightedBalancer.class);
+        assertThat(next.balancer().panic()).as("the pool's state, not the balancer's").isSameAs(old.balancer().panic());
+        next.balancer().pick(List.of());
+        assertThat(next.balancer().panic().requests()).as("the counter goes on over the reload").isEqualTo(3);
+        next.close();
+        old.close();
     }
 }

@@ -135,6 +135,46 @@ class BackendTest {
     }
 
     @Test
+    void theOnlyBackendOfItsPoolStaysInRotationAndEachStreakIsLoggedOnce() {
+        backend.sole(true);
+        for (int i = 0; i < 6; i++) {
+            backend.recordFailure(REFUSED);
+        }
+        assertThat(backend.isAvailable()).as("passive checks never take out a pool's only backend").isTrue();
+        assertThat(backend.health()).isEqualTo("up");
+        assertThat(backend.failures()).isEqualTo(6);
+        assertThat(backend.consecutiveFailures()).isEqualTo(6);
+        backend.recordSuccess();
+        backend.recordSuccess();
+        backend.recordFailure(REFUSED);
+        backend.recordSuccess();
+        assertThat(log.messages()).as("one line when the streak reaches passive-failures, one when it ends")
+                .containsExactly("WARN backend 127.0.0.1:9002 failing (3 consecutive failures: connection refused);"
+                                + " the only backend of its pool, so it stays in rotation",
+                        "INFO backend 127.0.0.1:9002 answering again after 6 consecutive failures");
+    }
+
+    @Test
+    void anAnswerToARequestSentInPanicEndsTheCooldownButNotAnActiveDown() {
+        for (int i = 0; i < 3; i++) {
+            backend.recordFailure(REFUSED);
+        }
+        backend.recordSuccess(); // a request sent before the cooldown began: proves less, changes nothing
+        assertThat(backend.health()).isEqualTo("cooldown");
+        backend.answeredInPanic();
+        assertThat(backend.health()).as("it answered while out of rotation: back at once").isEqualTo("up");
+        assertThat(backend.isAvailable()).isTrue();
+        assertThat(log.messages()).last().asString()
+                .isEqualTo("INFO backend 127.0.0.1:9002 answered a request during its cooldown; back in rotation");
+        backend.recordFailure(REFUSED);
+        assertThat(backend.isAvailable()).as("the streak started over, no probation").isTrue();
+
+        backend.markActivelyDown(3, "HTTP 500");
+        backend.answeredInPanic();
+        assertThat(backend.health()).as("an active DOWN ends only by passing checks").isEqualTo("down");
+    }
+
+    @Test
     void countersAndLatency() {
         backend.onRequestStart();
         backend.onRequestStart();

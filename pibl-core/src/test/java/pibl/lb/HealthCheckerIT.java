@@ -122,7 +122,11 @@ class HealthCheckerIT {
             return backend.isActivelyDown();
         });
         assertThat(failedWhenDown[0]).as("fall = 3").isGreaterThanOrEqualTo(3);
-        assertThat(group.balancer().pick(List.of())).as("the only backend is out: nothing to pick").isNull();
+        // This was a null pick (a 503). Issue 12: the only backend is out, so the pool is in panic and still sends
+        // it the requests; the checks decide only what /status and the log say.
+        assertThat(group.balancer().pick(List.of())).as("the only backend is out: picked in panic")
+                .isSameAs(backend);
+        assertThat(group.balancer().inPanic()).isTrue();
 
         b.answer(200);
         int[] goodWhenUp = new int[1];

@@ -97,19 +97,26 @@ class LoadBalancersTest {
         assertThat(sequence(lb, 4, List.of())).isEqualTo("b c b c");
         takeOut(list.get(1));
         takeOut(list.get(2));
-        assertThat(lb.pick(List.of())).as("nobody in rotation: null at once, the caller answers 503").isNull();
+        // This used to be null (the caller answered 503). Issue 12: with nobody in rotation the pool is in panic
+        // and the pick goes on among all of them, by weight (PanicTest has the table).
+        assertThat(sequence(lb, 7, List.of())).isEqualTo("a a b a c a a");
     }
 
     @Test
     void roundRobinSkipsTriedAndUnavailableBackends() {
         List<Backend> list = backends(1, 1, 1);
         LoadBalancer lb = LoadBalancers.create(list);
-        assertThat(sequence(lb, 4, List.of(list.get(1)))).isEqualTo("a c c a");
+        // A retry starts after the backend that failed (b) and takes no turn from the others (this was "a c c a"
+        // while retries advanced the shared counter; issue 12: that put a dead backend first on every request).
+        assertThat(sequence(lb, 4, List.of(list.get(1)))).isEqualTo("c c c c");
+        assertThat(sequence(lb, 3, List.of())).as("the turns go on where they were").isEqualTo("a b c");
         takeOut(list.get(0));
         assertThat(sequence(lb, 4, List.of())).doesNotContain("a");
         takeOut(list.get(1));
         takeOut(list.get(2));
-        assertThat(lb.pick(List.of())).isNull();
+        // This used to be null (the caller answered 503); now the pool is in panic: all of them in turn.
+        assertThat(lb.pick(List.of())).isNotNull();
+        assertThat(lb.pick(list)).as("every backend already failed this request").isNull();
     }
 
     @Test

@@ -180,8 +180,13 @@ class PassiveHealthIT {
                 "WARN backend " + dead + " DOWN (4 consecutive failures: connection refused); retry in 10 s");
     }
 
+    /*
+     * This used to answer 503 at once with every backend in cooldown, without trying them. Issue 12: a pool with
+     * every backend out of rotation is in panic and still tries them in turn, so a dead pool answers 502 (a real
+     * failure, quickly: the connects are refused), and a pool that answers again is served.
+     */
     @Test
-    void withEveryBackendOutTheCallFailsAtOnceAsNoneInRotation() throws Exception {
+    void withEveryBackendOutBothAreStillTriedAndADeadPoolGives502NotA503() throws Exception {
         String dead1 = deadAddress();
         String dead2 = deadAddress();
         BackendGroup group = wire(List.of(dead1, dead2));
@@ -191,30 +196,88 @@ class PassiveHealthIT {
                     e -> assertThat(e.status()).as("both were tried and failed: 502").isEqualTo(502));
         }
         assertThat(group.backends()).allSatisfy(b -> assertThat(b.health()).isEqualTo("cooldown"));
+        assertThat(group.balancer().panic().requests()).as("no panic while one was in rotation").isZero();
 
-        Result r = get("/y");
-        assertThat(r.error()).isInstanceOfSatisfying(UpstreamException.class,
-                e -> assertThat(e.status()).as("nobody in rotation: 503").isEqualTo(503));
-        assertThat(group.backends()).allSatisfy(b -> assertThat(b.failures()).as("no connect was attempted")
-                .isEqualTo(3));
+        for (int i = 0; i < 2; i++) {
+            Result r = get("/y/" + i);
+            assertThat(r.error()).isInstanceOfSatisfying(UpstreamException.class,
+                    e -> assertThat(e.status()).as("every backend out, still tried, refused: 502, never 503")
+                            .isEqualTo(502));
+        }
+        assertThat(group.backends()).allSatisfy(b -> assertThat(b.failures())
+                .as("each request in panic tried both backends, one after the other").isEqualTo(5));
+        assertThat(group.balancer().panic().requests()).as("two picks in panic per request").isEqualTo(4);
+        assertThat(group.balancer().inPanic()).isTrue();
+        assertThat(log.about("panic")).as("one line for the episode, not one per request").containsExactly(
+                "WARN every backend of the pool is out of rotation (" + dead1 + " cooldown, " + dead2
+                        + " cooldown); sending to all of them in turn (panic)");
     }
 
     @Test
-    void aSilentBackendTimesOutIntoTheCooldown() throws Exception {
+    void backendsThatAnswerAgainAreServedInPanicAndTheFirstAnswerEndsTheEpisode() throws Exception {
+        boolean[] flaky = {true};
+        TestBackend a = track(TestBackend.start("a"));
+        TestBackend b = track(TestBackend.start("b"));
+        for (TestBackend t : List.of(a, b)) {
+            t.behave((ctx, req, backend) -> {
+                req.release();
+                if (flaky[0]) {
+                    ctx.close(); // a reset before any response byte: a passive failure
+                } else {
+                    ctx.writeAndFlush(backend.named(HttpResponseStatus.OK, backend.name()));
+                }
+            });
+        }
+        ManualNanoTime clock = new ManualNanoTime();
+        BackendGroup group = wire(List.of(a.address(), b.address()), Duration.ofSeconds(5), clock);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get("/flaky/" + i).error()).isInstanceOfSatisfying(UpstreamException.class,
+                    e -> assertThat(e.status()).isEqualTo(502));
+        }
+        assertThat(group.backends()).allSatisfy(x -> assertThat(x.health()).isEqualTo("cooldown"));
+
+        flaky[0] = false; // a second later, long before the 10 s cooldown ends (the clock stands still)
+        Result first = get("/back");
+        assertThat(first.status()).as("served in panic instead of a 503").isEqualTo(200);
+        Backend answered = group.backends().get(first.body().equals("a") ? 0 : 1);
+        assertThat(answered.health()).as("an answer in panic ends the cooldown").isEqualTo("up");
+        for (int i = 0; i < 4; i++) {
+            Result r = get("/after/" + i);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).as("the other is still cooling down; no panic, so it gets nothing")
+                    .isEqualTo(first.body());
+        }
+        assertThat(group.balancer().panic().requests()).isEqualTo(1);
+        assertThat(log.about("panic")).containsExactly(
+                "WARN every backend of the pool is out of rotation (" + a.address() + " cooldown, " + b.address()
+                        + " cooldown); sending to all of them in turn (panic)",
+                "INFO panic over: backend " + answered.label() + " back in rotation (1 request sent in panic)");
+        assertThat(log.about(answered.label())).contains(
+                "INFO backend " + answered.label() + " answered a request during its cooldown; back in rotation");
+    }
+
+    /*
+     * This used to take the silent backend out for the cooldown and answer the fourth request 503 without sending
+     * it. Issue 12: the only backend of a pool is never taken out by passive checks (nginx's rule for a lone
+     * server); its failures are counted and logged once, and every request is still sent.
+     */
+    @Test
+    void aSilentOnlyBackendTimesOutButStaysInRotation() throws Exception {
         PortBackend silent = track(PortBackend.start("silent", 0)).hang();
         BackendGroup group = wire(List.of(silent.address()), Duration.ofMillis(200), System::nanoTime);
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             assertThat(get("/slow/" + i).error()).isInstanceOfSatisfying(UpstreamException.class, e -> {
                 assertThat(e.status()).as("a silent backend: 504").isEqualTo(504);
                 assertThat(e.getCause()).isInstanceOf(UpstreamTimeoutException.class);
             });
         }
-        assertThat(group.backends().get(0).health()).isEqualTo("cooldown");
+        Backend only = group.backends().get(0);
+        assertThat(only.health()).as("the only backend is never cooled down").isEqualTo("up");
+        assertThat(only.failures()).isEqualTo(4);
         assertThat(log.about(silent.address())).containsExactly("WARN backend " + silent.address()
-                + " DOWN (3 consecutive failures: silent for 200 ms); retry in 10 s");
-        assertThat(get("/after").error()).isInstanceOfSatisfying(UpstreamException.class,
-                e -> assertThat(e.noneInRotation()).isTrue());
-        assertThat(silent.hung()).isEqualTo(3);
+                + " failing (3 consecutive failures: silent for 200 ms); the only backend of its pool, so it stays"
+                + " in rotation");
+        assertThat(silent.hung()).as("the fourth request was sent too").isEqualTo(4);
     }
 
     @Test
