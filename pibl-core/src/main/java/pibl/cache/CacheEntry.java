@@ -1,7 +1,6 @@
 package pibl.cache;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
@@ -164,7 +163,8 @@ public final class CacheEntry {
     /**
      * Takes hold of the body: the memory tier's buffer ({@link #retainedMemoryBody()}) or else a region of its file
      * ({@link #newBodyRegion()}); the caller releases it (writing it to a channel does). Once held it stays
-     * readable, whatever becomes of the entry. Null for an empty body.
+     * readable, whatever becomes of the entry; {@link StoredBody#part} narrows it to a range. Null for an empty
+     * body.
      *
      * @throws IOException if the body is in neither place any more (evicted, or replaced, since the lookup)
      */
@@ -209,7 +209,7 @@ public final class CacheEntry {
             ch.close();
             throw e;
         }
-        return new DefaultFileRegion(ch, bodyOffset, bodyLength);
+        return new StoredBody.Region(ch, bodyOffset, bodyLength);
     }
 
     Digest digest() {

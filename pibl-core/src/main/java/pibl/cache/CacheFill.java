@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpResponse;
  * <pre>
  * onHead(200, storable)           → FORWARD, body teed into a CacheWriter by onContent, committed by onEnd
  * onHead(200, not storable)       → FORWARD, the key remembered as pass-through (hit-for-miss)
+ * onHead(200, above max-object-size, declared or found while streaming) → FORWARD, pass-through too: the next
+ *                                   request's Range goes to the backend instead of fetching the whole again
  * onHead(304) for a stored entry  → SERVE_REFRESHED: headers merged (RFC 9111 4.3.4), {@link #toServe()} is the
  *                                   refreshed entry, the 304 itself goes nowhere
  * onHead(502) and the stored entry may serve on error → SERVE_STALE: {@link #toServe()} is the stored entry
@@ -41,6 +43,8 @@ public final class CacheFill {
     private CacheEntry stored;
     private MissLock.Lease lease;
     private CacheWriter writer;
+    /** Body bytes given to {@link #writer}. */
+    private long received;
 
     /**
      * @param requestHeaders the request's fields that select a Vary variant and decide storability
@@ -80,9 +84,13 @@ public final class CacheFill {
             return Outcome.FORWARD;
         }
         if (CachePolicy.isStorable(method, requestHeaders, code, head.headers(), cache.config())) {
-            writer = cache.store().begin(key, requestHeaders, code, head.status().reasonPhrase(),
-                    CachePolicy.storedHeaders(head.headers(), now), requestTime, now);
-            cache.clearPass(key);
+            if (RangeRequest.contentLength(head.headers()) > cache.config().maxObjectSize()) {
+                cache.markPass(key); // the store would refuse it
+            } else {
+                writer = cache.store().begin(key, requestHeaders, code, head.status().reasonPhrase(),
+                        CachePolicy.storedHeaders(head.headers(), now), requestTime, now);
+                cache.clearPass(key);
+            }
         } else if (HttpMethod.GET.equals(method) && code < 500 && code != 304) { // a 304 says nothing of storability
             cache.markPass(key);
         }
@@ -119,7 +127,12 @@ public final class CacheFill {
     /** A part of the forwarded body; the caller keeps ownership of {@code chunk}. */
     public void onContent(ByteBuf chunk) {
         if (writer != null) {
-            writer.write(chunk);
+            writer.write(chunk); // past max-object-size it gives up by itself; then the key is pass-through
+            long before = received;
+            received += chunk.readableBytes();
+            if (before <= cache.config().maxObjectSize() && received > cache.config().maxObjectSize()) {
+                cache.markPass(key);
+            }
         }
     }
 

@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * methods in {@link Invalidation}.
  */
 public final class CachePolicy {
-    /** RFC 9110 15.1: status codes cacheable by default (206 left out: ranges are not cached). */
+    /** RFC 9110 15.1: status codes cacheable by default (206 left out: partial content is never stored). */
     private static final Set<Integer> HEURISTICALLY_CACHEABLE = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410,
             414, 501);
     /**
@@ -80,14 +80,14 @@ public final class CachePolicy {
 
     /**
      * Whether a request may be answered from the cache at all: GET or HEAD, and no preconditions only the origin
-     * can evaluate ({@code If-Match}, {@code If-Unmodified-Since}, {@code If-Range}). Other requests are forwarded
+     * can evaluate ({@code If-Match}, {@code If-Unmodified-Since}; {@code If-Range} is {@link RangeRequest}'s to
+     * evaluate against the stored response). Other requests are forwarded
      * ({@link CacheStatus#BYPASS}); unsafe ones may still invalidate (see {@link Invalidation}).
      */
     public static boolean isLookupAllowed(HttpMethod method, HttpHeaders requestHeaders) {
         return (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method))
                 && !requestHeaders.contains(HttpHeaderNames.IF_MATCH)
-                && !requestHeaders.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE)
-                && !requestHeaders.contains(HttpHeaderNames.IF_RANGE);
+                && !requestHeaders.contains(HttpHeaderNames.IF_UNMODIFIED_SINCE);
     }
 
     /** {@code Cache-Control: only-if-cached}: with nothing servable stored, answer 504 (RFC 9111 5.2.1.7). */
@@ -355,7 +355,8 @@ public final class CachePolicy {
      * the same method and target, with the client's header fields but its own {@code If-None-Match} and
      * {@code If-Modified-Since}, which are replaced by the stored response's validators (a 304 must speak of the
      * stored response, not of the client's copy; the client's validators are evaluated afterwards, against the
-     * refreshed entry). Without validators it is a plain fetch.
+     * refreshed entry). Without validators it is a plain fetch. Never with the client's {@code Range}: what is
+     * stored is whole.
      *
      * <pre>
      *   GET /a, If-None-Match: "mine"     stored: ETag: "v2", Last-Modified: Mon, ...
@@ -367,6 +368,7 @@ public final class CachePolicy {
         h.remove(HttpHeaderNames.IF_NONE_MATCH);
         h.remove(HttpHeaderNames.IF_MODIFIED_SINCE);
         h.remove(HttpHeaderNames.CONTENT_LENGTH);
+        RangeRequest.removeFrom(h);
         h.add(Conditionals.revalidationHeaders(stored.headers()));
         return new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                 Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);

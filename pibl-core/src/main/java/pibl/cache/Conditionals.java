@@ -66,6 +66,38 @@ public final class Conditionals {
         return since >= 0 && lastModified >= 0 && lastModified <= since;
     }
 
+    /**
+     * RFC 9110 13.1.5: does the request's {@code If-Range} let its {@code Range} apply to this response? Yes when
+     * there is none. An entity-tag holds by strong comparison: a weak tag on either side never does. An HTTP-date
+     * holds only when it equals the response's {@code Last-Modified} exactly and that is strong, at least a second
+     * before its {@code Date} (8.8.2.2). Anything else (an invalid date, two lines) fails: the whole
+     * representation is sent.
+     *
+     * <pre>
+     *   If-Range: "v2"                          ETag: "v2"      -&gt; true     ETag: W/"v2" -&gt; false
+     *   If-Range: Sun, 06 Nov 1994 08:49:37 GMT  Last-Modified the same, Date a minute later -&gt; true
+     * </pre>
+     */
+    public static boolean ifRangeHolds(List<String> ifRangeLines, HttpHeaders responseHeaders) {
+        if (ifRangeLines.isEmpty()) {
+            return true;
+        }
+        if (ifRangeLines.size() > 1) {
+            return false;
+        }
+        String validator = ifRangeLines.get(0).trim();
+        if (validator.startsWith("\"") || validator.startsWith("W/")) {
+            String etag = responseHeaders.get(HttpHeaderNames.ETAG);
+            return validator.startsWith("\"") && etag != null && validator.equals(etag.trim());
+        }
+        long date = HttpDate.parse(validator);
+        String lastModified = responseHeaders.get(HttpHeaderNames.LAST_MODIFIED);
+        String dateValue = responseHeaders.get(HttpHeaderNames.DATE);
+        long modified = lastModified == null ? -1 : HttpDate.parse(lastModified.trim());
+        long dated = dateValue == null ? -1 : HttpDate.parse(dateValue.trim());
+        return date >= 0 && modified == date && dated >= 0 && modified <= dated - 1000;
+    }
+
     /** RFC 9110 8.8.3.2 weak comparison: equal opaque tags, either or both may be weak. */
     public static boolean weakMatch(String a, String b) {
         return opaque(a).equals(opaque(b));

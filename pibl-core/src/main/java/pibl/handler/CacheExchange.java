@@ -9,6 +9,7 @@ import pibl.cache.CacheEntry;
 import pibl.cache.CacheFill;
 import pibl.cache.CacheKey;
 import pibl.cache.CachePhase;
+import pibl.cache.RangeRequest;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -26,16 +27,23 @@ import java.util.concurrent.TimeUnit;
  * MISS            parked too, for a moment, while the store's disk is far behind (a fill that waits costs less
  *                 than one that could not be stored)
  * MISS, REVALIDATING  fill: what the backend's response becomes; swallowing once it decided to serve a stored
- *                 entry instead (the 304 or error is dropped as it goes by)
+ *                 entry instead (the 304 or error is dropped as it goes by); cutsRange when the backend was asked
+ *                 without the client's Range, and then partial, the client's part cut from the whole 200
  * </pre>
+ *
+ * {@code range} is the client's range request (a GET's valid {@code Range}), or null: a stored answer is cut to it
+ * ({@link StoredResponse}), and so is a streamed one ({@link PartialStream}) when the backend did not see it.
  */
 final class CacheExchange {
     final Exchange exchange;
     final CacheKey key;
     final HttpHeaders clientHeaders;
+    final RangeRequest range;
     boolean invalidates;
     CacheFill fill;
     boolean swallowing;
+    boolean cutsRange;
+    PartialStream partial;
     /**
      * The body of the stored entry the fill may serve instead of the backend's response (revalidated, or standing
      * in on error), taken hold of before the backend was asked: a 304 that makes the store drop or rewrite the
@@ -47,10 +55,11 @@ final class CacheExchange {
     /** Counts parks: a wake belongs to the park it was made for. */
     private long parks;
 
-    CacheExchange(Exchange exchange, CacheKey key, HttpHeaders clientHeaders) {
+    CacheExchange(Exchange exchange, CacheKey key, HttpHeaders clientHeaders, RangeRequest range) {
         this.exchange = exchange;
         this.key = key;
         this.clientHeaders = clientHeaders;
+        this.range = range;
     }
 
     /**

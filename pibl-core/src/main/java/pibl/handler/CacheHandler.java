@@ -22,6 +22,7 @@ import pibl.cache.Conditionals;
 import pibl.cache.HttpCache;
 import pibl.cache.Invalidation;
 import pibl.cache.MissLock;
+import pibl.cache.RangeRequest;
 import pibl.http.HttpMethods;
 
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +43,9 @@ import java.util.concurrent.CompletableFuture;
  *                                                          if its validators match, removed if not (9111 4.3.5)
  * POST /a answered 2xx/3xx         BYPASS                  /a (and Location, Content-Location) invalidated
  * PURGE /a from loopback           (no phase)              {@link Purge}: entry removed, 200 (403 from elsewhere)
+ * GET /a, Range: bytes=0-99, fresh LOOKUP → HIT            206 from storage ({@link RangeRequest})
+ * GET /a, Range: bytes=0-99, none  LOOKUP → MISS           the backend asked without Range; its 200 stored whole,
+ *                                                          the client's part cut from it ({@link PartialStream})
  * </pre>
  *
  * One exchange at a time per channel ({@link CacheExchange}), all on the channel's event loop; it needs nothing
@@ -78,7 +82,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
         end();
         Exchange ex = Exchange.current(ctx.channel());
         CacheExchange c = current = new CacheExchange(ex,
-                CacheKey.of("http", request.headers().get(HttpHeaderNames.HOST, ""), request.uri()), request.headers());
+                CacheKey.of("http", request.headers().get(HttpHeaderNames.HOST, ""), request.uri()), request.headers(),
+                RangeRequest.of(request.method(), request.headers()));
         if (Purge.is(request)) {
             Purge.answer(ctx, cache, c.key, request);
         } else if (!CachePolicy.isLookupAllowed(request.method(), request.headers())) {
@@ -126,7 +131,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     /** Serves {@code e} in {@code phase}; if its body is gone since the lookup, the request is a miss instead. */
     private void serve(CacheExchange c, FullHttpRequest request, CacheEntry e, CachePhase phase, boolean mayWait) {
-        StoredResponse response = StoredResponse.open(e, request.headers(), c.exchange.isHead());
+        StoredResponse response = StoredResponse.open(e, request.headers(), c.range, c.exchange.isHead());
         if (response == null) {
             LOG.debug("cache body of {} is gone since the lookup; fetching instead", e.key());
             miss(c, request, null, mayWait);
@@ -159,8 +164,12 @@ public final class CacheHandler extends ChannelDuplexHandler {
         if (expired != null && !c.holdStandIn(expired)) {
             expired = null; // its body is gone: it cannot stand in on error
         }
-        // No copy: forwarding only strips hop-by-hop fields and adds X-Forwarded-*, none of which decide
-        // storability or select a Vary variant.
+        if (!cache.isPass(c.key)) { // the whole response, to store; the client's range is cut from it
+            RangeRequest.removeFrom(request.headers());
+            c.cutsRange = c.range != null;
+        } // else a key known not to be stored (or too large): the backend answers the Range itself
+        // No copy: forwarding only strips hop-by-hop fields and adds X-Forwarded-* (and Range went, read into
+        // c.range before), none of which decide storability or select a Vary variant.
         c.fill = new CacheFill(cache, c.key, request.method(), request.headers(), ticket.lease(), expired);
         CompletableFuture<Void> writable = cache.store().whenWritable();
         if (writable.isDone()) {
@@ -182,7 +191,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
             return;
         }
         c.exchange.phase(CachePhase.REVALIDATING);
-        FullHttpRequest conditional = CachePolicy.upstreamRequest(request, stored);
+        FullHttpRequest conditional = CachePolicy.upstreamRequest(request, stored); // without Range
+        c.cutsRange = c.range != null;
         request.release(); // its headers live on in c.clientHeaders, for the client's own validators
         c.fill = new CacheFill(cache, c.key, conditional.method(), conditional.headers(), ticket.lease(), stored);
         ctx.fireChannelRead(conditional);
@@ -219,6 +229,12 @@ public final class CacheHandler extends ChannelDuplexHandler {
         }
         if (msg instanceof HttpResponse head && head.status().code() >= 200) {
             onResponseHead(c, head);
+            if (c.cutsRange && !c.swallowing) {
+                c.partial = PartialStream.of(c.range, head);
+                if (c.partial != null) {
+                    msg = c.partial.head(head);
+                }
+            }
         }
         boolean last = msg instanceof LastHttpContent;
         if (c.swallowing) {
@@ -231,6 +247,13 @@ public final class CacheHandler extends ChannelDuplexHandler {
         }
         if (c.fill != null && msg instanceof HttpContent content) {
             c.fill.onContent(content.content());
+        }
+        if (c.partial != null && msg instanceof HttpContent content) {
+            msg = c.partial.cut(content); // the whole went to the fill; the client gets its range of it
+            if (msg == null) {
+                promise.trySuccess();
+                return;
+            }
         }
         ctx.write(msg, promise);
         if (last && c.fill != null) {
@@ -268,7 +291,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     /** The backend's 304 or error has gone by, unseen by the client: serve the stored entry in its place. */
     private void serveInstead(CacheExchange c) {
-        StoredResponse response = StoredResponse.open(c.fill.toServe(), c.takeStandIn(), c.clientHeaders,
+        StoredResponse response = StoredResponse.open(c.fill.toServe(), c.takeStandIn(), c.clientHeaders, c.range,
                 c.exchange.isHead());
         c.fill = null;
         c.swallowing = false;

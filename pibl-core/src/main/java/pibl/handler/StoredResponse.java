@@ -16,6 +16,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCounted;
 import pibl.cache.CacheEntry;
 import pibl.cache.Conditionals;
+import pibl.cache.RangeRequest;
+import pibl.cache.StoredBody;
+import pibl.http.ByteRanges;
 
 import java.io.IOException;
 import java.util.Iterator;
@@ -23,11 +26,13 @@ import java.util.Map;
 
 /**
  * A stored response about to answer a request: its head with {@code Age}, then the body from the memory tier or,
- * zero-copy, from its file; or a 304 when the client's own validators match it; no body for HEAD.
- * {@link ResponseHeads} then finishes the head as for any other response.
+ * zero-copy, from its file; or a 304 when the client's own validators match it; no body for HEAD. A range
+ * request gets a 206 with just its part (a slice of the buffer, or a region of the file from the part's offset)
+ * or a 416 ({@link RangeRequest}); the validators are evaluated first, so a 304 wins. {@link ResponseHeads} then
+ * finishes the head as for any other response.
  *
  * <pre>
- *   StoredResponse r = StoredResponse.open(entry, clientHeaders, head);   // null: the body is gone
+ *   StoredResponse r = StoredResponse.open(entry, clientHeaders, range, head);   // null: the body is gone
  *   exchange.phase(HIT);  r.write(ctx, now);
  * </pre>
  */
@@ -38,11 +43,15 @@ final class StoredResponse {
 
     private final CacheEntry entry;
     private final boolean notModified;
+    /** What of the body to send: whole, a part, or nothing (416). */
+    private final ByteRanges.Selection selection;
     private final ReferenceCounted body;
 
-    private StoredResponse(CacheEntry entry, boolean notModified, ReferenceCounted body) {
+    private StoredResponse(CacheEntry entry, boolean notModified, ByteRanges.Selection selection,
+                           ReferenceCounted body) {
         this.entry = entry;
         this.notModified = notModified;
+        this.selection = selection;
         this.body = body;
     }
 
@@ -52,9 +61,10 @@ final class StoredResponse {
      *
      * @param validatorsFrom the client's request fields: {@code If-None-Match}/{@code If-Modified-Since} may turn
      *                       the answer into a 304
+     * @param range          the client's range request, or null
      * @param head           a HEAD request: no body
      */
-    static StoredResponse open(CacheEntry e, HttpHeaders validatorsFrom, boolean head) {
+    static StoredResponse open(CacheEntry e, HttpHeaders validatorsFrom, RangeRequest range, boolean head) {
         boolean notModified = notModified(e, validatorsFrom);
         ReferenceCounted body = null;
         if (!notModified && !head) {
@@ -64,21 +74,37 @@ final class StoredResponse {
                 return null;
             }
         }
-        return new StoredResponse(e, notModified, body);
+        return open(e, body, notModified, range);
     }
 
     /**
-     * As {@link #open(CacheEntry, HttpHeaders, boolean)}, with the body taken hold of before
+     * As {@link #open(CacheEntry, HttpHeaders, RangeRequest, boolean)}, with the body taken hold of before
      * ({@link CacheEntry#openBody()}, when a revalidation or a fetch that {@code e} may stand in for began, so that
      * nothing the store does meanwhile can take it away). Takes {@code held}; never null.
      */
-    static StoredResponse open(CacheEntry e, ReferenceCounted held, HttpHeaders validatorsFrom, boolean head) {
+    static StoredResponse open(CacheEntry e, ReferenceCounted held, HttpHeaders validatorsFrom, RangeRequest range,
+                               boolean head) {
         boolean notModified = notModified(e, validatorsFrom);
         if ((notModified || head) && held != null) {
             held.release();
             held = null;
         }
-        return new StoredResponse(e, notModified, held);
+        return open(e, held, notModified, range);
+    }
+
+    /** Narrows {@code body} (taken) to what the range selects. */
+    private static StoredResponse open(CacheEntry e, ReferenceCounted body, boolean notModified, RangeRequest range) {
+        ByteRanges.Selection s = notModified || range == null ? null
+                : range.select(e.status(), e.headers(), e.bodyLength());
+        if (s != null && s.kind() != ByteRanges.Kind.WHOLE && body != null) {
+            body = s.kind() == ByteRanges.Kind.PART ? StoredBody.part(body, s.first(), s.partLength()) : release(body);
+        }
+        return new StoredResponse(e, notModified, s, body);
+    }
+
+    private static ReferenceCounted release(ReferenceCounted body) {
+        body.release();
+        return null;
     }
 
     private static boolean notModified(CacheEntry e, HttpHeaders validatorsFrom) {
@@ -88,11 +114,26 @@ final class StoredResponse {
 
     /** Writes the response and flushes; the body's ownership passes to the channel. */
     void write(ChannelHandlerContext ctx, long now) {
-        HttpResponse response = notModified
-                ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
-                        Conditionals.notModifiedHeaders(entry.headers()))
-                : new DefaultHttpResponse(HttpVersion.HTTP_1_1,
-                        HttpResponseStatus.valueOf(entry.status(), entry.reason()), copy(entry.headers()));
+        ByteRanges.Kind kind = selection == null ? ByteRanges.Kind.WHOLE : selection.kind();
+        HttpResponse response;
+        if (notModified) {
+            response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_MODIFIED,
+                    Conditionals.notModifiedHeaders(entry.headers()));
+        } else if (kind == ByteRanges.Kind.UNSATISFIABLE) {
+            response = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                    RangeRequest.unsatisfiedHeaders(selection, entry.headers()));
+        } else {
+            HttpResponseStatus stored = HttpResponseStatus.valueOf(entry.status(), entry.reason());
+            response = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                    kind == ByteRanges.Kind.PART ? HttpResponseStatus.PARTIAL_CONTENT : stored, copy(entry.headers()));
+            if (kind == ByteRanges.Kind.PART) {
+                RangeRequest.describePart(response.headers(), selection);
+            }
+            if (entry.status() == 200) {
+                RangeRequest.advertise(response.headers());
+            }
+        }
         response.headers().set(HttpHeaderNames.AGE, entry.freshness().ageSeconds(now));
         ctx.write(response, ctx.voidPromise());
         if (body == null) {

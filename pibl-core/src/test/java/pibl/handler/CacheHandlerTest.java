@@ -223,6 +223,48 @@ class CacheHandlerTest {
     }
 
     @Test
+    void aRangeOnARevalidatedEntryIsCutFromTheStoredBodyTheBackendVouchedFor() {
+        EmbeddedChannel ch = channel();
+        get(ch, "/e");
+        clock.advance(Duration.ofSeconds(61));
+        backend.script(s -> Reply.of(304, "", "Cache-Control: max-age=60"));
+        Response part = get(ch, "/e", "Range: bytes=3-4", "If-Range: \"1\"");
+        assertThat(backend.sent().get(1).headers().contains("Range")).as("a revalidation asks for the whole")
+                .isFalse();
+        assertThat(backend.sent().get(1).headers().contains("If-Range")).isFalse();
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.header("X-Cache")).isEqualTo("REVALIDATED");
+        assertThat(part.header("Content-Range")).isEqualTo("bytes 3-4/5");
+        assertThat(part.body()).isEqualTo("#1");
+    }
+
+    @Test
+    void aRangeOnANewResponseToARevalidationIsCutFromTheStream() {
+        EmbeddedChannel ch = channel();
+        get(ch, "/n");
+        clock.advance(Duration.ofSeconds(61));
+        Response part = get(ch, "/n", "Range: bytes=3-");
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.header("X-Cache")).isEqualTo("MISS");
+        assertThat(part.header("Content-Range")).isEqualTo("bytes 3-4/5");
+        assertThat(part.body()).isEqualTo("#2");
+        assertThat(get(ch, "/n").body()).as("stored whole").isEqualTo("/n #2");
+    }
+
+    @Test
+    void aRangeOnAnEntryStandingInForAFailedBackendIsCutFromIt() {
+        EmbeddedChannel ch = channel();
+        backend.script(s -> Reply.of(200, "kept", "Cache-Control: max-age=1, stale-if-error=600"));
+        get(ch, "/sie");
+        clock.advance(Duration.ofSeconds(30));
+        backend.script(s -> Reply.failing(502));
+        Response part = get(ch, "/sie", "Range: bytes=-2");
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.header("X-Cache")).isEqualTo("STALE");
+        assertThat(part.body()).isEqualTo("pt");
+    }
+
+    @Test
     void aClientsConditionalIsAnswered304FromAFreshEntry() {
         EmbeddedChannel ch = channel();
         get(ch, "/c");
