@@ -102,9 +102,9 @@ public final class CacheFill {
 
     /** The stored entry with its headers refreshed by {@code fresh} (RFC 9111 3.2); dropped if now unstorable. */
     private CacheEntry refresh(HttpHeaders fresh, long now) {
-        HttpHeaders merged = CachePolicy.updatedHeaders(stored.headers(), fresh, now, cache.config());
+        HttpHeaders merged = StoredUpdate.updatedHeaders(stored.headers(), fresh, now, cache.config());
         CacheEntry refreshed = cache.store().refresh(stored, merged, requestTime, now);
-        if (!CachePolicy.isStorableAfterRefresh(merged, cache.config())) {
+        if (!StoredUpdate.isStorableAfterRefresh(merged, cache.config())) {
             cache.store().remove(refreshed);
         }
         return refreshed;
@@ -112,12 +112,12 @@ public final class CacheFill {
 
     /**
      * RFC 9111 4.3.5: a 200 to HEAD speaks of the stored GET response. If it describes the same representation
-     * ({@link CachePolicy#headDescribes}), its fields refresh the entry as a 304 would; if not, the stored response
+     * ({@link StoredUpdate#headDescribes}), its fields refresh the entry as a 304 would; if not, the stored response
      * is out of date, and it is removed (the RFC asks at least that it be treated as stale; removing it also frees
      * the space now).
      */
     private void updateFromHead(HttpHeaders headResponse, long now) {
-        if (CachePolicy.headDescribes(stored.headers(), stored.bodyLength(), headResponse)) {
+        if (StoredUpdate.headDescribes(stored.headers(), stored.bodyLength(), headResponse)) {
             stored = refresh(headResponse, now);
         } else {
             cache.store().remove(stored);

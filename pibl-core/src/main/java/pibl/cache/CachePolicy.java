@@ -37,7 +37,7 @@ import java.util.stream.Stream;
  * </pre>
  *
  * Conditional requests are in {@link Conditionals}, secondary keys in {@link Vary}, invalidation by unsafe
- * methods in {@link Invalidation}.
+ * methods in {@link Invalidation}, what a 304 or a HEAD does to a stored response in {@link StoredUpdate}.
  */
 public final class CachePolicy {
     /** RFC 9110 15.1: status codes cacheable by default (206 left out: partial content is never stored). */
@@ -55,9 +55,6 @@ public final class CachePolicy {
     /** Besides the hop-by-hop fields: those of the proxy hop, never stored nor copied from a 304 (RFC 9111 3.1). */
     private static final Set<String> PROXY_FIELDS = Set.of("proxy-authenticate", "proxy-authentication-info",
             "proxy-authorization");
-
-    /** Fields describing the stored body, which a 304 must not change (RFC 9111 3.2). */
-    private static final Set<String> BODY_FIELDS = Set.of("content-length", "content-encoding", "content-range");
 
     private CachePolicy() {
     }
@@ -141,7 +138,7 @@ public final class CachePolicy {
      * The response's {@code no-store}, unless it comes with {@code must-understand}: then (the status being one PIBL
      * understands, checked before) it is there for caches that do not, and is ignored (RFC 9111 5.2.2.3).
      */
-    private static boolean responseNoStore(CacheControl resp) {
+    static boolean responseNoStore(CacheControl resp) {
         return resp.has("no-store") && !resp.has("must-understand");
     }
 
@@ -374,69 +371,8 @@ public final class CachePolicy {
                 Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE);
     }
 
-    /**
-     * May a stored response still be kept once a 304 refreshed its headers into {@code merged}? Not when they now
-     * say {@code no-store} or {@code private}, or {@code Vary: *} (RFC 9111 3, 4.3.4).
-     */
-    public static boolean isStorableAfterRefresh(HttpHeaders merged, CacheConfig cfg) {
-        CacheControl cc = CacheControl.ofResponse(merged, cfg.targetedField());
-        return !responseNoStore(cc) && !cc.has("private") && !Vary.isWildcard(merged);
-    }
-
-    // ---- updating and invalidating ----
-
-    /**
-     * RFC 9111 3.2 / 4.3.4: the stored headers refreshed by a backend 304. Every field of the 304 replaces the
-     * stored field of that name, except hop-by-hop and proxy fields, the fields describing the stored body
-     * ({@code Content-Length}, {@code Content-Encoding}, {@code Content-Range}) and, unless configured,
-     * {@code Set-Cookie}. {@code Date} and {@code Age} describe the 304 itself: a 304 without them removes the
-     * stored {@code Age} and dates the entry at {@code responseTime}.
-     */
-    public static HttpHeaders updatedHeaders(HttpHeaders stored, HttpHeaders notModified, long responseTime,
-                                             CacheConfig cfg) {
-        HttpHeaders out = new DefaultHttpHeaders().add(stored);
-        List<String> connectionListed = HopByHop.connectionTokens(notModified);
-        for (String name : notModified.names()) {
-            String lower = name.toLowerCase(Locale.ROOT);
-            boolean cookie = lower.equals("set-cookie") || lower.equals("set-cookie2");
-            if (isNotStored(name, connectionListed) || BODY_FIELDS.contains(lower)
-                    || (cookie && !cfg.storeSetCookie())) {
-                continue;
-            }
-            out.set(name, notModified.getAll(name));
-        }
-        if (!notModified.contains(HttpHeaderNames.AGE)) {
-            out.remove(HttpHeaderNames.AGE);
-        }
-        if (!notModified.contains(HttpHeaderNames.DATE)) {
-            out.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(responseTime)));
-        }
-        return out;
-    }
-
-    /**
-     * RFC 9111 4.3.5: does a 200 to HEAD describe the stored GET response, so that it may refresh it? Every validator
-     * it carries ({@code ETag}, {@code Last-Modified}) must equal the stored one, at least one must be there (without
-     * a validator nothing says the representation is the same), and a {@code Content-Length} must equal the stored
-     * body's length.
-     */
-    public static boolean headDescribes(HttpHeaders stored, long storedBodyLength, HttpHeaders headResponse) {
-        boolean validated = false;
-        for (CharSequence validator : List.of(HttpHeaderNames.ETAG, HttpHeaderNames.LAST_MODIFIED)) {
-            String received = headResponse.get(validator);
-            if (received != null) {
-                if (!received.trim().equals(stored.get(validator, "").trim())) {
-                    return false;
-                }
-                validated = true;
-            }
-        }
-        String length = headResponse.get(HttpHeaderNames.CONTENT_LENGTH);
-        return validated && (length == null || length.trim().equals(Long.toString(storedBodyLength)));
-    }
-
     /** Hop-by-hop (RFC 9110 7.6.1) or proxy-hop fields: never stored, never copied from a 304. */
-    private static boolean isNotStored(String name, List<String> connectionListed) {
+    static boolean isNotStored(String name, List<String> connectionListed) {
         return HopByHop.isHopByHop(name, connectionListed) || PROXY_FIELDS.contains(name.toLowerCase(Locale.ROOT));
     }
 }

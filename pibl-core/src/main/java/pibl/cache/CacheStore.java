@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * event loop and none of them blocks on the disk (but {@link #clear()} and {@link #close()}).
  *
  * <p>The store does not judge cacheability: callers ask {@link CachePolicy} first ({@code isStorable},
- * {@code storedHeaders}, {@code updatedHeaders}, {@code isStorableAfterRefresh}), then call {@link #begin} only for
+ * {@code storedHeaders}) and {@link StoredUpdate} ({@code updatedHeaders}, {@code isStorableAfterRefresh}), then call {@link #begin} only for
  * storable responses, and decide reuse with {@link CachePolicy#reuse} on what {@link #lookup} returns. The store
  * refuses only what it cannot hold (too large, a failing disk, closed).
  */

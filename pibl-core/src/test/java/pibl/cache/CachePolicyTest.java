@@ -361,7 +361,7 @@ class CachePolicyTest {
         HttpHeaders notModified = h("ETag: \"v1\"", "Cache-Control: max-age=120", "Content-Length: 0",
                 "Content-Encoding: br", "Connection: keep-alive, X-Hop", "X-Hop: 1", "Keep-Alive: timeout=5",
                 "Set-Cookie: s=1", "Link: </c>", "Expires: " + date(120));
-        HttpHeaders merged = CachePolicy.updatedHeaders(stored, notModified, T0, TTL_60);
+        HttpHeaders merged = StoredUpdate.updatedHeaders(stored, notModified, T0, TTL_60);
 
         assertThat(merged.get("Cache-Control")).isEqualTo("max-age=120");
         assertThat(merged.get("Expires")).isEqualTo(date(120));
@@ -375,8 +375,8 @@ class CachePolicyTest {
         assertThat(merged.contains("Set-Cookie")).as("would leak one client's cookie to all").isFalse();
         assertThat(merged.contains("Age")).as("the old Age described the old response").isFalse();
         assertThat(merged.get("Date")).as("a 304 without Date is dated when received").isEqualTo(date(0));
-        assertThat(CachePolicy.updatedHeaders(stored, notModified, T0, COOKIES).get("Set-Cookie")).isEqualTo("s=1");
-        HttpHeaders dated = CachePolicy.updatedHeaders(stored, h("Date: " + date(-1), "Age: 3"), T0, TTL_60);
+        assertThat(StoredUpdate.updatedHeaders(stored, notModified, T0, COOKIES).get("Set-Cookie")).isEqualTo("s=1");
+        HttpHeaders dated = StoredUpdate.updatedHeaders(stored, h("Date: " + date(-1), "Age: 3"), T0, TTL_60);
         assertThat(dated.get("Date")).isEqualTo(date(-1));
         assertThat(dated.get("Age")).isEqualTo("3");
     }
@@ -400,6 +400,6 @@ class CachePolicyTest {
     @MethodSource
     void headDescribes(HttpHeaders headResponse, boolean expected) {
         HttpHeaders stored = h("ETag: \"e1\"", "Last-Modified: " + date(-60), "Content-Length: 7");
-        assertThat(CachePolicy.headDescribes(stored, 7, headResponse)).isEqualTo(expected);
+        assertThat(StoredUpdate.headDescribes(stored, 7, headResponse)).isEqualTo(expected);
     }
 }

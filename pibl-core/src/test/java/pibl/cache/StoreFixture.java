@@ -84,9 +84,9 @@ final class StoreFixture {
     static CompletableFuture<CacheEntry> updateHeaders(CacheStore store, CacheEntry e, HttpHeaders notModified,
                                                        long requestTime, long responseTime) {
         CacheConfig cfg = config(Path.of("unused"));
-        HttpHeaders merged = CachePolicy.updatedHeaders(e.headers(), notModified, responseTime, cfg);
+        HttpHeaders merged = StoredUpdate.updatedHeaders(e.headers(), notModified, responseTime, cfg);
         CacheEntry refreshed = store.refresh(e, merged, requestTime, responseTime);
-        if (!CachePolicy.isStorableAfterRefresh(merged, cfg)) {
+        if (!StoredUpdate.isStorableAfterRefresh(merged, cfg)) {
             store.remove(refreshed);
         }
         return CompletableFuture.completedFuture(refreshed);
