@@ -51,6 +51,8 @@ for i in 1 2 3; do
 done
 echo "run-demo: backends up on 9001-9003 (logs in logs/backend-N.log); starting PIBL on :8080"
 echo "run-demo: try  curl -i http://127.0.0.1:8080/   and open http://127.0.0.1:8081/ for the status page"
-java -jar "$PIBL_JAR" --config pibl.yaml "$@" &
+# With the class-data archive the systemd unit uses (deploy/systemd/pibl-jvm): recorded at the first stop,
+# used from the second start on.
+JAVA=$(command -v java) /bin/sh deploy/systemd/pibl-jvm pibl-app/target/pibl.jsa -jar "$PIBL_JAR" --config pibl.yaml "$@" &
 pids+=($!)
 wait "${pids[-1]}"

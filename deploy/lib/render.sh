@@ -4,7 +4,7 @@
 # Source it; every function prints to stdout and returns non-zero on bad input.
 #
 # A host is described by one user-data script. It writes these files and starts one unit:
-#   PIBL host:     /opt/pibl/pibl.jar, /etc/pibl/pibl.yaml, /etc/pibl/pibl.env,
+#   PIBL host:     /opt/pibl/pibl.jar, /opt/pibl/pibl-jvm, /etc/pibl/pibl.yaml, /etc/pibl/pibl.env,
 #                  /etc/systemd/system/pibl.service                        -> pibl.service
 #   backend NAME:  /opt/pibl/pibl-backend-demo.jar, /etc/pibl/NAME.env,
 #                  /etc/systemd/system/pibl-backend@.service               -> pibl-backend@NAME.service
@@ -95,6 +95,7 @@ render_user_data_pibl() {
   env=$(render_env "$SYSTEMD_DIR/pibl.env" PIBL_TTL="$ttl") || return 1
   files=$(render_file_block /etc/pibl/pibl.yaml "$yaml" &&
     render_file_block /etc/pibl/pibl.env "$env" &&
+    render_file_block /opt/pibl/pibl-jvm "$(<"$SYSTEMD_DIR/pibl-jvm")" &&
     render_file_block /etc/systemd/system/pibl.service "$(<"$SYSTEMD_DIR/pibl.service")") || return 1
   render_user_data pibl pibl "$deployment" pibl.jar "$jar_url" pibl.service "$files"
 }

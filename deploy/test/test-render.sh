@@ -95,7 +95,25 @@ check "backend-2.env carries the port" contains "$ROOT/etc/pibl/backend-2.env" "
 
 unit_exec "$ROOT/etc/systemd/system/pibl.service" "" "$ROOT"
 check "pibl ExecStart: JVM flags from pibl.env, jar, config and --ttl" test "${UNIT_ARGV[*]}" = \
-  "/usr/bin/java -Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled -jar $ROOT/opt/pibl/pibl.jar --config $ROOT/etc/pibl/pibl.yaml --ttl 45"
+  "/bin/sh $ROOT/opt/pibl/pibl-jvm $ROOT/var/lib/pibl/pibl.jsa -Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled -jar $ROOT/opt/pibl/pibl.jar --config $ROOT/etc/pibl/pibl.yaml --ttl 45"
+check "the PIBL user-data installs pibl-jvm as the repository has it" cmp "$ROOT/opt/pibl/pibl-jvm" "$DEPLOY/systemd/pibl-jvm"
+
+# --- pibl-jvm: the class-data archive is recorded when missing or stale, used when fresh ---------------------------
+mkdir -p "$T/cds"
+printf '#!/bin/sh\necho "$@"\n' >"$T/cds/java" && chmod +x "$T/cds/java"
+: >"$T/cds/app.jar"
+touch -d '2024-01-01 00:00' "$T/cds/java" "$T/cds/app.jar"
+jvm() { JAVA="$T/cds/java" /bin/sh "$DEPLOY/systemd/pibl-jvm" "$T/cds/app.jsa" -Xmx64m -jar "$T/cds/app.jar" --x; }
+check "pibl-jvm records the archive when there is none" test "$(jvm)" = \
+  "-XX:ArchiveClassesAtExit=$T/cds/app.jsa -Xlog:cds=off -Xmx64m -jar $T/cds/app.jar --x"
+echo archive >"$T/cds/app.jsa" && touch -d '2024-01-02 00:00' "$T/cds/app.jsa"
+check "pibl-jvm uses an archive newer than the jar and the JVM" test "$(jvm)" = \
+  "-XX:SharedArchiveFile=$T/cds/app.jsa -Xmx64m -jar $T/cds/app.jar --x"
+touch -d '2024-01-03 00:00' "$T/cds/app.jar"
+check "pibl-jvm records again after the jar changed, and drops the stale archive" \
+  test "$(jvm)" = "-XX:ArchiveClassesAtExit=$T/cds/app.jsa -Xlog:cds=off -Xmx64m -jar $T/cds/app.jar --x" -a ! -e "$T/cds/app.jsa"
+echo archive >"$T/cds/app.jsa" && touch -d '2024-01-04 00:00' "$T/cds/app.jsa" && touch -d '2024-01-05 00:00' "$T/cds/java"
+check "pibl-jvm records again after a JVM update" test "$(jvm | cut -d= -f1)" = "-XX:ArchiveClassesAtExit"
 check "pibl runs in its state directory" test "$UNIT_WORKDIR" = "$ROOT/var/lib/pibl" -a -d "$UNIT_WORKDIR"
 unit_exec "$ROOT/etc/systemd/system/pibl-backend@.service" backend-2 "$ROOT"
 check "backend ExecStart: %i is the name, port and bind from the env file" test "${UNIT_ARGV[*]}" = \
