@@ -168,8 +168,11 @@ start_target() {
 			health-check: { enabled: false }
 			cache: { directory: $dir/cache, max-size: 16g, max-entries: $((N * 13 / 10)) }
 		EOF
+		# As the systemd unit starts it: deploy/systemd/pibl-jvm records a class-data archive at the first stop
+		# (after the fills) and the restart maps it.
 		# shellcheck disable=SC2086 # the JVM flags are words
-		(cd "$dir" && exec setsid java $PIBL_JAVA_OPTS -jar "$JAR" --config "$dir/pibl.yaml" --port $PORT \
+		(cd "$dir" && JAVA=$(command -v java) exec setsid /bin/sh "$ROOT/deploy/systemd/pibl-jvm" "$dir/pibl.jsa" \
+			$PIBL_JAVA_OPTS -jar "$JAR" --config "$dir/pibl.yaml" --port $PORT \
 			--log-file "$dir/access.log" >>"$dir/stdout.log" 2>&1) &
 	else
 		nginx_conf "$dir"
