@@ -6,9 +6,11 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.http.HopByHop;
@@ -35,15 +37,22 @@ import java.util.concurrent.TimeUnit;
  * The sink gets an end-to-end response: the backend connection's own fields ({@code Connection},
  * {@code Keep-Alive}, {@code Transfer-Encoding}, ...) decide whether the connection goes back to the pool and are
  * then removed. Everything runs on one event loop, the caller's; no field needs a lock.
+ *
+ * <p>A {@code FullHttpRequest} has its body at hand and is written whole, again if a retry needs it. Any other
+ * {@code HttpRequest} is a head whose body follows through {@link #sendBody} ({@link StreamedBody}): written as it
+ * comes, never resent once written. A backend that answers before the body is all written gets its connection
+ * reset once the response is relayed: it is mid-request, and a short body must never look complete to it.
  */
 public final class UpstreamCall implements Call {
     private static final Logger LOG = LogManager.getLogger(UpstreamCall.class);
 
     private final Upstream upstream;
     private final EventLoop loop;
-    private final FullHttpRequest request;
+    private final HttpRequest request;
     private final ResponseSink sink;
     private final boolean idempotent;
+    /** Null when the body is at hand ({@code FullHttpRequest}). */
+    private final StreamedBody body;
     private final long timeoutNanos;
     private final List<Backend> tried = new ArrayList<>(2);
     private int attempts;
@@ -62,16 +71,20 @@ public final class UpstreamCall implements Call {
     private long lastActivityNanos;
     private long dispatchNanos;
 
-    UpstreamCall(Upstream upstream, EventLoop loop, FullHttpRequest request, ResponseSink sink) {
+    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, ResponseSink sink) {
         this.upstream = upstream;
         this.loop = loop;
         this.request = request;
         this.sink = sink;
         this.idempotent = HttpMethods.isIdempotent(request.method());
+        this.body = request instanceof FullHttpRequest ? null : new StreamedBody(this, sink);
         this.timeoutNanos = upstream.timeouts().backendResponse().toNanos();
     }
 
     void start() {
+        if (body != null) {
+            body.start();
+        }
         attempt(pick());
     }
 
@@ -106,9 +119,35 @@ public final class UpstreamCall implements Call {
         }
         done = true;
         if (connection != null) {
-            detach().close();
+            BackendHandler conn = detach();
+            if (midBody()) {
+                conn.reset();
+            } else {
+                conn.close();
+            }
         }
-        request.release();
+        releaseRequest();
+    }
+
+    @Override
+    public void sendBody(HttpContent part) {
+        if (done || body == null) {
+            part.release();
+            return;
+        }
+        body.add(part);
+    }
+
+    /** Some of a streamed body is not yet written: the backend connection is mid-request. */
+    private boolean midBody() {
+        return body != null && !requestWritten;
+    }
+
+    private void releaseRequest() {
+        if (body != null) {
+            body.release();
+        }
+        ReferenceCountUtil.release(request);
     }
 
     private Backend pick() {
@@ -127,7 +166,8 @@ public final class UpstreamCall implements Call {
         attempts++;
         backend = target;
         if (!freshConnectionOnly) {
-            long freshWithin = idempotent ? Long.MAX_VALUE : Upstream.NON_IDEMPOTENT_REUSE_NANOS;
+            long freshWithin = RetryPolicy.resendable(idempotent, body != null) ? Long.MAX_VALUE
+                    : Upstream.NON_IDEMPOTENT_REUSE_NANOS;
             BackendHandler pooled = upstream.pool().poll(target, freshWithin);
             if (pooled != null) {
                 dispatch(pooled, true);
@@ -163,13 +203,41 @@ public final class UpstreamCall implements Call {
         backend.onRequestStart();
         dispatchNanos = System.nanoTime();
         lastActivityNanos = dispatchNanos;
-        conn.channel().writeAndFlush(request.retainedDuplicate()).addListener(f -> {
+        if (body != null) {
+            conn.channel().write(request).addListener(f -> {
+                if (!f.isSuccess()) {
+                    onConnectionLost(conn, f.cause());
+                }
+            });
+            body.attach(conn);
+            return;
+        }
+        conn.channel().writeAndFlush(((FullHttpRequest) request).retainedDuplicate()).addListener(f -> {
             if (!f.isSuccess()) {
                 onConnectionLost(conn, f.cause());
             } else if (connection == conn) {
                 requestWritten = true; // only a fully written request leaves the connection reusable
             }
         });
+    }
+
+    /** A part of a streamed body reached the backend's socket. */
+    void onBodyWritten(BackendHandler conn, boolean last) {
+        if (conn == connection && !done) {
+            lastActivityNanos = System.nanoTime();
+            requestWritten = last;
+        }
+    }
+
+    void onWritabilityChanged(BackendHandler conn) {
+        if (body != null && !done) {
+            body.onWritabilityChanged(conn);
+        }
+    }
+
+    /** The backend made progress: its silence starts again from now. */
+    void touch() {
+        lastActivityNanos = System.nanoTime();
     }
 
     void onResponse(BackendHandler conn, HttpResponse head) {
@@ -187,7 +255,7 @@ public final class UpstreamCall implements Call {
             return;
         }
         if (code < 200) {
-            informational = true; // 100 Continue and friends: PIBL already holds the whole body
+            informational = true; // 100 Continue and friends: PIBL answered the client's Expect itself
             return;
         }
         informational = false;
@@ -228,14 +296,17 @@ public final class UpstreamCall implements Call {
 
     private void complete() {
         done = true;
+        boolean midBody = midBody();
         BackendHandler conn = detach();
         backend.recordSuccess();
-        if (reusable && requestWritten && conn.channel().isActive()) {
+        if (midBody) {
+            conn.reset(); // it answered early; the rest of the body will never come, and must not look complete
+        } else if (reusable && requestWritten && conn.channel().isActive()) {
             upstream.pool().release(conn);
         } else {
             conn.close();
         }
-        request.release();
+        releaseRequest();
     }
 
     /** The connection in use is no longer this call's: unbound, counted out of the backend's in-flight. */
@@ -259,9 +330,15 @@ public final class UpstreamCall implements Call {
         return timeoutNanos;
     }
 
-    /** How much longer the backend may stay silent; a paused call (slow client) is never timed out. */
+    /**
+     * How much longer the backend may stay silent; a paused call (slow client) is never timed out, nor one whose
+     * backend has the streamed body so far and waits for more of it from the client.
+     */
     long silenceLeftNanos() {
-        return paused ? timeoutNanos : timeoutNanos - (System.nanoTime() - lastActivityNanos);
+        if (paused || (body != null && !done && body.waitingOnClient())) {
+            return timeoutNanos;
+        }
+        return timeoutNanos - (System.nanoTime() - lastActivityNanos);
     }
 
     /** The backend connection's timer found the backend silent for too long. */
@@ -269,7 +346,13 @@ public final class UpstreamCall implements Call {
         if (done || conn != connection) {
             return;
         }
-        detach().close();
+        boolean midBody = midBody();
+        BackendHandler c = detach();
+        if (midBody) {
+            c.reset();
+        } else {
+            c.close();
+        }
         long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
         failed(Failure.RESPONSE_TIMEOUT, new UpstreamTimeoutException("silent for " + millis + " ms"));
     }
@@ -277,7 +360,7 @@ public final class UpstreamCall implements Call {
     /** One attempt failed: the backend's health hears of it (but for the keep-alive race), the policy decides. */
     private void failed(Failure kind, Throwable cause) {
         boolean attemptsLeft = attempts <= upstream.retries();
-        Decision decision = RetryPolicy.decide(kind, reused, idempotent, responseStarted, attemptsLeft);
+        Decision decision = RetryPolicy.decide(kind, reused, idempotent, body != null, responseStarted, attemptsLeft);
         lastFailure = kind;
         lastCause = cause;
         if (decision != Decision.RESEND_SAME_BACKEND) {
@@ -308,7 +391,7 @@ public final class UpstreamCall implements Call {
             return;
         }
         done = true;
-        request.release();
+        releaseRequest();
         sink.onError(new UpstreamException(status, why, lastCause), responseStarted);
     }
 
@@ -322,8 +405,9 @@ public final class UpstreamCall implements Call {
             case RESEND_SAME_BACKEND -> "; resending on a fresh connection";
             case NEXT_BACKEND -> ", trying the next backend";
             case CLOSE -> "; closing the client connection";
-            case FAIL_502, FAIL_504 -> kind == Failure.CLOSED && !idempotent
-                    ? "; not retried (" + request.method() + " is not idempotent)" : "";
+            case FAIL_502, FAIL_504 -> kind != Failure.CLOSED ? ""
+                    : !idempotent ? "; not retried (" + request.method() + " is not idempotent)"
+                    : body != null ? "; not retried (its streamed body is gone)" : "";
         };
         String detail = kind == Failure.RESPONSE_TIMEOUT ? "" : ": " + describe(cause);
         if (decision == Decision.RESEND_SAME_BACKEND) {

@@ -162,6 +162,11 @@ public final class RawHttp implements AutoCloseable {
         return in;
     }
 
+    /** The socket's own stream, for bodies written a piece at a time (an upload made up as it is sent). */
+    public OutputStream output() {
+        return out;
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();
