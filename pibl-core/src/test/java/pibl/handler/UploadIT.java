@@ -136,13 +136,12 @@ class UploadIT {
         try (RawHttp http = new RawHttp(proxy.port(), 30_000)) {
             Future<?> sending = upload(http, body, put("/slow", size), size);
             long previous = -1;
+            int still = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < deadline) { // until the flow has settled: the client's writes block
+            while (still < 2 && System.nanoTime() < deadline) { // until the client's writes block, twice in a row
                 Thread.sleep(300);
                 long now = body.sent();
-                if (now > 0 && now == previous) {
-                    break;
-                }
+                still = now > 0 && now == previous ? still + 1 : 0;
                 previous = now;
             }
             assertThat(body.sent()).as("with the backend not reading, only socket buffers and the water marks fill")
@@ -170,6 +169,23 @@ class UploadIT {
             UploadBackend.Upload u = backend.next(5);
             assertThat(u.complete()).as("the backend never sees the short body end").isFalse();
             assertThat(u.reset()).as("its connection is reset once the answer is relayed").isTrue();
+        }
+    }
+
+    @Test
+    void aLargeEarlyAnswerReachesAClientThatReadsItLateWhoseBodyIsStillComing() throws Exception {
+        UploadBackend backend = track(UploadBackend.start()).answerAfter(MIB, 403, 8 * MIB);
+        ProxyServer proxy = proxy(backend);
+        try (RawHttp http = new RawHttp(proxy.port(), 10_000, 16 * 1024)) {
+            upload(http, new GeneratedBody(), put("/late", 256L * MIB), 256L * MIB);
+            await(() -> backend.earlyAnswers() == 1, "the backend answered");
+            Thread.sleep(500); // most of the answer waits in PIBL's send buffer, behind the client's small window
+
+            RawHttp.Response r = http.read(false);
+            assertThat(r.status()).isEqualTo(403);
+            assertThat(r.body()).as("a close with the body unread would reset the connection and drop the answer's"
+                    + " tail; the lingering close sends all of it, then a FIN").hasSize(8 * MIB);
+            assertThat(http.isClosedByPeer(3000)).isTrue();
         }
     }
 

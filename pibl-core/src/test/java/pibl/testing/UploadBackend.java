@@ -60,6 +60,8 @@ public final class UploadBackend implements AutoCloseable {
     private final BlockingQueue<Upload> uploads = new LinkedBlockingQueue<>();
     private volatile long answerAfter = Long.MAX_VALUE;
     private volatile int earlyStatus = 200;
+    private volatile int earlyBody = 5;
+    private final AtomicLong earlyAnswers = new AtomicLong();
     private volatile long resetAfter = Long.MAX_VALUE;
     private volatile boolean paused;
     private final AtomicLong received = new AtomicLong();
@@ -89,11 +91,22 @@ public final class UploadBackend implements AutoCloseable {
         return "127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort();
     }
 
-    /** Answer {@code status} once {@code bytes} of a body are in, and keep reading what follows. */
+    /** Answer {@code status} (body {@code early}) once {@code bytes} of a body are in, and keep reading what follows. */
     public UploadBackend answerAfter(long bytes, int status) {
+        return answerAfter(bytes, status, 5);
+    }
+
+    /** As {@link #answerAfter(long, int)}, with a body of {@code bodyBytes} bytes ({@code eeee...}). */
+    public UploadBackend answerAfter(long bytes, int status, int bodyBytes) {
         this.earlyStatus = status;
+        this.earlyBody = bodyBytes;
         this.answerAfter = bytes;
         return this;
+    }
+
+    /** Early answers written so far. */
+    public long earlyAnswers() {
+        return earlyAnswers.get();
     }
 
     /** Reset the connection once {@code bytes} of a body are in. */
@@ -167,7 +180,9 @@ public final class UploadBackend implements AutoCloseable {
                     }
                     if (!answered && bytes >= answerAfter) {
                         answered = true;
-                        ctx.writeAndFlush(TestBackend.response(HttpResponseStatus.valueOf(earlyStatus), "early"));
+                        String text = earlyBody == 5 ? "early" : "e".repeat(earlyBody);
+                        ctx.writeAndFlush(TestBackend.response(HttpResponseStatus.valueOf(earlyStatus), text))
+                                .addListener(f -> earlyAnswers.incrementAndGet());
                     }
                     if (part instanceof LastHttpContent) {
                         end(true);
