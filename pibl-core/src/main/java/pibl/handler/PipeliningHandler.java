@@ -176,7 +176,8 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             return;
         }
         start(ctx, (HttpRequest) next);
-        while (held.peek() instanceof HttpContent part && !(part instanceof HttpRequest)) { // a FullHttpRequest is one too
+        // Its parts held with it (a FullHttpRequest is an HttpContent too: that is the next request).
+        while (held.peek() instanceof HttpContent part && !(part instanceof HttpRequest)) {
             held.poll();
             bodyPending &= !(part instanceof LastHttpContent);
             ctx.fireChannelRead(part);

@@ -34,7 +34,8 @@ import java.util.List;
  *
  * <pre>
  * no body (GET)                                  → FullHttpRequest at once, no buffer to gather nothing into
- * Content-Length ≤ limits.retry-buffer            → gathered whole (Netty's aggregator): a FullHttpRequest, resendable
+ * Content-Length ≤ limits.retry-buffer            → gathered whole (Netty's aggregator): a FullHttpRequest,
+ *                                                  resendable
  * Content-Length > limits.max-request-body        → refused at the head (413), the body not waited for; with
  *                                                  Expect: 100-continue the client gets 413 instead of 100
  * Content-Length > retry-buffer, or chunked       → streamed: the head, then each part as it is read (100 Continue
@@ -150,7 +151,8 @@ public final class RequestAggregator extends HttpObjectAggregator {
             streamedBytes += part.content().readableBytes();
             if (streamedBytes > maxRequestBody) {
                 refused = !last;
-                HttpContent failed = last ? new DefaultLastHttpContent() : new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
+                HttpContent failed = last ? new DefaultLastHttpContent()
+                        : new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
                 failed.setDecoderResult(DecoderResult.failure(new BodyTooLargeException(maxRequestBody)));
                 out.add(failed);
                 return;

@@ -53,7 +53,7 @@ final class StreamedBody {
         }
     }
 
-    /** {@code conn} has the head: the parts so far follow it, and the client is read again if the backend can take more. */
+    /** {@code conn} has the head: the parts so far follow it; the client is read again if the backend can take more. */
     void attach(BackendHandler conn) {
         connection = conn;
         HttpContent part;

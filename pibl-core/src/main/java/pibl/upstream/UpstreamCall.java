@@ -3,7 +3,6 @@ package pibl.upstream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -11,15 +10,12 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 import pibl.http.HopByHop;
 import pibl.http.HttpMethods;
 import pibl.lb.Backend;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
 
-import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +40,6 @@ import java.util.concurrent.TimeUnit;
  * reset once the response is relayed: it is mid-request, and a short body must never look complete to it.
  */
 public final class UpstreamCall implements Call {
-    private static final Logger LOG = LogManager.getLogger(UpstreamCall.class);
 
     private final Upstream upstream;
     private final EventLoop loop;
@@ -367,7 +362,8 @@ public final class UpstreamCall implements Call {
             backend.recordFailure(cause);
             tried.add(backend);
         }
-        log(kind, decision, cause);
+        AttemptLog.failed(backend, request, kind, decision, cause, responseStarted, idempotent, body != null,
+                timeoutNanos);
         switch (decision) {
             case RESEND_SAME_BACKEND -> {
                 attempts--;
@@ -375,9 +371,9 @@ public final class UpstreamCall implements Call {
                 attempt(backend);
             }
             case NEXT_BACKEND -> attempt(pick());
-            case FAIL_502 -> fail(502, describe(cause));
-            case FAIL_504 -> fail(504, describe(cause));
-            case CLOSE -> fail(502, "failed mid-response: " + describe(cause));
+            case FAIL_502 -> fail(502, AttemptLog.describe(cause));
+            case FAIL_504 -> fail(504, AttemptLog.describe(cause));
+            case CLOSE -> fail(502, "failed mid-response: " + AttemptLog.describe(cause));
         }
     }
 
@@ -393,35 +389,5 @@ public final class UpstreamCall implements Call {
         done = true;
         releaseRequest();
         sink.onError(new UpstreamException(status, why, lastCause), responseStarted);
-    }
-
-    private void log(Failure kind, Decision decision, Throwable cause) {
-        String what = switch (kind) {
-            case CONNECT_REFUSED, CONNECT_TIMEOUT -> "connect failed for";
-            case CLOSED -> responseStarted ? "failed mid-response for" : "closed the connection before answering";
-            case RESPONSE_TIMEOUT -> "sent nothing for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms on";
-        };
-        String then = switch (decision) {
-            case RESEND_SAME_BACKEND -> "; resending on a fresh connection";
-            case NEXT_BACKEND -> ", trying the next backend";
-            case CLOSE -> "; closing the client connection";
-            case FAIL_502, FAIL_504 -> kind != Failure.CLOSED ? ""
-                    : !idempotent ? "; not retried (" + request.method() + " is not idempotent)"
-                    : body != null ? "; not retried (its streamed body is gone)" : "";
-        };
-        String detail = kind == Failure.RESPONSE_TIMEOUT ? "" : ": " + describe(cause);
-        if (decision == Decision.RESEND_SAME_BACKEND) {
-            LOG.debug("backend {} closed a reused connection before answering {} {}{}", backend, request.method(),
-                    request.uri(), then);
-        } else {
-            LOG.warn("backend {} {} {} {}{}{}", backend, what, request.method(), request.uri(), detail, then);
-        }
-    }
-
-    private static String describe(Throwable t) {
-        if (t instanceof ConnectException || t instanceof PrematureChannelClosureException) {
-            return t.getMessage();
-        }
-        return t == null ? "unknown" : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 }

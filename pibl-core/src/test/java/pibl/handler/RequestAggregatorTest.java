@@ -98,7 +98,8 @@ class RequestAggregatorTest {
 
     @Test
     void aChunkedBodyStreamsAtOnceHoweverSmall() {
-        List<Object> out = send("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        List<Object> out = send("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5\r\nhello\r\n0\r\n\r\n");
 
         assertThat(out.get(0)).as("its length is unknown at the head: streamed, not gathered up to the retry buffer")
                 .isNotInstanceOf(FullHttpRequest.class);
@@ -128,13 +129,15 @@ class RequestAggregatorTest {
         List<Object> out = send("PUT /a HTTP/1.1\r\nHost: a\r\nContent-Length: 500\r\nExpect: 100-continue\r\n\r\n");
 
         assertThat(out).singleElement().isNotInstanceOf(FullHttpRequest.class);
-        assertThat(written()).as("PIBL accepted the body: the client may send it").startsWith("HTTP/1.1 100 Continue\r\n");
+        assertThat(written()).as("PIBL accepted the body: the client may send it")
+                .startsWith("HTTP/1.1 100 Continue\r\n");
     }
 
     @Test
     void aChunkedBodyGrowingPastTheLimitEndsInAFailedPartAndNothingBeyondTheLimitPasses() {
         String chunk = "190\r\n" + "y".repeat(400) + "\r\n";
-        List<Object> out = send("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk + chunk);
+        List<Object> out = send("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + chunk + chunk + chunk);
 
         List<Object> parts = out.subList(1, out.size());
         HttpContent failed = parts.stream().map(HttpContent.class::cast).filter(p -> p.decoderResult().isFailure())

@@ -238,7 +238,8 @@ class UploadIT {
         ProxyServer proxy = proxy(List.of(backend.address()),
                 c -> c.withLimits(new LimitConfig(4L * MIB, MIB, 16 << 10, 8 << 10, 1000, 2)));
         try (RawHttp http = new RawHttp(proxy.port())) {
-            http.send("PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: " + 5 * MIB + "\r\nExpect: 100-continue\r\n\r\n");
+            http.send("PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: " + 5 * MIB
+                    + "\r\nExpect: 100-continue\r\n\r\n");
             RawHttp.Response r = http.read(false);
             assertThat(r.status()).as("the client that waits for 100 learns at once").isEqualTo(413);
             assertThat(r.header("Connection")).isEqualTo("close");

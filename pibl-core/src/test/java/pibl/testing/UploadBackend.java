@@ -91,7 +91,7 @@ public final class UploadBackend implements AutoCloseable {
         return "127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort();
     }
 
-    /** Answer {@code status} (body {@code early}) once {@code bytes} of a body are in, and keep reading what follows. */
+    /** Answer {@code status} (body {@code early}) once {@code bytes} of a body are in, and read on what follows. */
     public UploadBackend answerAfter(long bytes, int status) {
         return answerAfter(bytes, status, 5);
     }

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The retry decision as a table: failure kind x reused connection x idempotent method x streamed body x response
- * started x attempts left. "any" cells are expanded; every one of the 4 x 2 x 2 x 2 x 2 x 2 = 128 combinations must have exactly one row.
+ * started x attempts left. "any" cells are expanded; every one of the 4 x 2 x 2 x 2 x 2 x 2 = 128 combinations must
+ * have exactly one row.
  */
 class RetryPolicyTest {
     private static final String TABLE = """
