@@ -114,14 +114,20 @@ public final class UpstreamCall implements Call {
         }
         done = true;
         if (connection != null) {
-            BackendHandler conn = detach();
-            if (midBody()) {
-                conn.reset();
-            } else {
-                conn.close();
-            }
+            drop();
         }
         releaseRequest();
+    }
+
+    /** Closes the connection in use, with a reset if it is mid-body (its request must not look complete). */
+    private void drop() {
+        boolean midBody = midBody();
+        BackendHandler conn = detach();
+        if (midBody) {
+            conn.reset();
+        } else {
+            conn.close();
+        }
     }
 
     @Override
@@ -341,13 +347,7 @@ public final class UpstreamCall implements Call {
         if (done || conn != connection) {
             return;
         }
-        boolean midBody = midBody();
-        BackendHandler c = detach();
-        if (midBody) {
-            c.reset();
-        } else {
-            c.close();
-        }
+        drop();
         long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
         failed(Failure.RESPONSE_TIMEOUT, new UpstreamTimeoutException("silent for " + millis + " ms"));
     }
