@@ -108,14 +108,18 @@ final class ConfigModel {
 
     static final class Limits {
         public String maxRequestBody;
+        public String retryBuffer;
         public String maxHeaderSize;
         public String maxInitialLine;
         public Integer maxConnections;
         public Integer retries;
 
         LimitConfig toRecord(LimitConfig d) {
-            return new LimitConfig(
-                    intSize("limits.max-request-body", maxRequestBody, d.maxRequestBody()),
+            long maxBody = size("limits.max-request-body", maxRequestBody, d.maxRequestBody());
+            // Left out, the retry buffer is its default, or the whole body limit when that is smaller.
+            int retry = retryBuffer == null ? (int) Math.min(d.retryBuffer(), maxBody)
+                    : intSize("limits.retry-buffer", retryBuffer, d.retryBuffer());
+            return new LimitConfig(maxBody, retry,
                     intSize("limits.max-header-size", maxHeaderSize, d.maxHeaderSize()),
                     intSize("limits.max-initial-line", maxInitialLine, d.maxInitialLine()),
                     or(maxConnections, d.maxConnections()),

@@ -55,6 +55,7 @@ class ConfigLoaderTest {
                   drain: 0
                 limits:
                   max-request-body: 1MiB
+                  retry-buffer: 64k
                   max-header-size: 32k
                   max-initial-line: 4KiB
                   max-connections: 100
@@ -92,7 +93,7 @@ class ConfigLoaderTest {
                         new BackendConfig("backend.example", 81)),
                 new TimeoutConfig(Duration.ofMillis(500), Duration.ofMinutes(2), Duration.ofHours(1),
                         Duration.ofSeconds(7), Duration.ZERO),
-                new LimitConfig(1 << 20, 32 << 10, 4 << 10, 100, 0),
+                new LimitConfig(1 << 20, 64 << 10, 32 << 10, 4 << 10, 100, 0),
                 new LogConfig(Path.of("/var/log/pibl/pibl.log"), LogConfig.Format.COMBINED),
                 new CacheConfig(false, Path.of("/tmp/c"), Duration.ZERO, CacheConfig.TtlMode.OVERRIDE, 2L << 30,
                         10L << 20, 0, true, Duration.ofSeconds(30), 2_000_000),
@@ -196,8 +197,12 @@ class ConfigLoaderTest {
                 bad("size with a unit it lacks", ok + "limits:\n  max-header-size: 16 KB\n",
                         "limits.max-header-size", 3, "expected a size like 1024, 64k, 10m or 1g (k = 1024 bytes), "
                                 + "got '16 KB'"),
-                bad("size too big for an int", ok + "limits:\n  max-request-body: 4g\n", "limits.max-request-body",
+                bad("size too big for an int", ok + "limits:\n  retry-buffer: 4g\n", "limits.retry-buffer",
                         3, "must be less than 2g, got '4g'"),
+                bad("retry buffer over its cap", ok + "limits:\n  retry-buffer: 65m\n", "limits.retry-buffer", 3,
+                        "must be between 0 and 64m, got 65m"),
+                bad("retry buffer over the body limit", ok + "limits:\n  max-request-body: 1m\n  retry-buffer: 2m\n",
+                        "limits.retry-buffer", 4, "must not exceed limits.max-request-body (1048576), got 2m"),
                 bad("size below the record's minimum", ok + "limits:\n  max-header-size: 512\n",
                         "limits.max-header-size", 3, "must be at least 1024 bytes, got 512"),
                 bad("object larger than the cache", ok + "cache:\n  max-size: 1m\n  max-object-size: 2m\n",

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -75,16 +76,22 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
-            ctx.fireChannelRead(msg);
+        if (!(msg instanceof HttpRequest head)) {
+            ctx.fireChannelRead(msg); // the parts of a streamed body pass untouched
             return;
         }
         end();
         Exchange ex = Exchange.current(ctx.channel());
         CacheExchange c = current = new CacheExchange(ex,
-                CacheKey.of("http", request.headers().get(HttpHeaderNames.HOST, ""), request.uri()), request.headers(),
-                RangeRequest.of(request.method(), request.headers()));
-        if (Purge.is(request)) {
+                CacheKey.of("http", head.headers().get(HttpHeaderNames.HOST, ""), head.uri()), head.headers(),
+                RangeRequest.of(head.method(), head.headers()));
+        if (!(head instanceof FullHttpRequest request)) {
+            // A streamed body (an upload past the retry buffer): never looked up nor stored; an unsafe method's
+            // success still invalidates, as it would have aggregated.
+            ex.phase(CachePhase.BYPASS);
+            c.invalidates = !HttpMethods.isSafe(head.method());
+            ctx.fireChannelRead(head);
+        } else if (Purge.is(request)) {
             Purge.answer(ctx, cache, c.key, request);
         } else if (!CachePolicy.isLookupAllowed(request.method(), request.headers())) {
             ex.phase(CachePhase.BYPASS);

@@ -1,7 +1,7 @@
 package pibl.handler;
 
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpRequest;
 import pibl.http.ProxyHeaders;
 import pibl.upstream.Call;
 import pibl.upstream.ResponseSink;
@@ -18,9 +18,10 @@ public interface Forwarder {
 
     /**
      * Sends {@code request} (ownership passes on) for {@code exchange}, from {@code loop}, which must be the
-     * caller's own event loop; the response goes to {@code sink}, on that loop.
+     * caller's own event loop; the response goes to {@code sink}, on that loop. A {@code FullHttpRequest} carries
+     * its body; any other request is a streamed head, whose body the caller passes to {@link Call#sendBody}.
      */
-    Call send(EventLoop loop, Exchange exchange, FullHttpRequest request, ResponseSink sink);
+    Call send(EventLoop loop, Exchange exchange, HttpRequest request, ResponseSink sink);
 
     /** Through the backends of {@code upstream}. */
     static Forwarder to(Upstream upstream) {

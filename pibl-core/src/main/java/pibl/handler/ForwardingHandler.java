@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -30,9 +31,20 @@ import pibl.upstream.UpstreamException;
  * this segment writes the end-to-end head and the parts; {@link ResponseHeads} frames them for the client
  * </pre>
  *
- * Backpressure: when the channel stops being writable, reading from the backend pauses until it drains, so a
- * slow client costs a socket buffer, not a response in memory. Needs nothing of the channel but its event loop,
- * writability and {@link Exchange}: an HTTP/2 stream channel can host it.
+ * Backpressure, both ways: when the channel stops being writable, reading from the backend pauses until it drains,
+ * so a slow client costs a socket buffer, not a response in memory; and while a streamed request body (a head
+ * that is not a {@code FullHttpRequest}, its parts following) cannot go to the backend, reading the client pauses.
+ *
+ * <pre>
+ * PUT /big, Content-Length: 1 GiB    head forwarded, parts written as read: nothing holds the body
+ * backend answers 413 after 1 MiB    relayed with Connection: close; the backend connection is reset (it is
+ *                                    mid-request) and the rest of the body is read only to be dropped
+ * chunked body past the limit         backend connection reset; 413 if no response started, else the connection closes
+ * backend fails mid-body              502, the connection closed: the rest of the body is unread
+ * </pre>
+ *
+ * Needs nothing of the channel but its event loop, writability, {@code autoRead} and {@link Exchange}: an HTTP/2
+ * stream channel can host it.
  */
 public final class ForwardingHandler extends ChannelInboundHandlerAdapter implements ResponseSink {
     private static final Logger LOG = LogManager.getLogger(ForwardingHandler.class);
@@ -40,6 +52,10 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
     private final Forwarder forwarder;
     private ChannelHandlerContext ctx;
     private Call call;
+    /** The current request's body is still arriving, part by part, and goes to {@link #call} (streamed). */
+    private boolean bodyPending;
+    /** A response head went to the client for the current request. */
+    private boolean answered;
 
     public ForwardingHandler(Forwarder forwarder) {
         this.forwarder = forwarder;
@@ -52,11 +68,59 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
+        if (msg instanceof HttpRequest request) {
+            answered = false;
+            bodyPending = !(request instanceof FullHttpRequest);
+            call = forwarder.send(ctx.channel().eventLoop(), Exchange.current(ctx.channel()), request, this);
+        } else if (msg instanceof HttpContent part) {
+            onBodyPart(part);
+        } else {
             ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** A part of a streamed body; after the call ended (or for a request answered elsewhere), dropped. */
+    private void onBodyPart(HttpContent part) {
+        if (!bodyPending) {
+            part.release(); // the body of a refused request, or the rest after a failure
             return;
         }
-        call = forwarder.send(ctx.channel().eventLoop(), Exchange.current(ctx.channel()), request, this);
+        if (part.decoderResult().isFailure()) {
+            Throwable cause = part.decoderResult().cause();
+            part.release();
+            failBody(cause);
+            return;
+        }
+        if (part instanceof LastHttpContent) {
+            bodyPending = false;
+        }
+        Call c = call;
+        if (c != null) {
+            c.sendBody(part);
+        } else {
+            part.release(); // the backend answered already
+        }
+    }
+
+    /** The client's body cannot be read on (too large, or malformed): the backend must see the request aborted. */
+    private void failBody(Throwable cause) {
+        bodyPending = false;
+        Call c = call;
+        call = null;
+        if (c != null) {
+            c.abort();
+        }
+        if (answered) {
+            ctx.close();
+            return;
+        }
+        Exchange exchange = Exchange.current(ctx.channel());
+        if (exchange != null) {
+            exchange.requestClose();
+        }
+        LOG.debug("{} request body refused: {}", ctx.channel().remoteAddress(), cause.toString());
+        ErrorResponses.send(ctx, cause instanceof RequestAggregator.BodyTooLargeException
+                ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE : HttpResponseStatus.BAD_REQUEST);
     }
 
     @Override
@@ -64,7 +128,11 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
         Exchange exchange = Exchange.current(ctx.channel());
         if (exchange != null) {
             exchange.backend(backend.label());
+            if (bodyPending) {
+                exchange.requestClose(); // the rest of the body must not be read as the next request
+            }
         }
+        answered = true;
         ctx.write(head, ctx.voidPromise());
     }
 
@@ -111,7 +179,18 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
             ctx.close(); // a truncated body must not look complete
             return;
         }
+        Exchange exchange = Exchange.current(ctx.channel());
+        if (bodyPending && exchange != null) {
+            exchange.requestClose(); // the rest of the body is unread
+        }
         ErrorResponses.send(ctx, HttpResponseStatus.valueOf(failure.status()));
+    }
+
+    @Override
+    public void onBodyWritability(boolean writable) {
+        if (bodyPending) {
+            ctx.channel().config().setAutoRead(writable);
+        }
     }
 
     @Override
@@ -125,6 +204,7 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        bodyPending = false;
         Call c = call;
         if (c != null) {
             call = null;

@@ -1,9 +1,14 @@
 package pibl.handler;
 
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -29,13 +34,29 @@ import java.util.concurrent.TimeUnit;
  * connection once written, and requests still held are dropped. An idle connection (no exchange in flight) is
  * closed on the idle timeout, and at once on a {@link DrainEvent}; a busy one closes when its exchange is done.
  *
+ * <p>A streamed request (a head that is not a {@code FullHttpRequest}; its body parts follow) is in flight until its
+ * response ends, like any other, and its body is read meanwhile (at the backend's pace: {@link ForwardingHandler}).
+ * A body that stops arriving for the idle timeout, while PIBL is reading it, is a client gone: the connection closes
+ * (the backend's request is reset, the log says 499). A response that must close while the client is still sending
+ * its body (the backend answered early, or the body was refused) closes with a linger, as nginx's lingering close:
+ * the response, then a FIN, then the rest of the body read and dropped until the client closes (at most
+ * {@link #LINGER_NANOS}), so the client reads the response instead of a reset.
+ *
  * <p>Assumes an HTTP/1.1 connection (a byte stream carrying one exchange after another): it is the segment an
  * HTTP/2 connection does not have, since each stream is its own exchange. Time is read from the channel's
  * executor ({@code ticker()}), so tests move it by hand.
  */
 public final class PipeliningHandler extends ChannelDuplexHandler {
-    private final ArrayDeque<HttpRequest> held = new ArrayDeque<>(2);
+    /** How long a lingering close waits for the client to stop sending and close (nginx's lingering_time is 30 s). */
+    static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    /** Held requests, each followed by those of its body parts already read (a streamed body). */
+    private final ArrayDeque<HttpObject> held = new ArrayDeque<>(2);
     private boolean inFlight;
+    /** The request in flight streams its body, and the last part has not come yet. */
+    private boolean bodyPending;
+    /** Closing after a response while the body still came: everything read is dropped. */
+    private boolean lingering;
     private boolean closeAfterResponse;
     private boolean dispatchScheduled;
     private boolean draining;
@@ -80,18 +101,35 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
+        if (inFlight && !(bodyPending && ctx.channel().config().isAutoRead())) {
+            lastActivityNanos = now(ctx); // busy, or the body paused for the backend: not the client's silence
+            armIdle(ctx, idleNanos);
+            return;
+        }
         long left = idleNanos - (now(ctx) - lastActivityNanos);
-        if (inFlight || left > 0) {
-            armIdle(ctx, inFlight ? idleNanos : left);
+        if (left > 0) {
+            armIdle(ctx, left);
             return;
         }
         releaseHeld();
-        ctx.close();
+        ctx.close(); // mid-body, the forwarder resets the backend's request and the log says 499
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (lingering) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         if (!(msg instanceof HttpRequest request)) {
+            if (!held.isEmpty() && msg instanceof HttpContent part) {
+                held.add(part); // a body part of the last request held
+                return;
+            }
+            if (msg instanceof HttpContent) {
+                lastActivityNanos = now(ctx);
+                bodyPending &= !(msg instanceof LastHttpContent);
+            }
             ctx.fireChannelRead(msg);
             return;
         }
@@ -101,7 +139,12 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
             ctx.channel().config().setAutoRead(false);
             return;
         }
+        start(ctx, request);
+    }
+
+    private void start(ChannelHandlerContext ctx, HttpRequest request) {
         inFlight = true;
+        bodyPending = !(request instanceof FullHttpRequest);
         ctx.fireChannelRead(request);
     }
 
@@ -118,8 +161,9 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
         inFlight = false;
         lastActivityNanos = now(ctx);
         if (closeAfterResponse) {
-            ctx.write(msg, promise.unvoid()).addListener(ChannelFutureListener.CLOSE);
+            ChannelFuture written = ctx.write(msg, promise.unvoid());
             releaseHeld();
+            written.addListener(bodyPending ? f -> linger(ctx) : ChannelFutureListener.CLOSE);
             return;
         }
         ctx.write(msg, promise);
@@ -137,14 +181,37 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
         if (inFlight || !ctx.channel().isActive()) {
             return;
         }
-        HttpRequest next = held.poll();
+        HttpObject next = held.poll();
         if (next == null) {
             ctx.channel().config().setAutoRead(true);
             return;
         }
-        inFlight = true;
-        ctx.fireChannelRead(next);
+        start(ctx, (HttpRequest) next);
+        // Its parts held with it (a FullHttpRequest is an HttpContent too: that is the next request).
+        while (held.peek() instanceof HttpContent part && !(part instanceof HttpRequest)) {
+            held.poll();
+            bodyPending &= !(part instanceof LastHttpContent);
+            ctx.fireChannelRead(part);
+        }
         ctx.fireChannelReadComplete();
+        if (bodyPending) {
+            ctx.channel().config().setAutoRead(true); // the rest of its body is to be read (held is empty)
+        }
+    }
+
+    /**
+     * The response is out but the client is still sending its body: half-close (FIN after the response), read and
+     * drop until the client closes, or close when {@link #LINGER_NANOS} have passed.
+     */
+    private void linger(ChannelHandlerContext ctx) {
+        if (!(ctx.channel() instanceof DuplexChannel duplex) || !ctx.channel().isActive()) {
+            ctx.close();
+            return;
+        }
+        lingering = true;
+        duplex.shutdownOutput();
+        ctx.channel().config().setAutoRead(true);
+        ctx.executor().schedule(() -> ctx.close(), LINGER_NANOS, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -177,9 +244,9 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
     }
 
     private void releaseHeld() {
-        HttpRequest request;
-        while ((request = held.poll()) != null) {
-            ReferenceCountUtil.release(request);
+        HttpObject o;
+        while ((o = held.poll()) != null) {
+            ReferenceCountUtil.release(o);
         }
     }
 }

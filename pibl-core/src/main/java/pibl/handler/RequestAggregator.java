@@ -6,8 +6,13 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
@@ -15,6 +20,9 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import pibl.http.StrictHttpServerCodec;
@@ -22,37 +30,62 @@ import pibl.http.StrictHttpServerCodec;
 import java.util.List;
 
 /**
- * Netty's request aggregator with two changes, so that every refusal goes through the same
- * path (pipelining order, access log, {@link RequestGuardHandler}) instead of being written from
- * the middle of the pipeline:
- * <ul>
- *   <li>a request without a body becomes a {@code FullHttpRequest} at once, without the composite
- *       buffer Netty would allocate to gather nothing;</li>
- *   <li>an oversized body becomes a request whose decoder result fails with
- *       {@link BodyTooLargeException} (answered 413), not a response written here;</li>
- *   <li>an HTTP/1.0 request that carries both {@code Content-Length} and
- *       {@code Transfer-Encoding} fails like its HTTP/1.1 twin (Netty only checks 1.1).</li>
- * </ul>
+ * Decides, at each request head, whether PIBL holds the body or streams it, and holds it when it does:
+ *
+ * <pre>
+ * no body (GET)                                  → FullHttpRequest at once, no buffer to gather nothing into
+ * Content-Length ≤ limits.retry-buffer            → gathered whole (Netty's aggregator): a FullHttpRequest,
+ *                                                  resendable
+ * Content-Length > limits.max-request-body        → refused at the head (413), the body not waited for; with
+ *                                                  Expect: 100-continue the client gets 413 instead of 100
+ * Content-Length > retry-buffer, or chunked       → streamed: the head, then each part as it is read (100 Continue
+ *                                                  from here, at once, if the client expects it)
+ * chunked body growing past max-request-body      → the part that crosses it becomes a failed part (413 downstream)
+ * </pre>
+ *
+ * A chunked body streams at once rather than being gathered up to the retry buffer first (Envoy's way): a client
+ * that chunks does not know its length, so its bodies are generated uploads, large as often as not, and holding
+ * their first MiB would cost every such upload its latency and a MiB of heap for a retry that only the keep-alive
+ * race would use, and that a streamed request avoids anyway by going only over connections busy moments ago. That
+ * is what nginx ({@code proxy_request_buffering off}) and HAProxy do.
+ *
+ * <p>A streamed body's parts pass through in order, the failed one and what follows it included, so every segment
+ * after this one sees where the body ends. Refusals are never written from here: an oversized or malformed request
+ * goes on as a request whose decoder result failed ({@link BodyTooLargeException}: 413), through the same path as
+ * every other refusal (pipelining order, access log, {@link RequestGuardHandler}). An HTTP/1.0 request that carries
+ * both {@code Content-Length} and {@code Transfer-Encoding} fails like its HTTP/1.1 twin (Netty only checks 1.1).
  */
 public final class RequestAggregator extends HttpObjectAggregator {
 
     /** Marks a request whose body is over {@code limits.max-request-body}. */
     public static final class BodyTooLargeException extends TooLongFrameException {
-        BodyTooLargeException(int max) {
+        BodyTooLargeException(long max) {
             super("request body larger than " + max + " bytes");
         }
     }
 
-    public RequestAggregator(int maxContentLength) {
-        super(maxContentLength);
+    private final long maxRequestBody;
+    private boolean skipEmptyLast;
+    /** The current request's body streams: its parts pass through, counted. */
+    private boolean streaming;
+    private long streamedBytes;
+    /** The streamed body was refused (at its head, or when it grew past the limit): the rest passes uncounted. */
+    private boolean refused;
+
+    /**
+     * @param maxRequestBody the hard limit on any request body
+     * @param retryBuffer    bodies whose Content-Length is at most this are gathered whole
+     */
+    public RequestAggregator(long maxRequestBody, int retryBuffer) {
+        super(retryBuffer);
+        this.maxRequestBody = maxRequestBody;
     }
 
-    private boolean skipEmptyLast;
-
-    /** Also the empty last part that follows a bodyless request already passed on (Netty's own would let it by). */
+    /** Also the parts of a streamed body, and the empty last part that follows a bodyless request already passed on. */
     @Override
     public boolean acceptInboundMessage(Object msg) throws Exception {
-        return (skipEmptyLast && msg instanceof LastHttpContent) || super.acceptInboundMessage(msg);
+        return (skipEmptyLast && msg instanceof LastHttpContent) || (streaming && msg instanceof HttpContent)
+                || super.acceptInboundMessage(msg);
     }
 
     @Override
@@ -63,22 +96,78 @@ public final class RequestAggregator extends HttpObjectAggregator {
             return;
         }
         skipEmptyLast = false;
+        if (streaming && msg instanceof HttpContent part) {
+            passOn(part, out);
+            return;
+        }
         if (msg instanceof HttpRequest request && !(msg instanceof FullHttpRequest)
-                && request.decoderResult().isSuccess()) {
-            HttpHeaders h = request.headers();
-            boolean chunked = h.contains(HttpHeaderNames.TRANSFER_ENCODING);
-            String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
-            if (chunked && length != null) {
-                request.setDecoderResult(DecoderResult.failure(new StrictHttpServerCodec.AmbiguousLengthException()));
-            } else if (!chunked && (length == null || "0".equals(length))) {
-                // Most requests (GET, HEAD) have no body: no composite buffer to gather nothing into.
-                out.add(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
-                        Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE));
-                skipEmptyLast = true;
-                return;
-            }
+                && request.decoderResult().isSuccess() && decideAtHead(ctx, request, out)) {
+            return;
         }
         super.decode(ctx, msg, out);
+    }
+
+    /** True if the head was dealt with here; false to let Netty's aggregator gather the body (or fail the head). */
+    private boolean decideAtHead(ChannelHandlerContext ctx, HttpRequest request, List<Object> out) {
+        HttpHeaders h = request.headers();
+        boolean chunked = h.contains(HttpHeaderNames.TRANSFER_ENCODING);
+        String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+        if (chunked && length != null) {
+            request.setDecoderResult(DecoderResult.failure(new StrictHttpServerCodec.AmbiguousLengthException()));
+            return false;
+        }
+        if (!chunked && (length == null || "0".equals(length))) {
+            // Most requests (GET, HEAD) have no body: no composite buffer to gather nothing into.
+            out.add(new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                    Unpooled.EMPTY_BUFFER, h, EmptyHttpHeaders.INSTANCE));
+            skipEmptyLast = true;
+            return true;
+        }
+        long declared = chunked ? -1 : HttpUtil.getContentLength(request, -1L);
+        if (!chunked && declared <= maxContentLength()) {
+            return false; // small enough to hold: resendable
+        }
+        streaming = true;
+        streamedBytes = 0;
+        refused = declared > maxRequestBody;
+        if (refused) { // its parts, if the client sends them anyway, pass on to be dropped
+            out.add(failedHead(request));
+            return true;
+        }
+        if (HttpUtil.is100ContinueExpected(request)) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        out.add(request);
+        return true;
+    }
+
+    private void passOn(HttpContent part, List<Object> out) {
+        boolean last = part instanceof LastHttpContent;
+        if (last) {
+            streaming = false;
+        }
+        if (!refused) {
+            streamedBytes += part.content().readableBytes();
+            if (streamedBytes > maxRequestBody) {
+                refused = !last;
+                HttpContent failed = last ? new DefaultLastHttpContent()
+                        : new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
+                failed.setDecoderResult(DecoderResult.failure(new BodyTooLargeException(maxRequestBody)));
+                out.add(failed);
+                return;
+            }
+        } else if (last) {
+            refused = false;
+        }
+        out.add(part.retain());
+    }
+
+    private HttpRequest failedHead(HttpRequest request) {
+        HttpRequest failed = new DefaultHttpRequest(request.protocolVersion(), request.method(), request.uri(),
+                request.headers());
+        failed.setDecoderResult(DecoderResult.failure(new BodyTooLargeException(maxRequestBody)));
+        return failed;
     }
 
     @Override
@@ -97,7 +186,7 @@ public final class RequestAggregator extends HttpObjectAggregator {
         if (oversized instanceof HttpRequest request) {
             DefaultFullHttpRequest failed = new DefaultFullHttpRequest(request.protocolVersion(), request.method(),
                     request.uri(), Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE);
-            failed.setDecoderResult(DecoderResult.failure(new BodyTooLargeException(maxContentLength())));
+            failed.setDecoderResult(DecoderResult.failure(new BodyTooLargeException(maxRequestBody)));
             ctx.fireChannelRead(failed);
         } else {
             ctx.close();

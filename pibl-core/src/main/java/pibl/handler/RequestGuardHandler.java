@@ -7,10 +7,12 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.http.RequestLine;
@@ -36,7 +38,9 @@ import java.util.List;
  * </pre>
  *
  * A refused framing error always asks for the connection to close: what follows on it cannot be trusted to
- * start a new request. Every refusal is one access line and one count in {@code /status} ({@code refused}). Works on {@link FullHttpRequest}s and the {@link Exchange}, whatever the channel.
+ * start a new request. Every refusal is one access line and one count in {@code /status} ({@code refused}). Works
+ * on request heads ({@link FullHttpRequest}s, and the heads of streamed bodies) and the {@link Exchange}, whatever
+ * the channel.
  */
 @ChannelHandler.Sharable
 public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
@@ -49,7 +53,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
+        if (!(msg instanceof HttpRequest request)) {
             ctx.fireChannelRead(msg);
             return;
         }
@@ -63,7 +67,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
         if (result.isFailure() && LOG.isDebugEnabled()) {
             LOG.debug("{} refused with {}: {}", ctx.channel().remoteAddress(), refusal.code(), result.cause().toString());
         }
-        request.release();
+        ReferenceCountUtil.release(request); // a streamed head's parts, if any, are dropped by the forward segment
         Exchange exchange = Exchange.current(ctx.channel());
         if (exchange != null) {
             exchange.refuse();
@@ -74,7 +78,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
         ErrorResponses.send(ctx, refusal);
     }
 
-    static HttpResponseStatus refusal(FullHttpRequest request) {
+    static HttpResponseStatus refusal(HttpRequest request) {
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             Throwable cause = result.cause();
@@ -112,7 +116,7 @@ public final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** An absolute-form target becomes origin-form, and its authority the {@code Host} (RFC 9112 section 3.2.2). */
-    static void toOriginForm(FullHttpRequest request) {
+    static void toOriginForm(HttpRequest request) {
         String[] split = RequestLine.splitAbsolute(request.uri());
         if (split != null) {
             request.setUri(split[1]);

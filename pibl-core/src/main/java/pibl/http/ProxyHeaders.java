@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
@@ -36,16 +37,25 @@ public final class ProxyHeaders {
 
     /**
      * Rewrites a client's request, in place, into the request for a backend: hop-by-hop fields
-     * out, forwarding fields in, HTTP/1.1 (keep-alive) whatever the client spoke, and an exact
-     * {@code Content-Length} for the aggregated body ({@code Expect} dropped: the body is here).
+     * out, forwarding fields in, HTTP/1.1 (keep-alive) whatever the client spoke, and the framing of the body:
+     * an exact {@code Content-Length} for an aggregated one ({@code FullHttpRequest}); for a streamed one (a head
+     * whose parts follow) the client's {@code Content-Length}, or its {@code Transfer-Encoding} when chunked (the
+     * parts are chunked again on the way out). {@code Expect} is dropped: PIBL answered it.
      */
-    public static void toBackend(FullHttpRequest request, String clientIp, HttpVersion clientVersion) {
+    public static void toBackend(HttpRequest request, String clientIp, HttpVersion clientVersion) {
         HttpHeaders h = request.headers();
+        String codings = request instanceof FullHttpRequest ? null : h.get(HttpHeaderNames.TRANSFER_ENCODING);
         HopByHop.strip(h);
         h.remove(HttpHeaderNames.EXPECT);
         addForwarded(h, clientIp, clientVersion);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        int length = request.content().readableBytes();
+        if (!(request instanceof FullHttpRequest full)) {
+            if (codings != null) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, codings);
+            }
+            return;
+        }
+        int length = full.content().readableBytes();
         if (length == 0 && (request.method().equals(HttpMethod.GET) || request.method().equals(HttpMethod.HEAD))) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH); // the aggregator adds "0"; a GET needs none
         } else {

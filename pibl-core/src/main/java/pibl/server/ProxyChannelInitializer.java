@@ -27,7 +27,8 @@ import pibl.upstream.Upstream;
  * limit → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
  * </pre>
  *
- * The codec parses (strictly), the aggregator gathers each request body up to the limit,
+ * The codec parses (strictly), the aggregator gathers each request body up to the retry buffer (a larger one
+ * streams through, part by part, to the forward segment),
  * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
  * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
  */
@@ -73,7 +74,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private void addHttpHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("codec", new StrictHttpServerCodec(config.limits().maxInitialLine(), config.limits().maxHeaderSize()));
         p.addLast("header-timeout", new HeaderTimeoutHandler(config.timeouts().clientHeader().toNanos()));
-        p.addLast("aggregator", new RequestAggregator(config.limits().maxRequestBody()));
+        p.addLast("aggregator", new RequestAggregator(config.limits().maxRequestBody(), config.limits().retryBuffer()));
     }
 
     private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {

@@ -3,6 +3,7 @@ package pibl.upstream;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.ReferenceCountUtil;
@@ -75,6 +76,17 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         channel.close();
     }
 
+    /**
+     * Closes with a reset (RST, SO_LINGER 0) instead of a FIN: the connection is mid-request, and the backend must
+     * see the request aborted, never a short body that could pass for a complete one.
+     */
+    void reset() {
+        if (channel.isActive()) {
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+        }
+        channel.close();
+    }
+
     void unbind() {
         this.call = null;
         this.idleSinceNanos = System.nanoTime();
@@ -110,6 +122,15 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (c != null) {
             c.onReadComplete();
         }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        UpstreamCall c = call;
+        if (c != null) {
+            c.onWritabilityChanged(this);
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -38,4 +38,11 @@ public interface ResponseSink {
      * @param failure an {@link UpstreamException} naming the status the client should get (502, 503, 504)
      */
     void onError(UpstreamException failure, boolean responseStarted);
+
+    /**
+     * A streamed request body only: {@code false} when the backend cannot take more of it for now (no connection
+     * yet, or its socket buffer is full), so the sender stops reading the client; {@code true} when it can again.
+     */
+    default void onBodyWritability(boolean writable) {
+    }
 }

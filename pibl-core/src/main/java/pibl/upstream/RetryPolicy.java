@@ -6,15 +6,20 @@ package pibl.upstream;
  * {@code proxy_next_upstream}, HAProxy's {@code retry-on}):
  *
  * <pre>
- * failure                          reused  idempotent  response started  attempts left  -&gt; decision
- * any                              any     any         yes               any            -&gt; CLOSE (a truncated body must not look complete)
- * connect refused                  -       any         no                yes / no       -&gt; NEXT_BACKEND / FAIL_502 (nothing was sent)
- * connect timed out                -       any         no                yes / no       -&gt; NEXT_BACKEND / FAIL_504
- * closed before any response byte  yes     yes         no                any            -&gt; RESEND_SAME_BACKEND (the keep-alive race, on a fresh connection, not counted)
- * closed before any response byte  no      yes         no                yes / no       -&gt; NEXT_BACKEND / FAIL_502
- * closed before any response byte  any     no          no                any            -&gt; FAIL_502 (the backend may have acted on it)
- * silent past backend-response     any     any         no                any            -&gt; FAIL_504 (it may still be working on it)
+ * failure                          reused  idempotent  streamed  response started  attempts left  -&gt; decision
+ * any                              any     any         any       yes               any            -&gt; CLOSE (a truncated body must not look complete)
+ * connect refused                  -       any         any       no                yes / no       -&gt; NEXT_BACKEND / FAIL_502 (nothing was sent)
+ * connect timed out                -       any         any       no                yes / no       -&gt; NEXT_BACKEND / FAIL_504
+ * closed before any response byte  yes     yes         no        no                any            -&gt; RESEND_SAME_BACKEND (the keep-alive race, on a fresh connection, not counted)
+ * closed before any response byte  no      yes         no        no                yes / no       -&gt; NEXT_BACKEND / FAIL_502
+ * closed before any response byte  any     no          any       no                any            -&gt; FAIL_502 (the backend may have acted on it)
+ * closed before any response byte  any     any         yes       no                any            -&gt; FAIL_502 (the body is gone: what was written of it cannot be read again)
+ * silent past backend-response     any     any         any       no                any            -&gt; FAIL_504 (it may still be working on it)
  * </pre>
+ *
+ * A streamed request is one whose body is larger than {@code limits.retry-buffer} (or chunked): PIBL writes it to the
+ * backend as it reads it from the client and holds none of it. Before its first byte is written (the connect failed)
+ * it goes to the next backend like any request; after, never.
  */
 public final class RetryPolicy {
     private RetryPolicy() {
@@ -46,8 +51,16 @@ public final class RetryPolicy {
         CLOSE
     }
 
-    public static Decision decide(Failure failure, boolean reused, boolean idempotent, boolean responseStarted,
-                                  boolean attemptsLeft) {
+    /**
+     * Whether a request may be sent again after a backend may have received it: an idempotent method, and its whole
+     * body at hand (not streamed). Also decides which pooled connections it may risk ({@code Upstream}).
+     */
+    public static boolean resendable(boolean idempotent, boolean streamed) {
+        return idempotent && !streamed;
+    }
+
+    public static Decision decide(Failure failure, boolean reused, boolean idempotent, boolean streamed,
+                                  boolean responseStarted, boolean attemptsLeft) {
         if (responseStarted) {
             return Decision.CLOSE;
         }
@@ -55,7 +68,7 @@ public final class RetryPolicy {
             case CONNECT_REFUSED -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_502;
             case CONNECT_TIMEOUT -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_504;
             case RESPONSE_TIMEOUT -> Decision.FAIL_504;
-            case CLOSED -> !idempotent ? Decision.FAIL_502
+            case CLOSED -> !resendable(idempotent, streamed) ? Decision.FAIL_502
                     : reused ? Decision.RESEND_SAME_BACKEND
                     : attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_502;
         };

@@ -6,7 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.util.concurrent.FastThreadLocal;
 import pibl.config.LimitConfig;
@@ -28,8 +28,9 @@ public final class Upstream {
     /** Pooled connections idle longer than this are closed rather than reused. */
     static final long POOL_MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(50);
     /**
-     * A non-idempotent request may only go over a connection used this recently: it cannot be
-     * retried if the backend closed the connection meanwhile, so older ones are not risked.
+     * A request that cannot be resent (a non-idempotent method, or a streamed body: {@link RetryPolicy#resendable})
+     * may only go over a connection used this recently: it cannot be retried if the backend closed the connection
+     * meanwhile, so older ones are not risked.
      */
     static final long NON_IDEMPOTENT_REUSE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final int MAX_IDLE_PER_BACKEND = 512;
@@ -61,9 +62,10 @@ public final class Upstream {
 
     /**
      * Starts sending {@code request} (ownership passes to the call) from {@code loop}, which must be
-     * the caller's own event loop.
+     * the caller's own event loop. A {@code FullHttpRequest} carries its body; any other request is a head
+     * whose body follows through {@link Call#sendBody}.
      */
-    public UpstreamCall send(EventLoop loop, FullHttpRequest request, ResponseSink sink) {
+    public UpstreamCall send(EventLoop loop, HttpRequest request, ResponseSink sink) {
         UpstreamCall call = new UpstreamCall(this, loop, request, sink);
         call.start();
         return call;

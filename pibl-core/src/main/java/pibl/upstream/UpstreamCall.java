@@ -3,21 +3,19 @@ package pibl.upstream;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import io.netty.util.ReferenceCountUtil;
 import pibl.http.HopByHop;
 import pibl.http.HttpMethods;
 import pibl.lb.Backend;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
 
-import java.net.ConnectException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,15 +33,21 @@ import java.util.concurrent.TimeUnit;
  * The sink gets an end-to-end response: the backend connection's own fields ({@code Connection},
  * {@code Keep-Alive}, {@code Transfer-Encoding}, ...) decide whether the connection goes back to the pool and are
  * then removed. Everything runs on one event loop, the caller's; no field needs a lock.
+ *
+ * <p>A {@code FullHttpRequest} has its body at hand and is written whole, again if a retry needs it. Any other
+ * {@code HttpRequest} is a head whose body follows through {@link #sendBody} ({@link StreamedBody}): written as it
+ * comes, never resent once written. A backend that answers before the body is all written gets its connection
+ * reset once the response is relayed: it is mid-request, and a short body must never look complete to it.
  */
 public final class UpstreamCall implements Call {
-    private static final Logger LOG = LogManager.getLogger(UpstreamCall.class);
 
     private final Upstream upstream;
     private final EventLoop loop;
-    private final FullHttpRequest request;
+    private final HttpRequest request;
     private final ResponseSink sink;
     private final boolean idempotent;
+    /** Null when the body is at hand ({@code FullHttpRequest}). */
+    private final StreamedBody body;
     private final long timeoutNanos;
     private final List<Backend> tried = new ArrayList<>(2);
     private int attempts;
@@ -64,16 +68,20 @@ public final class UpstreamCall implements Call {
     private long lastActivityNanos;
     private long dispatchNanos;
 
-    UpstreamCall(Upstream upstream, EventLoop loop, FullHttpRequest request, ResponseSink sink) {
+    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, ResponseSink sink) {
         this.upstream = upstream;
         this.loop = loop;
         this.request = request;
         this.sink = sink;
         this.idempotent = HttpMethods.isIdempotent(request.method());
+        this.body = request instanceof FullHttpRequest ? null : new StreamedBody(this, sink);
         this.timeoutNanos = upstream.timeouts().backendResponse().toNanos();
     }
 
     void start() {
+        if (body != null) {
+            body.start();
+        }
         attempt(pick());
     }
 
@@ -108,9 +116,41 @@ public final class UpstreamCall implements Call {
         }
         done = true;
         if (connection != null) {
-            detach().close();
+            drop();
         }
-        request.release();
+        releaseRequest();
+    }
+
+    /** Closes the connection in use, with a reset if it is mid-body (its request must not look complete). */
+    private void drop() {
+        boolean midBody = midBody();
+        BackendHandler conn = detach();
+        if (midBody) {
+            conn.reset();
+        } else {
+            conn.close();
+        }
+    }
+
+    @Override
+    public void sendBody(HttpContent part) {
+        if (done || body == null) {
+            part.release();
+            return;
+        }
+        body.add(part);
+    }
+
+    /** Some of a streamed body is not yet written: the backend connection is mid-request. */
+    private boolean midBody() {
+        return body != null && !requestWritten;
+    }
+
+    private void releaseRequest() {
+        if (body != null) {
+            body.release();
+        }
+        ReferenceCountUtil.release(request);
     }
 
     /**
@@ -134,7 +174,8 @@ public final class UpstreamCall implements Call {
         backend = target;
         outOfRotation = !target.isAvailable();
         if (!freshConnectionOnly) {
-            long freshWithin = idempotent ? Long.MAX_VALUE : Upstream.NON_IDEMPOTENT_REUSE_NANOS;
+            long freshWithin = RetryPolicy.resendable(idempotent, body != null) ? Long.MAX_VALUE
+                    : Upstream.NON_IDEMPOTENT_REUSE_NANOS;
             BackendHandler pooled = upstream.pool().poll(target, freshWithin);
             if (pooled != null) {
                 dispatch(pooled, true);
@@ -170,13 +211,41 @@ public final class UpstreamCall implements Call {
         backend.onRequestStart();
         dispatchNanos = System.nanoTime();
         lastActivityNanos = dispatchNanos;
-        conn.channel().writeAndFlush(request.retainedDuplicate()).addListener(f -> {
+        if (body != null) {
+            conn.channel().write(request).addListener(f -> {
+                if (!f.isSuccess()) {
+                    onConnectionLost(conn, f.cause());
+                }
+            });
+            body.attach(conn);
+            return;
+        }
+        conn.channel().writeAndFlush(((FullHttpRequest) request).retainedDuplicate()).addListener(f -> {
             if (!f.isSuccess()) {
                 onConnectionLost(conn, f.cause());
             } else if (connection == conn) {
                 requestWritten = true; // only a fully written request leaves the connection reusable
             }
         });
+    }
+
+    /** A part of a streamed body reached the backend's socket. */
+    void onBodyWritten(BackendHandler conn, boolean last) {
+        if (conn == connection && !done) {
+            lastActivityNanos = System.nanoTime();
+            requestWritten = last;
+        }
+    }
+
+    void onWritabilityChanged(BackendHandler conn) {
+        if (body != null && !done) {
+            body.onWritabilityChanged(conn);
+        }
+    }
+
+    /** The backend made progress: its silence starts again from now. */
+    void touch() {
+        lastActivityNanos = System.nanoTime();
     }
 
     void onResponse(BackendHandler conn, HttpResponse head) {
@@ -239,17 +308,20 @@ public final class UpstreamCall implements Call {
 
     private void complete() {
         done = true;
+        boolean midBody = midBody();
         BackendHandler conn = detach();
         backend.recordSuccess();
         if (outOfRotation) {
             backend.answeredInPanic();
         }
-        if (reusable && requestWritten && conn.channel().isActive()) {
+        if (midBody) {
+            conn.reset(); // it answered early; the rest of the body will never come, and must not look complete
+        } else if (reusable && requestWritten && conn.channel().isActive()) {
             upstream.pool().release(conn);
         } else {
             conn.close();
         }
-        request.release();
+        releaseRequest();
     }
 
     /** The connection in use is no longer this call's: unbound, counted out of the backend's in-flight. */
@@ -273,9 +345,15 @@ public final class UpstreamCall implements Call {
         return timeoutNanos;
     }
 
-    /** How much longer the backend may stay silent; a paused call (slow client) is never timed out. */
+    /**
+     * How much longer the backend may stay silent; a paused call (slow client) is never timed out, nor one whose
+     * backend has the streamed body so far and waits for more of it from the client.
+     */
     long silenceLeftNanos() {
-        return paused ? timeoutNanos : timeoutNanos - (System.nanoTime() - lastActivityNanos);
+        if (paused || (body != null && !done && body.waitingOnClient())) {
+            return timeoutNanos;
+        }
+        return timeoutNanos - (System.nanoTime() - lastActivityNanos);
     }
 
     /** The backend connection's timer found the backend silent for too long. */
@@ -283,7 +361,7 @@ public final class UpstreamCall implements Call {
         if (done || conn != connection) {
             return;
         }
-        detach().close();
+        drop();
         long millis = TimeUnit.NANOSECONDS.toMillis(timeoutNanos);
         failed(Failure.RESPONSE_TIMEOUT, new UpstreamTimeoutException("silent for " + millis + " ms"));
     }
@@ -291,14 +369,15 @@ public final class UpstreamCall implements Call {
     /** One attempt failed: the backend's health hears of it (but for the keep-alive race), the policy decides. */
     private void failed(Failure kind, Throwable cause) {
         boolean attemptsLeft = attempts <= upstream.retries();
-        Decision decision = RetryPolicy.decide(kind, reused, idempotent, responseStarted, attemptsLeft);
+        Decision decision = RetryPolicy.decide(kind, reused, idempotent, body != null, responseStarted, attemptsLeft);
         lastFailure = kind;
         lastCause = cause;
         if (decision != Decision.RESEND_SAME_BACKEND) {
             backend.recordFailure(cause);
             tried.add(backend);
         }
-        log(kind, decision, cause);
+        AttemptLog.failed(backend, request, kind, decision, cause, responseStarted, idempotent, body != null,
+                timeoutNanos);
         switch (decision) {
             case RESEND_SAME_BACKEND -> {
                 attempts--;
@@ -306,9 +385,9 @@ public final class UpstreamCall implements Call {
                 attempt(backend);
             }
             case NEXT_BACKEND -> attempt(pick());
-            case FAIL_502 -> fail(502, describe(cause));
-            case FAIL_504 -> fail(504, describe(cause));
-            case CLOSE -> fail(502, "failed mid-response: " + describe(cause));
+            case FAIL_502 -> fail(502, AttemptLog.describe(cause));
+            case FAIL_504 -> fail(504, AttemptLog.describe(cause));
+            case CLOSE -> fail(502, "failed mid-response: " + AttemptLog.describe(cause));
         }
     }
 
@@ -322,36 +401,7 @@ public final class UpstreamCall implements Call {
             return;
         }
         done = true;
-        request.release();
+        releaseRequest();
         sink.onError(new UpstreamException(status, why, lastCause), responseStarted);
-    }
-
-    private void log(Failure kind, Decision decision, Throwable cause) {
-        String what = switch (kind) {
-            case CONNECT_REFUSED, CONNECT_TIMEOUT -> "connect failed for";
-            case CLOSED -> responseStarted ? "failed mid-response for" : "closed the connection before answering";
-            case RESPONSE_TIMEOUT -> "sent nothing for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms on";
-        };
-        String then = switch (decision) {
-            case RESEND_SAME_BACKEND -> "; resending on a fresh connection";
-            case NEXT_BACKEND -> ", trying the next backend";
-            case CLOSE -> "; closing the client connection";
-            case FAIL_502, FAIL_504 -> kind == Failure.CLOSED && !idempotent
-                    ? "; not retried (" + request.method() + " is not idempotent)" : "";
-        };
-        String detail = kind == Failure.RESPONSE_TIMEOUT ? "" : ": " + describe(cause);
-        if (decision == Decision.RESEND_SAME_BACKEND) {
-            LOG.debug("backend {} closed a reused connection before answering {} {}{}", backend, request.method(),
-                    request.uri(), then);
-        } else {
-            LOG.warn("backend {} {} {} {}{}{}", backend, what, request.method(), request.uri(), detail, then);
-        }
-    }
-
-    private static String describe(Throwable t) {
-        if (t instanceof ConnectException || t instanceof PrematureChannelClosureException) {
-            return t.getMessage();
-        }
-        return t == null ? "unknown" : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 }

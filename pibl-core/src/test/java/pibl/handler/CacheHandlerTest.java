@@ -167,6 +167,25 @@ class CacheHandlerTest {
     }
 
     @Test
+    void aStreamedUploadPassesUntouchedAndStillInvalidatesOnSuccess() {
+        EmbeddedChannel ch = channel();
+        get(ch, "/doc");
+        assertThat(store.entryCount()).isEqualTo(1);
+        backend.script(s -> Reply.of(204, ""));
+        io.netty.handler.codec.http.HttpRequest head = new io.netty.handler.codec.http.DefaultHttpRequest(
+                HttpVersion.HTTP_1_1, HttpMethod.PUT, "/doc");
+        head.headers().set(HttpHeaderNames.HOST, "shop.example").set(HttpHeaderNames.CONTENT_LENGTH, 10);
+        ch.writeInbound(head, Messages.part("01234"), Messages.last("56789")); // a body past the retry buffer
+        ch.runPendingTasks();
+        Response put = read(ch);
+
+        assertThat(put.status()).isEqualTo(204);
+        assertThat(put.header("X-Cache")).as("never looked up nor stored").isEqualTo("BYPASS");
+        assertThat(backend.sent()).extracting(Sent::method).containsExactly("GET", "PUT");
+        assertThat(store.entryCount()).as("a successful PUT invalidates, streamed or not").isZero();
+    }
+
+    @Test
     void anUnsafeMethodBypassesTheCacheAndInvalidatesTheTargetAndItsLocation() {
         EmbeddedChannel ch = channel();
         get(ch, "/cart");

@@ -206,7 +206,8 @@ class HeaderTimeoutHandlerTest {
     // ---- composed with the segments after it ----
 
     private void connectPipeline() {
-        channel = Messages.channel(ticker, new HeaderTimeoutHandler(TIMEOUT_NANOS), new RequestAggregator(1 << 20),
+        channel = Messages.channel(ticker, new HeaderTimeoutHandler(TIMEOUT_NANOS),
+                new RequestAggregator(1 << 20, 1 << 20),
                 new PipeliningHandler(TimeUnit.SECONDS.toNanos(75)),
                 new AccessLogHandler(LogConfig.Format.DEFAULT, stats), RequestGuardHandler.INSTANCE, app);
     }

@@ -545,4 +545,68 @@ class PipeliningHandlerTest {
         app.release();
         assertThat(channel.finish()).isFalse();
     }
+
+    // ---- streamed request bodies ----
+
+    private static io.netty.handler.codec.http.HttpRequest streamedPut(String uri) {
+        io.netty.handler.codec.http.HttpRequest r = new io.netty.handler.codec.http.DefaultHttpRequest(HTTP_1_1,
+                HttpMethod.PUT, uri);
+        r.headers().set(HttpHeaderNames.HOST, "shop.example").set(HttpHeaderNames.CONTENT_LENGTH, 4);
+        return r;
+    }
+
+    private java.util.List<Object> inbound() {
+        java.util.List<Object> in = new java.util.ArrayList<>();
+        Object o;
+        while ((o = channel.readInbound()) != null) {
+            in.add(o);
+        }
+        return in;
+    }
+
+    @Test
+    void aStreamedRequestHeldBehindAnotherKeepsItsBodyPartsAndGetsThemAfterItsHead() {
+        channel.writeInbound(get("/a"), streamedPut("/up"), part("ab")); // one packet
+
+        assertThat(app.uris()).containsExactly("/a");
+        assertThat(inbound()).as("the part belongs to the held PUT, not to /a").isEmpty();
+
+        app.respond(ok("a"));
+        channel.runPendingTasks();
+        assertThat(app.uris()).containsExactly("/a", "/up");
+        List<Object> parts = inbound();
+        assertThat(parts).hasSize(1);
+        release(parts);
+        assertThat(channel.config().isAutoRead()).as("the rest of the PUT's body is still to be read").isTrue();
+
+        channel.writeInbound(last("cd"));
+        parts = inbound();
+        assertThat(parts).singleElement().isInstanceOf(LastHttpContent.class);
+        release(parts);
+        app.respond(ok("up"));
+        release(wire.take());
+        app.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void aBodyThatStopsArrivingForTheIdleTimeIsAClientGoneButABodyPausedForTheBackendIsNot() {
+        channel.writeInbound(streamedPut("/up"), part("ab"));
+        release(inbound());
+        channel.config().setAutoRead(false); // the backend cannot take more: the forwarder paused reading
+        for (int i = 0; i < 3; i++) {
+            ticker.advance(IDLE_SECONDS, TimeUnit.SECONDS);
+            channel.runScheduledPendingTasks();
+        }
+        assertThat(channel.isOpen()).as("a slow backend is not a silent client").isTrue();
+
+        channel.config().setAutoRead(true);
+        ticker.advance(IDLE_SECONDS, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        ticker.advance(IDLE_SECONDS, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("read, and nothing came for the idle time: the client is gone").isFalse();
+        app.release();
+        assertThat(channel.finish()).isFalse();
+    }
 }

@@ -5,7 +5,9 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
@@ -82,10 +84,10 @@ final class ScriptedBackend implements Forwarder {
     }
 
     @Override
-    public Call send(EventLoop loop, Exchange exchange, FullHttpRequest request, ResponseSink sink) {
+    public Call send(EventLoop loop, Exchange exchange, HttpRequest request, ResponseSink sink) {
         Sent s = new Sent(request.method().name(), request.uri(), request.headers().copy());
         sent.add(s);
-        request.release();
+        ReferenceCountUtil.release(request);
         boolean[] aborted = {false};
         Runnable answer = () -> loop.execute(() -> {
             if (!aborted[0]) {
@@ -109,6 +111,11 @@ final class ScriptedBackend implements Forwarder {
             @Override
             public void abort() {
                 aborted[0] = true;
+            }
+
+            @Override
+            public void sendBody(HttpContent part) {
+                part.release(); // a scripted backend answers from the head alone
             }
         };
     }

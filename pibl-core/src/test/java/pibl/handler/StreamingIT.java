@@ -5,10 +5,12 @@ import pibl.testing.NoLeaks;
 import org.junit.jupiter.api.Test;
 import pibl.server.ProxyServer;
 import pibl.testing.ChildProcess;
+import pibl.testing.GeneratedBody;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
 import pibl.testing.StreamingResponder;
 import pibl.testing.TestBackend;
+import pibl.testing.UploadBackend;
 
 import java.io.InputStream;
 import java.util.List;
@@ -16,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Responses of any size stream through without being held in memory, at the client's pace. */
+/**
+ * Responses of any size stream through without being held in memory, at the client's pace; request bodies of any
+ * size (up to {@code limits.max-request-body}) stream the other way, at the backend's.
+ */
 @ExtendWith(NoLeaks.class)
 class StreamingIT {
 
@@ -52,6 +57,28 @@ class StreamingIT {
                 offset += n;
             }
             assertThat(offset).isEqualTo(size);
+            assertThat(proxy.isAlive()).as("no OutOfMemoryError").isTrue();
+        }
+    }
+
+    @Test
+    void oneGibibyteUploadStreamsByteExactThroughAProxyWithA256MiBHeap() throws Exception {
+        long size = 1L << 30; // the default max-request-body, exactly
+        GeneratedBody body = new GeneratedBody();
+        try (UploadBackend backend = UploadBackend.start();
+             ChildProcess proxy = ChildProcess.startJava(
+                     List.of("-Xmx256m", "-XX:MaxDirectMemorySize=128m", "-Dio.netty.leakDetection.level=disabled"),
+                     "pibl.testing.ProxyMain", List.of(backend.address()));
+             RawHttp http = new RawHttp(proxy.port(), 30_000)) {
+            http.send("PUT /huge HTTP/1.1\r\nHost: a\r\nContent-Length: " + size + "\r\n\r\n");
+            body.write(http.output(), size);
+            RawHttp.Response r = http.read(false);
+
+            assertThat(r.status()).isEqualTo(200);
+            UploadBackend.Upload u = backend.next(10);
+            assertThat(u.complete()).isTrue();
+            assertThat(u.bytes()).isEqualTo(size);
+            assertThat(u.crc()).as("the backend's CRC32 of what it read is the sender's").isEqualTo(body.crc());
             assertThat(proxy.isAlive()).as("no OutOfMemoryError").isTrue();
         }
     }

@@ -41,7 +41,19 @@ public final class RawHttp implements AutoCloseable {
     }
 
     public RawHttp(int port, int readTimeoutMillis) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, readTimeoutMillis, 0);
+    }
+
+    /**
+     * With {@code receiveBuffer > 0}, the socket's receive buffer is that small: what the peer sends waits in the
+     * peer's own send buffer until this client reads it.
+     */
+    public RawHttp(int port, int readTimeoutMillis, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) {
+            socket.setReceiveBufferSize(receiveBuffer);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
         socket.setSoTimeout(readTimeoutMillis);
         socket.setTcpNoDelay(true);
         in = new java.io.BufferedInputStream(socket.getInputStream(), 65536);
@@ -160,6 +172,11 @@ public final class RawHttp implements AutoCloseable {
 
     public InputStream input() {
         return in;
+    }
+
+    /** The socket's own stream, for bodies written a piece at a time (an upload made up as it is sent). */
+    public OutputStream output() {
+        return out;
     }
 
     @Override
