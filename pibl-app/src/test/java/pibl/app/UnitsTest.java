@@ -11,7 +11,7 @@ import pibl.config.ConfigException;
 class UnitsTest {
 
     @ParameterizedTest
-    @CsvSource({"500ms, 500", "5s, 5000", "2m, 120000", "1h, 3600000", "30, 30000", "0, 0", "-5s, -5000",
+    @CsvSource({"500ms, 500", "5s, 5000", "2m, 120000", "1h, 3600000", "30, 30000", "0, 0", "-5s, -5000", "1d, 86400000",
             "' 7s ', 7000"})
     void durations(String text, long millis) {
         assertThat(Units.duration("k", text)).isEqualTo(Duration.ofMillis(millis));
@@ -25,7 +25,7 @@ class UnitsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"5 sec", "1.5s", "5d", "s", "''", "99999999999999999999s", "9999999999999999h"})
+    @CsvSource({"5 sec", "1.5s", "5w", "s", "''", "99999999999999999999s", "9999999999999999h"})
     void notDurations(String text) {
         assertThatThrownBy(() -> Units.duration("timeouts.connect", text)).isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("timeouts.connect: ").hasMessageContaining("'" + text + "'");

@@ -46,6 +46,17 @@ class PackageGraphTest {
                 .check(core);
     }
 
+    /**
+     * The configuration is read and checked before logging is set up (its file and level come from it); Netty's
+     * first use starts Log4j through its logger factory, which would then log to the default file forever.
+     */
+    @Test
+    void theConfigurationRecordsDoNotTouchNetty() {
+        noClasses().that().resideInAPackage("pibl.config..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "org.apache.logging..")
+                .check(core);
+    }
+
     @Test
     void policyAndStorageKnowNothingOfPipelinesOrBackends() {
         noClasses().that().resideInAnyPackage("pibl.http..", "pibl.cache..", "pibl.lb..")
