@@ -87,6 +87,9 @@ class InterimResponseIT {
             RawHttp.Response hit = http.get("/page");
             assertThat(hit.status()).as("the stored response is the 200, with no interim before it").isEqualTo(200);
             assertThat(hit.bodyText()).isEqualTo("final");
+            assertThat(hit.header("Age")).as("Age on the first hit after the store too (the clock did not move)")
+                    .isEqualTo("0");
+            assertThat(head.header("Age")).isEqualTo("0");
 
             assertThat(access.lines()).as("one line per exchange, with the final status").hasSize(3)
                     .allSatisfy(line -> assertThat(line).contains(" 200 ").doesNotContain(" 103 "));
