@@ -40,6 +40,7 @@ public final class Upstream {
     private volatile LimitConfig limits;
     private volatile LoadBalancer balancer;
     private final int maxResponseHeaderSize;
+    private final AttemptLog attemptLog = new AttemptLog();
     private final FastThreadLocal<ConnectionPool> pools = new FastThreadLocal<>() {
         @Override
         protected ConnectionPool initialValue() {
@@ -69,6 +70,11 @@ public final class Upstream {
         UpstreamCall call = new UpstreamCall(this, loop, request, sink);
         call.start();
         return call;
+    }
+
+    /** The log of failed attempts: one full line, then a summary per backend per second. */
+    AttemptLog attemptLog() {
+        return attemptLog;
     }
 
     /** Applies a new balancer and timeouts to the requests that start from now on. */

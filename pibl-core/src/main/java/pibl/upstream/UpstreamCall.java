@@ -376,8 +376,8 @@ public final class UpstreamCall implements Call {
             backend.recordFailure(cause);
             tried.add(backend);
         }
-        AttemptLog.failed(backend, request, kind, decision, cause, responseStarted, idempotent, body != null,
-                timeoutNanos);
+        upstream.attemptLog().failed((task, nanos) -> loop.schedule(task, nanos, TimeUnit.NANOSECONDS), backend,
+                request, kind, decision, cause, responseStarted, idempotent, body != null, timeoutNanos);
         switch (decision) {
             case RESEND_SAME_BACKEND -> {
                 attempts--;
