@@ -132,10 +132,13 @@ final class ConfigModel {
         public String format;
         /** Not a core setting: it goes to Log4j2 as {@code pibl.log.level}. */
         public String level;
+        public String traceContext;
 
         LogConfig toRecord(LogConfig d) {
             return new LogConfig(file == null ? d.file() : Path.of(file),
-                    format == null ? d.format() : choice("log.format", format, LogConfig.Format.class));
+                    format == null ? d.format() : choice("log.format", format, LogConfig.Format.class),
+                    traceContext == null ? d.traceContext()
+                            : choice("log.trace-context", traceContext, LogConfig.TraceContext.class));
         }
 
         LogLevel level() {

@@ -13,9 +13,16 @@ import java.util.Locale;
  *
  * <pre>
  * default   2026-11-27T10:54:07.123Z 127.0.0.1 "GET /a?x=1 HTTP/1.1" 200 1024 127.0.0.1:9001 MISS 3.2ms "curl/8.5.0"
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 4bf92f3577b34da6a3ce929d0e0e4736
  * combined  127.0.0.1 - - [27/Nov/2026:10:54:07 +0000] "GET /a?x=1 HTTP/1.1" 200 1024 "-" "curl/8.5.0"
- * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...}
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 -
+ * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...,"request_id":"5f1c…",
+ *            "trace_id":null}
  * </pre>
+ *
+ * Every format ends with the request id ({@code X-Request-Id}, the client's or PIBL's) and the W3C trace-id
+ * ({@code -} when the request has no trace), so that a line can be found from a client's or a backend's log
+ * (combined stays readable by GoAccess and friends, which ignore what follows the User-Agent).
  *
  * Formatting happens on the event loop, so it reuses one builder per thread and formats the
  * date part at most once a second per thread.
@@ -46,6 +53,7 @@ final class AccessLogFormat {
                 requestLine(b, e).append("\" ").append(e.status).append(' ').append(e.bytes).append(" \"");
                 quoted(b, e.referer == null ? "-" : e.referer).append("\" \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+                ids(b, e);
             }
             case JSON -> Json.write(b, g -> {
                 g.writeStartObject();
@@ -66,6 +74,9 @@ final class AccessLogFormat {
                 Json.stringOrNull(g, e.referer);
                 g.writeFieldName("user_agent");
                 Json.stringOrNull(g, e.userAgent);
+                g.writeStringField("request_id", e.ids.requestId());
+                g.writeFieldName("trace_id");
+                Json.stringOrNull(g, e.ids.traceId());
                 g.writeEndObject();
             });
             default -> {
@@ -74,9 +85,15 @@ final class AccessLogFormat {
                         .append(e.backend).append(' ').append(cache).append(' ');
                 millis(b, ms).append("ms \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+                ids(b, e);
             }
         }
         return b.toString();
+    }
+
+    /** The request id and the trace-id ({@code -} without a trace): ids PIBL checked, nothing to escape. */
+    private static void ids(StringBuilder b, Exchange e) {
+        b.append(' ').append(e.ids.requestId()).append(' ').append(e.ids.traceId() == null ? "-" : e.ids.traceId());
     }
 
     /** {@code GET /a?x=1 HTTP/1.1}, escaped; {@code -} for a request line that never arrived. */

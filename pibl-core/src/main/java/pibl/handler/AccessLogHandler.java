@@ -30,12 +30,19 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     private final AccessLogFormat format;
     private final ProxyStats stats;
+    private final boolean generateTrace;
     private Exchange current;
     private String clientAddress;
 
     public AccessLogHandler(LogConfig.Format format, ProxyStats stats) {
+        this(format, stats, LogConfig.TraceContext.PROPAGATE);
+    }
+
+    /** @param traceContext whether an exchange without {@code traceparent} starts a trace */
+    public AccessLogHandler(LogConfig.Format format, ProxyStats stats, LogConfig.TraceContext traceContext) {
         this.format = new AccessLogFormat(format);
         this.stats = stats;
+        this.generateTrace = traceContext == LogConfig.TraceContext.GENERATE;
     }
 
     @Override
@@ -44,7 +51,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             if (clientAddress == null) { // formatted once per connection, not once per request
                 clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
             }
-            current = new Exchange(request, clientAddress, ctx.executor().ticker().nanoTime());
+            current = new Exchange(request, clientAddress, ctx.executor().ticker().nanoTime(), generateTrace);
             ctx.channel().attr(Exchange.KEY).set(current);
             if (HTTP.isDebugEnabled()) {
                 HTTP.debug("{} request {} {} {}\n{}", current.clientAddress, request.method(), request.uri(),

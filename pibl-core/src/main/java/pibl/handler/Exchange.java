@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AttributeKey;
+import pibl.http.TraceContext;
 import pibl.cache.CachePhase;
 import pibl.cache.CacheStatus;
 
@@ -20,7 +21,8 @@ import java.net.SocketAddress;
  * record what they decide, and the access log reads it back when the response's last part is written.
  *
  * <pre>
- * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer
+ * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer,
+ *                         request id and trace ({@link TraceContext})
  * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested,
  *                         refused by the guard
  * the response            status and body bytes, as written
@@ -41,6 +43,8 @@ public final class Exchange {
     final String host;
     final String userAgent;
     final String referer;
+    /** Its request id and trace (W3C Trace Context), fixed when the request arrives. */
+    final TraceContext.Ids ids;
     /** The request line was never received (a stand-in carrying a refusal): the log prints {@code -}. */
     final boolean synthetic;
     private CachePhase phase = CachePhase.UNINIT;
@@ -51,6 +55,12 @@ public final class Exchange {
     long bytes;
 
     Exchange(HttpRequest request, String clientAddress, long startNanos) {
+        this(request, clientAddress, startNanos, false);
+    }
+
+    /** @param generateTrace start a trace when the request carries none ({@code log.trace-context: generate}) */
+    Exchange(HttpRequest request, String clientAddress, long startNanos, boolean generateTrace) {
+        this.ids = TraceContext.of(request.headers(), generateTrace);
         this.startMillis = System.currentTimeMillis();
         this.startNanos = startNanos;
         this.clientAddress = clientAddress;
@@ -81,6 +91,11 @@ public final class Exchange {
 
     public HttpMethod method() {
         return method;
+    }
+
+    /** The request id and trace the backend, the client and the access log all see. */
+    public TraceContext.Ids ids() {
+        return ids;
     }
 
     public String uri() {

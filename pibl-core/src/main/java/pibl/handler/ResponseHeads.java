@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import pibl.cache.CacheStatus;
 import pibl.http.ProxyHeaders;
+import pibl.http.TraceContext;
 
 /**
  * Finishes the client's response head: the one place that decides, for every response (forwarded, cached or
@@ -51,6 +52,7 @@ final class ResponseHeads {
         if (ex == null) {
             return;
         }
+        h.set(TraceContext.X_REQUEST_ID, ex.ids().requestId());
         CacheStatus status = ex.cacheStatus();
         if (status != null) {
             h.set(X_CACHE, status.name());

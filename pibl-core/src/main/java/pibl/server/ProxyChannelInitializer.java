@@ -80,7 +80,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("pipelining", new PipeliningHandler(config.timeouts().clientIdle().toNanos(),
                 config.cache().targetedField()));
-        p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
+        p.addLast("access-log", new AccessLogHandler(config.log().format(), stats, config.log().traceContext()));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (cache != null) {
             p.addLast("cache", new CacheHandler(cache, forwarder));

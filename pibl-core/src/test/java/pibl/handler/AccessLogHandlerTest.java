@@ -56,6 +56,9 @@ import static pibl.handler.Messages.release;
  */
 @ExtendWith(NoLeaks.class)
 class AccessLogHandlerTest {
+    /** What every line ends with: a new 32-hex request id, and {@code -} for a request without a trace. */
+    private static final String IDS_NO_TRACE = " [0-9a-f]{32} -";
+
     private static final String BACKEND = "127.0.0.1:9001";
     private static final String ISO_TIME = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
     private static final DateTimeFormatter CLF = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
@@ -104,7 +107,7 @@ class AccessLogHandlerTest {
 
         String line = log.only();
         assertThat(line).matches(ISO_TIME + " 127\\.0\\.0\\.1 \"GET /a\\?x=1 HTTP/1\\.1\" 200 1024"
-                + " 127\\.0\\.0\\.1:9001 MISS 3\\.2ms \"curl/8\\.5\\.0\"");
+                + " 127\\.0\\.0\\.1:9001 MISS 3\\.2ms \"curl/8\\.5\\.0\"" + IDS_NO_TRACE);
         assertThat(Instant.parse(line.substring(0, line.indexOf(' '))).toEpochMilli())
                 .as("the time the exchange started, in UTC").isBetween(before, after);
         app.release();
@@ -119,7 +122,7 @@ class AccessLogHandlerTest {
         long after = System.currentTimeMillis();
 
         Matcher m = Pattern.compile("127\\.0\\.0\\.1 - - \\[([^]]+)] \"GET /a\\?x=1 HTTP/1\\.1\" 200 1024"
-                + " \"https://shop\\.example/list\" \"curl/8\\.5\\.0\"").matcher(log.only());
+                + " \"https://shop\\.example/list\" \"curl/8\\.5\\.0\"" + IDS_NO_TRACE).matcher(log.only());
         assertThat(m.matches()).as(log.only()).isTrue();
         long logged = ZonedDateTime.parse(m.group(1), CLF).toInstant().toEpochMilli();
         assertThat(m.group(1)).endsWith(" +0000");
@@ -133,7 +136,7 @@ class AccessLogHandlerTest {
         connect(Format.COMBINED);
         missOf1024BytesIn3200Micros();
 
-        assertThat(log.only()).endsWith("\" 200 1024 \"-\" \"-\"");
+        assertThat(log.only()).matches(".*\" 200 1024 \"-\" \"-\"" + IDS_NO_TRACE);
         app.release();
         assertThat(channel.finish()).isFalse();
     }
@@ -149,7 +152,9 @@ class AccessLogHandlerTest {
         List<String> names = new ArrayList<>();
         json.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactly("time", "client", "method", "uri", "protocol", "status", "bytes", "backend",
-                "cache", "ms", "host", "referer", "user_agent");
+                "cache", "ms", "host", "referer", "user_agent", "request_id", "trace_id");
+        assertThat(json.get("request_id").asText()).matches("[0-9a-f]{32}");
+        assertThat(json.get("trace_id").isNull()).as("no traceparent, and not generating").isTrue();
         assertThat(json.get("time").asText()).matches(ISO_TIME);
         assertThat(Instant.parse(json.get("time").asText()).toEpochMilli()).isBetween(before, after);
         assertThat(json.get("client").asText()).isEqualTo("127.0.0.1");
@@ -201,7 +206,7 @@ class AccessLogHandlerTest {
         assertThat(line).doesNotContain("\n", "\r", "\t", "\u0001", "\u007f");
         assertThat(line).as("quotes and backslashes escaped, control characters as \\xHH, the rest as it came")
                 .contains(" \"GET /a\\\"b\\\\c\\x01\\x7f\u00e9\ud83d\ude00 HTTP/1.1\" 200 1 ")
-                .endsWith(" \"say \\\"hi\\\"\\x09\\x0d\\x0aX-Injected: 1\"");
+                .matches(".* \"say \\\\\"hi\\\\\"\\\\x09\\\\x0d\\\\x0aX-Injected: 1\"" + IDS_NO_TRACE);
         app.release();
         assertThat(channel.finish()).isFalse();
     }
@@ -213,7 +218,7 @@ class AccessLogHandlerTest {
         app.respond(ok("a"));
         release(outbound(channel));
 
-        assertThat(log.only()).endsWith("\" 200 1 \"x\\\"\\x0ay\" \"\\\"z\\\"\"");
+        assertThat(log.only()).matches(".*\" 200 1 \"x\\\\\"\\\\x0ay\" \"\\\\\"z\\\\\"\"" + IDS_NO_TRACE);
         app.release();
         assertThat(channel.finish()).isFalse();
     }
@@ -228,8 +233,10 @@ class AccessLogHandlerTest {
 
         String line = log.only();
         switch (format) {
-            case DEFAULT -> assertThat(line).matches(ISO_TIME + " 127\\.0\\.0\\.1 \"-\" 408 20 - - 0\\.0ms \"-\"");
-            case COMBINED -> assertThat(line).matches("127\\.0\\.0\\.1 - - \\[[^]]+] \"-\" 408 20 \"-\" \"-\"");
+            case DEFAULT -> assertThat(line).matches(ISO_TIME + " 127\\.0\\.0\\.1 \"-\" 408 20 - - 0\\.0ms \"-\""
+                    + IDS_NO_TRACE);
+            case COMBINED -> assertThat(line).matches("127\\.0\\.0\\.1 - - \\[[^]]+] \"-\" 408 20 \"-\" \"-\""
+                    + IDS_NO_TRACE);
             case JSON -> {
                 JsonNode json = new ObjectMapper().readTree(line);
                 assertThat(json.get("method").asText()).isEqualTo("-");
@@ -252,7 +259,7 @@ class AccessLogHandlerTest {
         release(outbound(channel));
 
         assertThat(log.only()).matches(ISO_TIME
-                + " 127\\.0\\.0\\.1 \"GET /nothing-here HTTP/1\\.1\" 404 14 - - 0\\.0ms \"-\"");
+                + " 127\\.0\\.0\\.1 \"GET /nothing-here HTTP/1\\.1\" 404 14 - - 0\\.0ms \"-\"" + IDS_NO_TRACE);
         app.release();
         assertThat(channel.finish()).isFalse();
     }
