@@ -26,12 +26,13 @@ import java.util.function.ToDoubleFunction;
 /**
  * {@code GET /metrics}: the proxy's own counters as Prometheus series, plus the JVM's. Nothing here runs per
  * proxied request: every meter is a function over a counter the proxy keeps anyway ({@link Backend},
- * {@link ProxyStats}, the cache's stats), read only when Prometheus scrapes.
+ * {@link ProxyStats}, the cache's stats), read only when Prometheus scrapes; the latency histograms too.
  *
  * <pre>
  * pibl_backend_requests_total{backend="10.0.0.1:9001"} 5.0
  * pibl_backend_up{backend="10.0.0.1:9001"} 1.0
- * pibl_backend_latency_seconds{backend="10.0.0.1:9001",quantile="0.99"} 0.0123
+ * pibl_backend_latency_seconds{backend="10.0.0.1:9001",quantile="0.99"} 0.0123   (kept; the histograms below add up)
+ * pibl_request_duration_seconds_bucket{cache="HIT",class="2xx",le="0.000131072"} 812  ({@link Histograms})
  * pibl_upstream_panic 0.0
  * pibl_upstream_panic_requests_total 0.0
  * pibl_cache_lookups_total{status="HIT"} 3.0
@@ -65,6 +66,7 @@ final class ProxyMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         bindProxy();
+        registry.getPrometheusRegistry().register(new Histograms(view));
     }
 
     /** The current backends' meters brought up to date, then every series in the text format. */

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import pibl.cache.CacheStatus;
 import pibl.config.LogConfig;
 import pibl.runtime.ProxyStats;
 
@@ -68,6 +69,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         if (e != null) {
             if (msg instanceof HttpResponse response && response.status().code() >= 200) {
                 e.status = response.status().code();
+                stats.firstByte(ctx.executor().ticker().nanoTime() - e.startNanos);
                 if (HTTP.isDebugEnabled()) {
                     HTTP.debug("{} response {} for {} {}\n{}", e.clientAddress, response.status(), e.method, e.uri,
                             response.headers());
@@ -101,10 +103,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private void finish(ChannelHandlerContext ctx, Exchange e) {
         current = null;
         ctx.channel().attr(Exchange.KEY).set(null);
-        stats.response(e.status);
+        long end = ctx.executor().ticker().nanoTime();
+        CacheStatus cache = e.cacheStatus();
+        stats.exchangeEnded(e.status, cache == null ? 0 : 1 + cache.ordinal(), end - e.startNanos);
         if (e.refused()) {
             stats.requestRefused(e.status);
         }
-        ACCESS.info(format.format(e, ctx.executor().ticker().nanoTime()));
+        ACCESS.info(format.format(e, end));
     }
 }

@@ -4,6 +4,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.BackendConfig;
 import pibl.config.HealthCheckConfig;
+import pibl.runtime.LatencyHistogram;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;

@@ -23,7 +23,21 @@ public final class ProxyStats {
      */
     public static final int[] REFUSALS = {400, 405, 408, 413, 414, 431, 505};
 
+    /**
+     * How many cache outcomes a request duration is kept by: none (the cache had no say), then one per
+     * {@code CacheStatus} in its order, which the caller maps (this floor does not know the cache).
+     */
+    public static final int CACHE_OUTCOMES = 6;
+    /** Request durations by status class (index 1..5) and cache outcome; [0][*] for a status outside 1xx-5xx. */
+    private final LatencyHistogram[][] durations = new LatencyHistogram[6][CACHE_OUTCOMES];
+    private final LatencyHistogram firstByte = new LatencyHistogram();
+
     public ProxyStats() {
+        for (LatencyHistogram[] row : durations) {
+            for (int i = 0; i < row.length; i++) {
+                row[i] = new LatencyHistogram();
+            }
+        }
         for (int i = 0; i < responsesByClass.length; i++) {
             responsesByClass[i] = new LongAdder();
         }
@@ -50,10 +64,37 @@ public final class ProxyStats {
         rejectedConnections.increment();
     }
 
+    /**
+     * An exchange ended: its response's status, the cache's outcome ({@code 0} none, else {@code 1 +} the
+     * {@code CacheStatus} ordinal) and the time from its request to its last byte.
+     */
+    public void exchangeEnded(int status, int cacheOutcome, long nanos) {
+        response(status);
+        durations[statusClass(status)][cacheOutcome].record(nanos);
+    }
+
+    /** The first byte of a response head went out this long after its request arrived. */
+    public void firstByte(long nanos) {
+        firstByte.record(nanos);
+    }
+
+    /** Request durations of status class {@code cls} (1..5, 0 for others) and cache outcome {@code outcome}. */
+    public LatencyHistogram durations(int cls, int outcome) {
+        return durations[cls][outcome];
+    }
+
+    public LatencyHistogram firstByte() {
+        return firstByte;
+    }
+
+    private static int statusClass(int status) {
+        int cls = status / 100;
+        return cls >= 1 && cls <= 5 ? cls : 0;
+    }
+
     /** A response with this status was sent (by a backend, the cache, or PIBL itself). */
     public void response(int status) {
-        int cls = status / 100;
-        responsesByClass[cls >= 1 && cls <= 5 ? cls : 0].increment();
+        responsesByClass[statusClass(status)].increment();
     }
 
     /** A request was refused with {@code status} and not forwarded. */

@@ -111,6 +111,36 @@ class AdminMetricsIT {
     }
 
     @Test
+    void latenciesAreHistogramsThatAddUp() throws Exception {
+        FakeView view = new FakeView(backend(9001));
+        long ms = 1_000_000;
+        view.stats.exchangeEnded(200, 1 + CacheStatus.HIT.ordinal(), 100_000);      // 0.1 ms
+        view.stats.exchangeEnded(200, 1 + CacheStatus.HIT.ordinal(), 3 * ms);
+        view.stats.exchangeEnded(502, 0, 2_000 * ms);
+        view.stats.firstByte(3 * ms);
+        view.backends().get(0).recordLatency(20 * ms);
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            Map<String, Double> m = parse(admin.metrics());
+            String hit = "pibl_request_duration_seconds_bucket{cache=\"HIT\",class=\"2xx\",le=\"";
+            assertThat(m.get(hit + "1.31072E-4\"}")).as("cumulative: the 0.1 ms one is below 131 µs").isEqualTo(1.0);
+            assertThat(m.get(hit + "0.004194304\"}")).as("and both below 4.2 ms").isEqualTo(2.0);
+            assertThat(m.get(hit + "+Inf\"}")).isEqualTo(2.0);
+            assertThat(m.get("pibl_request_duration_seconds_count{cache=\"HIT\",class=\"2xx\"}")).isEqualTo(2.0);
+            assertThat(m.get("pibl_request_duration_seconds_sum{cache=\"HIT\",class=\"2xx\"}"))
+                    .isCloseTo(0.0031, within(1e-9));
+            assertThat(m.get("pibl_request_duration_seconds_count{cache=\"-\",class=\"5xx\"}")).isEqualTo(1.0);
+            assertThat(m).as("a pair that never occurred is left out")
+                    .doesNotContainKey("pibl_request_duration_seconds_count{cache=\"MISS\",class=\"2xx\"}");
+            assertThat(m.get("pibl_response_first_byte_seconds_count")).isEqualTo(1.0);
+            assertThat(m.get("pibl_backend_response_seconds_count{backend=\"127.0.0.1:9001\"}")).isEqualTo(1.0);
+            assertThat(m.get("pibl_backend_response_seconds_bucket{backend=\"127.0.0.1:9001\",le=\"0.016777216\"}"))
+                    .as("20 ms is above 16.8 ms").isEqualTo(0.0);
+            assertThat(m.get("pibl_backend_response_seconds_bucket{backend=\"127.0.0.1:9001\",le=\"0.033554432\"}"))
+                    .isEqualTo(1.0);
+        }
+    }
+
+    @Test
     void aReloadAddsNewBackendsDropsVanishedOnesAndRebindsReplacedOnes() throws Exception {
         Backend kept = served(backend(9001), 3, 0);
         Backend dropped = served(backend(9002), 2, 0);

@@ -1,4 +1,4 @@
-package pibl.lb;
+package pibl.runtime;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -22,6 +22,21 @@ public final class LatencyHistogram {
     static final int SUB_BITS = 2;
     static final int SUB_BUCKETS = 1 << SUB_BITS;
     static final int BUCKETS = (MAX_EXPONENT - MIN_EXPONENT) * SUB_BUCKETS + 2;
+
+    /**
+     * The upper bounds of {@link Snapshot#coarseCounts()} in seconds: 2^16 ns (65.5 µs), 2^17 ns, ... 2^36 ns
+     * (68.7 s), then +Inf. Twenty-two buckets, doubling, as a Prometheus histogram wants them.
+     */
+    public static final double[] COARSE_BOUNDS_SECONDS = coarseBounds();
+
+    private static double[] coarseBounds() {
+        double[] b = new double[MAX_EXPONENT - MIN_EXPONENT + 1];
+        for (int k = 0; k < b.length - 1; k++) {
+            b[k] = (1L << (MIN_EXPONENT + 1 + k)) / 1e9;
+        }
+        b[b.length - 1] = Double.POSITIVE_INFINITY;
+        return b;
+    }
 
     private final LongAdder[] counts = new LongAdder[BUCKETS];
     private final LongAdder sumNanos = new LongAdder();
@@ -118,6 +133,21 @@ public final class LatencyHistogram {
 
         public long sumNanos() {
             return sumNanos;
+        }
+
+        /**
+         * The counts regrouped by powers of two, for a Prometheus histogram: {@code [k]} counts the samples
+         * below {@code COARSE_BOUNDS_SECONDS[k]} and at or above the bound before (not cumulative); the last,
+         * those at or above 2^36 ns (+Inf). Exact, since the fine buckets nest in the powers of two.
+         */
+        public long[] coarseCounts() {
+            long[] coarse = new long[COARSE_BOUNDS_SECONDS.length];
+            coarse[0] = counts[0];
+            for (int i = 1; i < BUCKETS - 1; i++) {
+                coarse[(i - 1) / SUB_BUCKETS] += counts[i];
+            }
+            coarse[coarse.length - 1] += counts[BUCKETS - 1];
+            return coarse;
         }
 
         /** The {@code q}-quantile (0..1) in milliseconds, 0 when empty. */

@@ -1,4 +1,4 @@
-package pibl.lb;
+package pibl.runtime;
 
 import org.junit.jupiter.api.Test;
 
