@@ -1,5 +1,13 @@
 package pibl.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pibl.testing.NoLeaks;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -62,8 +70,34 @@ class AdminEndToEndIT {
                     assertThat(metrics).contains("pibl_backend_requests_total{backend=\"" + a.address() + "\"} 3.0")
                             .contains("pibl_cache_lookups_total{status=\"HIT\"} 2.0");
                     assertThat(admin.get("/").bodyText()).contains(b.address());
+                    assertThat(missingFromTheDashboard(metrics)).as("every series deploy/grafana/pibl-dashboard.json"
+                            + " queries is exported by a running PIBL").isEmpty();
                 }
             }
         }
+    }
+
+    /** The metric names the shipped Grafana dashboard's queries use that this scrape does not have. */
+    private static List<String> missingFromTheDashboard(String metrics) throws IOException {
+        JsonNode dashboard = new ObjectMapper().readTree(Path.of("..", "deploy", "grafana", "pibl-dashboard.json")
+                .toFile());
+        Set<String> used = new TreeSet<>();
+        Matcher names = Pattern.compile("\\bpibl_[a-z0-9_]+").matcher("");
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                names.reset(target.get("expr").asText());
+                while (names.find()) {
+                    used.add(names.group());
+                }
+            }
+        }
+        assertThat(used).as("the dashboard queries something").hasSizeGreaterThan(10);
+        Set<String> exported = new HashSet<>();
+        for (String line : metrics.split("\n")) {
+            if (!line.startsWith("#") && !line.isBlank()) {
+                exported.add(line.split("[{ ]", 2)[0]);
+            }
+        }
+        return used.stream().filter(n -> !exported.contains(n)).toList();
     }
 }
