@@ -14,8 +14,11 @@ import java.util.Locale;
  * <pre>
  * default   2026-11-27T10:54:07.123Z 127.0.0.1 "GET /a?x=1 HTTP/1.1" 200 1024 127.0.0.1:9001 MISS 3.2ms "curl/8.5.0"
  * combined  127.0.0.1 - - [27/Nov/2026:10:54:07 +0000] "GET /a?x=1 HTTP/1.1" 200 1024 "-" "curl/8.5.0"
- * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...}
+ * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...,"tls":null}
  * </pre>
+ *
+ * An exchange over TLS ends the default and combined lines with the TLS version ({@code ... "curl/8.5.0" TLSv1.3})
+ * and has it in JSON's {@code tls}; cleartext lines keep their shape, so existing parsers read them unchanged.
  *
  * Formatting happens on the event loop, so it reuses one builder per thread and formats the
  * date part at most once a second per thread.
@@ -46,6 +49,7 @@ final class AccessLogFormat {
                 requestLine(b, e).append("\" ").append(e.status).append(' ').append(e.bytes).append(" \"");
                 quoted(b, e.referer == null ? "-" : e.referer).append("\" \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+                tls(b, e);
             }
             case JSON -> Json.write(b, g -> {
                 g.writeStartObject();
@@ -66,6 +70,8 @@ final class AccessLogFormat {
                 Json.stringOrNull(g, e.referer);
                 g.writeFieldName("user_agent");
                 Json.stringOrNull(g, e.userAgent);
+                g.writeFieldName("tls");
+                Json.stringOrNull(g, e.tls == null ? null : e.tls.protocol());
                 g.writeEndObject();
             });
             default -> {
@@ -74,9 +80,17 @@ final class AccessLogFormat {
                         .append(e.backend).append(' ').append(cache).append(' ');
                 millis(b, ms).append("ms \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+                tls(b, e);
             }
         }
         return b.toString();
+    }
+
+    /** Over TLS, its version ends the line; a cleartext line is as it always was. */
+    private static void tls(StringBuilder b, Exchange e) {
+        if (e.tls != null) {
+            b.append(' ').append(e.tls.protocol());
+        }
     }
 
     /** {@code GET /a?x=1 HTTP/1.1}, escaped; {@code -} for a request line that never arrived. */

@@ -12,6 +12,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.LogConfig;
 import pibl.runtime.ProxyStats;
+import pibl.tls.TlsSession;
 
 /**
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log file, asynchronous).
@@ -32,6 +33,8 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private final ProxyStats stats;
     private Exchange current;
     private String clientAddress;
+    /** The connection's TLS session, read with the address: null for cleartext. */
+    private TlsSession tls;
 
     public AccessLogHandler(LogConfig.Format format, ProxyStats stats) {
         this.format = new AccessLogFormat(format);
@@ -43,8 +46,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             if (clientAddress == null) { // formatted once per connection, not once per request
                 clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
+                tls = TlsSession.of(ctx.channel());
             }
-            current = new Exchange(request, clientAddress, ctx.executor().ticker().nanoTime());
+            current = new Exchange(request, clientAddress, tls, ctx.executor().ticker().nanoTime());
             ctx.channel().attr(Exchange.KEY).set(current);
             if (HTTP.isDebugEnabled()) {
                 HTTP.debug("{} request {} {} {}\n{}", current.clientAddress, request.method(), request.uri(),

@@ -23,6 +23,7 @@ import pibl.cache.CachePhase;
 import pibl.config.LogConfig.Format;
 import pibl.runtime.ProxyStats;
 import pibl.testing.NoLeaks;
+import pibl.tls.TlsSession;
 
 import java.io.File;
 import java.time.Instant;
@@ -111,6 +112,21 @@ class AccessLogHandlerTest {
         assertThat(channel.finish()).isFalse();
     }
 
+    @ParameterizedTest
+    @EnumSource(Format.class)
+    void overTlsEachFormatCarriesTheTlsVersion(Format format) throws Exception {
+        connect(format);
+        new TlsSession("TLSv1.3", null).attachTo(channel);
+        missOf1024BytesIn3200Micros("User-Agent: curl/8.5.0");
+        if (format == Format.JSON) {
+            assertThat(new ObjectMapper().readTree(log.only()).get("tls").asText()).isEqualTo("TLSv1.3");
+        } else {
+            assertThat(log.only()).endsWith("\"curl/8.5.0\" TLSv1.3");
+        }
+        app.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
     @Test
     void theCombinedLineIsApacheCombined() {
         connect(Format.COMBINED);
@@ -149,7 +165,7 @@ class AccessLogHandlerTest {
         List<String> names = new ArrayList<>();
         json.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactly("time", "client", "method", "uri", "protocol", "status", "bytes", "backend",
-                "cache", "ms", "host", "referer", "user_agent");
+                "cache", "ms", "host", "referer", "user_agent", "tls");
         assertThat(json.get("time").asText()).matches(ISO_TIME);
         assertThat(Instant.parse(json.get("time").asText()).toEpochMilli()).isBetween(before, after);
         assertThat(json.get("client").asText()).isEqualTo("127.0.0.1");
