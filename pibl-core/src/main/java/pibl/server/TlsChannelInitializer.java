@@ -20,6 +20,9 @@ import pibl.tls.TlsContexts;
  * {@link #addNegotiated}.
  */
 final class TlsChannelInitializer extends ProxyChannelInitializer {
+    /** Bytes; today's largest (post-quantum key shares, many extensions) are a few KiB. */
+    static final int MAX_CLIENT_HELLO = 32 * 1024;
+
     private final TlsContexts contexts;
 
     TlsChannelInitializer(ProxyChannelInitializer cleartext, TlsContexts contexts) {
@@ -30,8 +33,10 @@ final class TlsChannelInitializer extends ProxyChannelInitializer {
     @Override
     void addConnectionHandlers(ChannelPipeline p, PiblConfig config) {
         super.addConnectionHandlers(p, config);
-        // The ClientHello must arrive as fast as a request head must (slowloris before the handshake).
-        p.addLast("sni", new SniHandler(contexts.current().sni(), 0, config.timeouts().clientHeader().toMillis()));
+        // The ClientHello must arrive as fast as a request head must (slowloris before the handshake), and be no
+        // larger than MAX_CLIENT_HELLO: Netty would otherwise buffer up to 16 MiB of one before deciding.
+        p.addLast("sni", new SniHandler(contexts.current().sni(), MAX_CLIENT_HELLO,
+                config.timeouts().clientHeader().toMillis()));
         p.addLast("alpn", new TlsHandshakeHandler(this, config, stats, hsts(config)));
     }
 
