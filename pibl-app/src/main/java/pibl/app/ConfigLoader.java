@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import pibl.config.CertificateFiles;
 import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
 
@@ -99,6 +100,9 @@ public final class ConfigLoader {
         try {
             config.validate();
             checkLogFile(config.log().file());
+            if (config.tls().enabled()) {
+                CertificateFiles.load(config.tls()); // unreadable, mismatched: refused before anything listens
+            }
             return new Loaded(config, level);
         } catch (ConfigException e) {
             throw blame(e, source, index, flags);

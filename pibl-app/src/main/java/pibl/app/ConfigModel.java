@@ -19,6 +19,7 @@ import pibl.config.LimitConfig;
 import pibl.config.LogConfig;
 import pibl.config.PiblConfig;
 import pibl.config.TimeoutConfig;
+import pibl.config.TlsConfig;
 
 /**
  * {@code pibl.yaml} as Jackson binds it: field names are the file's keys in camel case (the mapper
@@ -44,6 +45,9 @@ final class ConfigModel {
     public HealthCheck healthCheck = new HealthCheck();
     @JsonSetter(nulls = Nulls.SKIP)
     public Admin admin = new Admin();
+    /** Null when the file has no {@code tls:} block: no TLS listener. */
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Tls tls;
 
     /** The records, not yet validated (flags may still replace values). */
     PiblConfig toConfig() {
@@ -54,7 +58,8 @@ final class ConfigModel {
         }
         return new PiblConfig(or(bind, d.bind()), or(port, d.port()), list, timeouts.toRecord(d.timeouts()),
                 limits.toRecord(d.limits()), log.toRecord(d.log()), cache.toRecord(d.cache()),
-                healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()));
+                healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()),
+                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF));
     }
 
     /** {@code - 127.0.0.1:9001} or {@code - { address: 127.0.0.1:9001, weight: 5 }}. */
@@ -222,6 +227,33 @@ final class ConfigModel {
         AdminConfig toRecord(AdminConfig d) {
             return new AdminConfig(or(enabled, d.enabled()), or(host, d.host()), or(port, d.port()));
         }
+    }
+
+    /** Present (even empty) means on: {@code certificates} is then required. */
+    static final class Tls {
+        public Integer port;
+        public List<Certificate> certificates;
+        public List<String> protocols;
+        public Boolean redirectHttp;
+        public String hsts;
+
+        TlsConfig toRecord(TlsConfig d) {
+            List<TlsConfig.Certificate> list = new ArrayList<>();
+            if (certificates != null) {
+                for (Certificate c : certificates) {
+                    list.add(new TlsConfig.Certificate(c.cert == null ? null : Path.of(c.cert),
+                            c.key == null ? null : Path.of(c.key)));
+                }
+            }
+            return new TlsConfig(true, or(port, d.port()), list, or(protocols, d.protocols()),
+                    or(redirectHttp, d.redirectHttp()), duration("tls.hsts", hsts, d.hsts()));
+        }
+    }
+
+    /** {@code { cert: FILE, key: FILE }}. */
+    static final class Certificate {
+        public String cert;
+        public String key;
     }
 
     private static <T> T or(T value, T otherwise) {

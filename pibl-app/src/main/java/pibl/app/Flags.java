@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 import pibl.config.BackendConfig;
 import pibl.config.LogConfig;
+import pibl.config.TlsConfig;
 import pibl.runtime.Version;
 
 /** The command line. Every flag but {@code --config} and {@code --clear-cache} replaces a key of the file. */
@@ -34,6 +35,17 @@ final class Flags {
     @Option(names = "--backend", paramLabel = "HOST:PORT", converter = BackendConverter.class,
             description = "a backend; repeat for more; replaces the file's list (backends)")
     List<BackendConfig> backends;
+
+    @Option(names = "--tls-port", paramLabel = "N", description = "TLS port; turns TLS on (tls.port)")
+    Integer tlsPort;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM certificate chain, leaf first; with --tls-key replaces the file's list (tls.certificates)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM private key of --tls-cert: PKCS#8, PKCS#1 or EC (tls.certificates)")
+    Path tlsKey;
 
     @Option(names = "--ttl", paramLabel = "SECONDS",
             description = "cache TTL for responses that carry none; 0 = no default TTL (cache.ttl)")
@@ -79,6 +91,22 @@ final class Flags {
         if (ttl != null) {
             list.add(new FlagOverride("cache.ttl", "--ttl", ttl.toString(),
                     c -> c.withCache(c.cache().withTtl(Duration.ofSeconds(ttl)))));
+        }
+        if (tlsPort != null) {
+            list.add(new FlagOverride("tls.port", "--tls-port", tlsPort.toString(),
+                    c -> c.withTls(c.tls().withPort(tlsPort))));
+        }
+        if (tlsCert != null || tlsKey != null) {
+            if (tlsCert == null || tlsKey == null) {
+                throw new ConfigError(tlsCert == null ? "--tls-key" : "--tls-cert", 0, null,
+                        "needs " + (tlsCert == null ? "--tls-cert" : "--tls-key") + " FILE too");
+            }
+            TlsConfig.Certificate one = new TlsConfig.Certificate(tlsCert, tlsKey);
+            list.add(new FlagOverride("tls.certificates", "--tls-cert", tlsCert.toString(),
+                    c -> c.withTls(c.tls().withCertificates(List.of(one)))));
+            // Errors about either file are blamed on the flag that named it.
+            list.add(new FlagOverride("tls.certificates[0].cert", "--tls-cert", tlsCert.toString(), c -> c));
+            list.add(new FlagOverride("tls.certificates[0].key", "--tls-key", tlsKey.toString(), c -> c));
         }
         return list;
     }

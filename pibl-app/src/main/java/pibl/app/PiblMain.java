@@ -16,6 +16,7 @@ import org.apache.logging.log4j.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.UnmatchedArgumentException;
+import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
 import pibl.runtime.Version;
 import pibl.server.ProxyServer;
@@ -316,11 +317,18 @@ public final class PiblMain {
                                 + cache.ttlMode().toString().toLowerCase(Locale.ROOT) + "), max "
                                 + Units.formatSize(cache.maxSize())
                         : "off")
+                + "; tls " + (config.tls().enabled() ? "port " + config.tls().port() + ", "
+                        + config.tls().certificates().size() + " certificate(s)" : "off")
                 + "; admin " + (admin.enabled() ? address(admin.host(), admin.port()) : "off")
                 + "; log " + config.log().file();
     }
 
     private int cannotStart(Exception e) {
+        if (e instanceof ConfigException c) { // a certificate file changed between the check and the start
+            log.error(c.getMessage());
+            err.println("pibl: " + c.getMessage());
+            return BAD_CONFIG;
+        }
         Throwable bind = e;
         while (bind != null && !(bind instanceof BindException) && !String.valueOf(bind.getMessage())
                 .contains("Address already in use")) {

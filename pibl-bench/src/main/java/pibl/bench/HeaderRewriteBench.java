@@ -81,7 +81,7 @@ public class HeaderRewriteBench {
     public HttpHeaders rewriteRequest() {
         HttpHeaders h = request.copy();
         HopByHop.strip(h);
-        ProxyHeaders.addForwarded(h, CLIENT_IP, HttpVersion.HTTP_1_1);
+        ProxyHeaders.addForwarded(h, CLIENT_IP, "http", HttpVersion.HTTP_1_1);
         return h;
     }
 

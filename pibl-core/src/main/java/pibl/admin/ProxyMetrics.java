@@ -88,6 +88,9 @@ final class ProxyMetrics implements AutoCloseable {
                 v -> v.stats().rejectedConnections());
         gauge("pibl.connections.open", "client connections open now", Tags.empty(), null,
                 v -> v.stats().openConnections());
+        counter("pibl.tls.handshakes", "TLS handshakes completed", Tags.empty(), v -> v.stats().tlsHandshakes());
+        counter("pibl.tls.handshake.failures", "TLS handshakes failed (cleartext or garbage on the TLS port, "
+                + "no common protocol or cipher, timeouts)", Tags.empty(), v -> v.stats().tlsHandshakeFailures());
         for (int cls = 1; cls <= 5; cls++) {
             int c = cls;
             counter("pibl.responses", "responses sent to clients, by status class", Tags.of("class", cls + "xx"),

@@ -23,7 +23,8 @@ import java.util.Map;
  *                   "stored":3,"evicted":0}},
  *  "connections":{"open":1,"accepted":9,"rejected":0},
  *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0},
- *  "refused":{"total":1,"400":1,"405":0,"408":0,"413":0,"414":0,"431":0,"505":0}}
+ *  "refused":{"total":1,"400":1,"405":0,"408":0,"413":0,"414":0,"431":0,"505":0},
+ *  "tls":{"handshakes":3,"handshakeFailures":1}}
  * </pre>
  */
 final class StatusJson {
@@ -93,6 +94,10 @@ final class StatusJson {
         g.writeEndObject();
         counts(g, "responses", s.responses());
         counts(g, "refused", s.refused());
+        g.writeObjectFieldStart("tls");
+        g.writeNumberField("handshakes", s.tls().handshakes());
+        g.writeNumberField("handshakeFailures", s.tls().handshakeFailures());
+        g.writeEndObject();
         g.writeEndObject();
     }
 

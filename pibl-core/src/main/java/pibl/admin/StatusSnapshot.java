@@ -20,7 +20,7 @@ import java.util.Map;
  */
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
                       List<BackendRow> backends, Upstream upstream, CacheRow cache, Connections connections,
-                      Map<String, Long> responses, Map<String, Long> refused) {
+                      Map<String, Long> responses, Map<String, Long> refused, Tls tls) {
 
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
@@ -48,6 +48,10 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     record Connections(int open, long accepted, long rejected) {
     }
 
+    /** Handshakes on the TLS port, completed and failed (zeros without TLS). */
+    record Tls(long handshakes, long handshakeFailures) {
+    }
+
     static StatusSnapshot of(ProxyView view, long nowMillis) {
         List<BackendRow> rows = new ArrayList<>();
         LoadBalancer balancer = view.balancer();
@@ -65,7 +69,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
                 view.port(), List.copyOf(rows), new Upstream(balancer.inPanic(), balancer.panic().requests()),
                 cacheRow(view.cache()),
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
-                Collections.unmodifiableMap(responses), refused(stats));
+                Collections.unmodifiableMap(responses), refused(stats),
+                new Tls(stats.tlsHandshakes(), stats.tlsHandshakeFailures()));
     }
 
     /** Requests refused before anything was forwarded: {@code total}, then one count per refusal status. */

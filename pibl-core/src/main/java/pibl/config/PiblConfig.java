@@ -9,13 +9,20 @@ import java.util.List;
  * @param bind     address the public listener binds to
  * @param port     public port; 0 picks an ephemeral one (tests)
  * @param backends at least one
+ * @param tls      the TLS listener; {@link TlsConfig#OFF} when the file has no {@code tls:} block
  */
 public record PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
                          LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
-                         AdminConfig admin) {
+                         AdminConfig admin, TlsConfig tls) {
 
     public PiblConfig {
         backends = backends == null ? List.of() : List.copyOf(backends);
+    }
+
+    /** Without TLS. */
+    public PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts, LimitConfig limits,
+                      LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck, AdminConfig admin) {
+        this(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, TlsConfig.OFF);
     }
 
     /** The defaults of every section, port 8080, and the given backends. */
@@ -51,6 +58,10 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
         if (admin.enabled() && admin.port() != 0 && admin.port() == port) {
             throw new ConfigException("admin.port", "must differ from the public port " + port);
         }
+        require("tls", tls).validate();
+        if (tls.enabled() && tls.port() != 0 && (tls.port() == port || admin.enabled() && tls.port() == admin.port())) {
+            throw new ConfigException("tls.port", "must differ from the public and admin ports, got " + tls.port());
+        }
         return this;
     }
 
@@ -62,38 +73,42 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
     }
 
     public PiblConfig withBind(String newBind) {
-        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls);
     }
 
     public PiblConfig withPort(int newPort) {
-        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, tls);
     }
 
     public PiblConfig withBackends(List<BackendConfig> newBackends) {
-        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, tls);
     }
 
     public PiblConfig withTimeouts(TimeoutConfig newTimeouts) {
-        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, tls);
     }
 
     public PiblConfig withLimits(LimitConfig newLimits) {
-        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, tls);
     }
 
     public PiblConfig withLog(LogConfig newLog) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, tls);
     }
 
     public PiblConfig withCache(CacheConfig newCache) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, tls);
     }
 
     public PiblConfig withHealthCheck(HealthCheckConfig newHealthCheck) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, tls);
     }
 
     public PiblConfig withAdmin(AdminConfig newAdmin) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, tls);
+    }
+
+    public PiblConfig withTls(TlsConfig newTls) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newTls);
     }
 }

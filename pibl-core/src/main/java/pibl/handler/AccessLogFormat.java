@@ -15,14 +15,15 @@ import java.util.Locale;
  * default   2026-11-27T10:54:07.123Z 127.0.0.1 "GET /a?x=1 HTTP/1.1" 200 1024 127.0.0.1:9001 MISS 3.2ms "curl/8.5.0"
  *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 4bf92f3577b34da6a3ce929d0e0e4736
  * combined  127.0.0.1 - - [27/Nov/2026:10:54:07 +0000] "GET /a?x=1 HTTP/1.1" 200 1024 "-" "curl/8.5.0"
- *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 -
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - TLSv1.3
  * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...,"request_id":"5f1c…",
- *            "trace_id":null}
+ *            "trace_id":null,"tls":null}
  * </pre>
  *
  * Every format ends with the request id ({@code X-Request-Id}, the client's or PIBL's) and the W3C trace-id
  * ({@code -} when the request has no trace), so that a line can be found from a client's or a backend's log
- * (combined stays readable by GoAccess and friends, which ignore what follows the User-Agent).
+ * (combined stays readable by GoAccess and friends, which ignore what follows the User-Agent). An exchange over
+ * TLS then ends the default and combined lines with the TLS version and has it in JSON's {@code tls}.
  *
  * Formatting happens on the event loop, so it reuses one builder per thread and formats the
  * date part at most once a second per thread.
@@ -54,6 +55,7 @@ final class AccessLogFormat {
                 quoted(b, e.referer == null ? "-" : e.referer).append("\" \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
                 ids(b, e);
+                tls(b, e);
             }
             case JSON -> Json.write(b, g -> {
                 g.writeStartObject();
@@ -77,6 +79,8 @@ final class AccessLogFormat {
                 g.writeStringField("request_id", e.ids.requestId());
                 g.writeFieldName("trace_id");
                 Json.stringOrNull(g, e.ids.traceId());
+                g.writeFieldName("tls");
+                Json.stringOrNull(g, e.tls == null ? null : e.tls.protocol());
                 g.writeEndObject();
             });
             default -> {
@@ -86,6 +90,7 @@ final class AccessLogFormat {
                 millis(b, ms).append("ms \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
                 ids(b, e);
+                tls(b, e);
             }
         }
         return b.toString();
@@ -94,6 +99,13 @@ final class AccessLogFormat {
     /** The request id and the trace-id ({@code -} without a trace): ids PIBL checked, nothing to escape. */
     private static void ids(StringBuilder b, Exchange e) {
         b.append(' ').append(e.ids.requestId()).append(' ').append(e.ids.traceId() == null ? "-" : e.ids.traceId());
+    }
+
+    /** Over TLS, its version ends the line; a cleartext line is as it always was. */
+    private static void tls(StringBuilder b, Exchange e) {
+        if (e.tls != null) {
+            b.append(' ').append(e.tls.protocol());
+        }
     }
 
     /** {@code GET /a?x=1 HTTP/1.1}, escaped; {@code -} for a request line that never arrived. */

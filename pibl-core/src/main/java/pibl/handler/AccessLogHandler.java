@@ -13,6 +13,7 @@ import org.apache.logging.log4j.Logger;
 import pibl.cache.CacheStatus;
 import pibl.config.LogConfig;
 import pibl.runtime.ProxyStats;
+import pibl.tls.TlsSession;
 
 /**
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log file, asynchronous).
@@ -34,6 +35,8 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private final boolean generateTrace;
     private Exchange current;
     private String clientAddress;
+    /** The connection's TLS session, read with the address: null for cleartext. */
+    private TlsSession tls;
 
     public AccessLogHandler(LogConfig.Format format, ProxyStats stats) {
         this(format, stats, LogConfig.TraceContext.PROPAGATE);
@@ -51,8 +54,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             if (clientAddress == null) { // formatted once per connection, not once per request
                 clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
+                tls = TlsSession.of(ctx.channel());
             }
-            current = new Exchange(request, clientAddress, ctx.executor().ticker().nanoTime(), generateTrace);
+            current = new Exchange(request, clientAddress, tls, ctx.executor().ticker().nanoTime(), generateTrace);
             ctx.channel().attr(Exchange.KEY).set(current);
             if (HTTP.isDebugEnabled()) {
                 HTTP.debug("{} request {} {} {}\n{}", current.clientAddress, request.method(), request.uri(),

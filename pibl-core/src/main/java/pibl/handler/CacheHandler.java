@@ -83,7 +83,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
         end();
         Exchange ex = Exchange.current(ctx.channel());
         CacheExchange c = current = new CacheExchange(ex,
-                CacheKey.of("http", head.headers().get(HttpHeaderNames.HOST, ""), head.uri()), head.headers(),
+                CacheKey.of(ex.scheme(), head.headers().get(HttpHeaderNames.HOST, ""), head.uri()), head.headers(),
                 RangeRequest.of(head.method(), head.headers()));
         if (!(head instanceof FullHttpRequest request)) {
             // A streamed body (an upload past the retry buffer): never looked up nor stored; an unsafe method's

@@ -10,6 +10,7 @@ import io.netty.util.AttributeKey;
 import pibl.http.TraceContext;
 import pibl.cache.CachePhase;
 import pibl.cache.CacheStatus;
+import pibl.tls.TlsSession;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -22,7 +23,7 @@ import java.net.SocketAddress;
  *
  * <pre>
  * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer,
- *                         request id and trace ({@link TraceContext})
+ *                         request id and trace ({@link TraceContext}), the scheme and TLS session of its connection
  * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested,
  *                         refused by the guard
  * the response            status and body bytes, as written
@@ -36,6 +37,8 @@ public final class Exchange {
     final long startMillis;
     final long startNanos;
     final String clientAddress;
+    /** The client connection's TLS session; null for cleartext. */
+    final TlsSession tls;
     final HttpMethod method;
     final String uri;
     final HttpVersion version;
@@ -54,16 +57,13 @@ public final class Exchange {
     int status;
     long bytes;
 
-    Exchange(HttpRequest request, String clientAddress, long startNanos) {
-        this(request, clientAddress, startNanos, false);
-    }
-
     /** @param generateTrace start a trace when the request carries none ({@code log.trace-context: generate}) */
-    Exchange(HttpRequest request, String clientAddress, long startNanos, boolean generateTrace) {
+    Exchange(HttpRequest request, String clientAddress, TlsSession tls, long startNanos, boolean generateTrace) {
         this.ids = TraceContext.of(request.headers(), generateTrace);
         this.startMillis = System.currentTimeMillis();
         this.startNanos = startNanos;
         this.clientAddress = clientAddress;
+        this.tls = tls;
         this.method = request.method();
         this.uri = request.uri();
         this.version = request.protocolVersion();
@@ -76,7 +76,7 @@ public final class Exchange {
 
     /** An exchange of PIBL's own making (a background refresh), on behalf of {@code parent}'s client. */
     Exchange(HttpRequest request, Exchange parent) {
-        this(request, parent.clientAddress, parent.startNanos);
+        this(request, parent.clientAddress, parent.tls, parent.startNanos, false);
     }
 
     /** The client's address as the access log prints it: {@code 127.0.0.1}, {@code ::1}, or {@code -}. */
@@ -118,6 +118,16 @@ public final class Exchange {
 
     public String clientAddress() {
         return clientAddress;
+    }
+
+    /** {@code https} when the request arrived over TLS, else {@code http}: the cache key's and X-Forwarded-Proto's. */
+    public String scheme() {
+        return tls == null ? "http" : "https";
+    }
+
+    /** The client connection's TLS session, or null for cleartext. */
+    public TlsSession tls() {
+        return tls;
     }
 
     /** The request's {@code Host}, or null. */

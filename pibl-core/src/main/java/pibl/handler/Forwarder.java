@@ -28,7 +28,7 @@ public interface Forwarder {
     /** Through the backends of {@code upstream}. */
     static Forwarder to(Upstream upstream) {
         return (loop, exchange, request, sink) -> {
-            ProxyHeaders.toBackend(request, exchange.clientAddress(), exchange.version());
+            ProxyHeaders.toBackend(request, exchange.clientAddress(), exchange.scheme(), exchange.version());
             TraceContext.apply(request.headers(), exchange.ids());
             return upstream.send(loop, request, sink);
         };

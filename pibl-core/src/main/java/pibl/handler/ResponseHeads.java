@@ -33,12 +33,14 @@ import pibl.http.TraceContext;
  */
 final class ResponseHeads {
     static final AsciiString X_CACHE = AsciiString.cached("X-Cache");
+    static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("Strict-Transport-Security");
 
     private ResponseHeads() {
     }
 
     /**
-     * {@code X-Cache} from the exchange's cache phase, and {@code Via} on a response that came from a backend, now
+     * {@code X-Cache} from the exchange's cache phase, {@code Strict-Transport-Security} on a response over TLS
+     * when {@code tls.hsts} is set, and {@code Via} on a response that came from a backend, now
      * (the backend's protocol version) or earlier (a stored one: stored responses are kept without PIBL's own
      * {@code Via}, so a hit names this hop once). The field aimed at PIBL alone ({@code privateField}, the
      * targeted cache-control field of RFC 9213) goes no further: it is kept in storage, where PIBL reads it,
@@ -53,6 +55,9 @@ final class ResponseHeads {
             return;
         }
         h.set(TraceContext.X_REQUEST_ID, ex.ids().requestId());
+        if (ex.tls != null && ex.tls.hsts() != null) {
+            h.set(STRICT_TRANSPORT_SECURITY, ex.tls.hsts()); // PIBL's policy, whatever the backend said
+        }
         CacheStatus status = ex.cacheStatus();
         if (status != null) {
             h.set(X_CACHE, status.name());

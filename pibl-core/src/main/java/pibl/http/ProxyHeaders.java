@@ -31,6 +31,7 @@ public final class ProxyHeaders {
     private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 " + VIA_NAME);
     private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 " + VIA_NAME);
     private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
 
     private ProxyHeaders() {
     }
@@ -42,12 +43,12 @@ public final class ProxyHeaders {
      * whose parts follow) the client's {@code Content-Length}, or its {@code Transfer-Encoding} when chunked (the
      * parts are chunked again on the way out). {@code Expect} is dropped: PIBL answered it.
      */
-    public static void toBackend(HttpRequest request, String clientIp, HttpVersion clientVersion) {
+    public static void toBackend(HttpRequest request, String clientIp, String scheme, HttpVersion clientVersion) {
         HttpHeaders h = request.headers();
         String codings = request instanceof FullHttpRequest ? null : h.get(HttpHeaderNames.TRANSFER_ENCODING);
         HopByHop.strip(h);
         h.remove(HttpHeaderNames.EXPECT);
-        addForwarded(h, clientIp, clientVersion);
+        addForwarded(h, clientIp, scheme, clientVersion);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
         if (!(request instanceof FullHttpRequest full)) {
             if (codings != null) {
@@ -65,13 +66,13 @@ public final class ProxyHeaders {
 
     /**
      * Adds what the backend needs to know about the original exchange: the client address is
-     * appended to {@code X-Forwarded-For}, {@code X-Forwarded-Proto} and {@code X-Forwarded-Host}
-     * are set, and this hop is appended to {@code Via}.
+     * appended to {@code X-Forwarded-For}, {@code X-Forwarded-Proto} (the scheme the client used: {@code http},
+     * or {@code https} over TLS) and {@code X-Forwarded-Host} are set, and this hop is appended to {@code Via}.
      */
-    public static void addForwarded(HttpHeaders headers, String clientIp, HttpVersion clientVersion) {
+    public static void addForwarded(HttpHeaders headers, String clientIp, String scheme, HttpVersion clientVersion) {
         String prior = headers.get(X_FORWARDED_FOR);
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
-        headers.set(X_FORWARDED_PROTO, HTTP);
+        headers.set(X_FORWARDED_PROTO, "https".equals(scheme) ? HTTPS : HTTP);
         String host = headers.get(HttpHeaderNames.HOST);
         if (host != null) {
             headers.set(X_FORWARDED_HOST, host);

@@ -13,6 +13,8 @@ public final class ProxyStats {
     private final AtomicInteger openConnections = new AtomicInteger();
     private final LongAdder acceptedConnections = new LongAdder();
     private final LongAdder rejectedConnections = new LongAdder();
+    private final LongAdder tlsHandshakes = new LongAdder();
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final LongAdder[] responsesByClass = new LongAdder[6];
     /** The statuses a request can be refused with, in {@link #REFUSALS} order; the last counts any other. */
     private final LongAdder[] refusals = new LongAdder[REFUSALS.length + 1];
@@ -90,6 +92,24 @@ public final class ProxyStats {
     private static int statusClass(int status) {
         int cls = status / 100;
         return cls >= 1 && cls <= 5 ? cls : 0;
+    }
+
+    /** A TLS handshake completed. */
+    public void tlsHandshake() {
+        tlsHandshakes.increment();
+    }
+
+    /** A TLS handshake failed: cleartext or garbage on the TLS port, no shared protocol or cipher, a timeout. */
+    public void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
+    public long tlsHandshakes() {
+        return tlsHandshakes.sum();
+    }
+
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
     }
 
     /** A response with this status was sent (by a backend, the cache, or PIBL itself). */

@@ -11,6 +11,7 @@ import pibl.handler.AccessLogHandler;
 import pibl.handler.CacheHandler;
 import pibl.handler.ConnectionLimitHandler;
 import pibl.handler.HeaderTimeoutHandler;
+import pibl.handler.HttpsRedirectHandler;
 import pibl.handler.Forwarder;
 import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
@@ -31,12 +32,17 @@ import pibl.upstream.Upstream;
  * streams through, part by part, to the forward segment),
  * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
  * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
+ *
+ * <p>The TLS listener's pipeline ({@link TlsChannelInitializer}) adds its handshake after {@code limit} and then,
+ * once ALPN has chosen, the same {@link #addHttp1} as here. With {@code tls.redirect-http} the cleartext port's
+ * cache and forward segments are replaced by {@link HttpsRedirectHandler}.
  */
-final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
+class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private volatile PiblConfig config;
+    private volatile int httpsPort;
     private final Forwarder forwarder;
     private final HttpCache cache;
-    private final ProxyStats stats;
+    final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
     private final ChannelGroup clients;
 
@@ -51,6 +57,21 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
     }
 
+    /** Another listener's pipeline with the same segments, state and connection limit (one limit for both ports). */
+    ProxyChannelInitializer(ProxyChannelInitializer shared) {
+        this.clients = shared.clients;
+        this.config = shared.config;
+        this.forwarder = shared.forwarder;
+        this.cache = shared.cache;
+        this.stats = shared.stats;
+        this.connectionLimit = shared.connectionLimit;
+    }
+
+    /** The bound TLS port, where {@code tls.redirect-http} sends cleartext requests. */
+    void httpsPort(int port) {
+        this.httpsPort = port;
+    }
+
     /** New connections get the new timeouts and limits; open ones keep theirs. */
     void update(PiblConfig next) {
         this.config = next;
@@ -63,12 +84,27 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         PiblConfig c = config;
         addConnectionHandlers(p, c);
-        addHttpHandlers(p, c);
-        addExchangeHandlers(p, c);
+        addProtocolHandlers(p, c);
     }
 
-    private void addConnectionHandlers(ChannelPipeline p, PiblConfig config) {
+    void addConnectionHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("limit", connectionLimit);
+    }
+
+    /** Cleartext: HTTP/1.1 from the first byte. */
+    void addProtocolHandlers(ChannelPipeline p, PiblConfig config) {
+        addHttp1(p, config);
+    }
+
+    /** An HTTP/1.1 connection's handlers, after the connection's own ({@code limit}, and TLS's). */
+    final void addHttp1(ChannelPipeline p, PiblConfig config) {
+        addHttpHandlers(p, config);
+        addExchangeHandlers(p, config);
+    }
+
+    /** The connection is TLS: its requests are https, and never redirected. */
+    boolean secure() {
+        return false;
     }
 
     private void addHttpHandlers(ChannelPipeline p, PiblConfig config) {
@@ -82,6 +118,10 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
                 config.cache().targetedField()));
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats, config.log().traceContext()));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
+        if (!secure() && config.tls().enabled() && config.tls().redirectHttp()) {
+            p.addLast("redirect", new HttpsRedirectHandler(httpsPort));
+            return;
+        }
         if (cache != null) {
             p.addLast("cache", new CacheHandler(cache, forwarder));
         }

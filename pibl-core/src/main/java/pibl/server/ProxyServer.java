@@ -14,16 +14,21 @@ import pibl.runtime.Transport;
 import pibl.admin.AdminServer;
 import pibl.admin.ProxyView;
 import pibl.cache.HttpCache;
+import pibl.config.CertificateFiles;
+import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
 import pibl.handler.DrainEvent;
 import pibl.lb.Backend;
 import pibl.lb.BackendGroup;
 import pibl.lb.LoadBalancer;
+import pibl.tls.ServerTls;
+import pibl.tls.TlsContexts;
 import pibl.upstream.Upstream;
 
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +57,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private Channel serverChannel;
+    private TlsContexts tls;
+    private TlsChannelInitializer tlsInitializer;
+    private Channel tlsChannel;
+    private int tlsPort = -1;
     private Upstream upstream;
     private volatile BackendGroup backendGroup;
     private int port;
@@ -84,6 +93,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
      * @throws BindException naming the address when a port is taken
      */
     public ProxyServer start() throws InterruptedException, BindException {
+        if (config.tls().enabled()) {
+            tls = new TlsContexts(ServerTls.build(config.tls())); // a bad file fails here, before anything binds
+            warnExpired(tls.current());
+        }
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
@@ -96,6 +109,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
                 LOG.info("cache cleared at start: {}", config.cache().directory().toAbsolutePath());
             }
         }
+        String binding = config.bind() + ":" + config.port();
         try {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
@@ -105,13 +119,28 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                     .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients));
+            if (tls != null) {
+                // First, so that the cleartext port's redirects name the bound TLS port from its first request.
+                binding = "TLS " + config.bind() + ":" + config.tls().port();
+                tlsInitializer = new TlsChannelInitializer(initializer, tls);
+                tlsChannel = bootstrap.clone().childHandler(tlsInitializer)
+                        .bind(config.bind(), config.tls().port()).sync().channel();
+                tlsPort = ((InetSocketAddress) tlsChannel.localAddress()).getPort();
+                initializer.httpsPort(tlsPort);
+                binding = config.bind() + ":" + config.port();
+            }
             serverChannel = bootstrap.bind(config.bind(), config.port()).sync().channel();
             port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+            binding = "admin " + config.admin().host() + ":" + config.admin().port();
             admin = new AdminServer(config.admin(), this, bossGroup, transport.serverChannel()).start();
         } catch (Exception e) {
-            Channel bound = serverChannel;
-            if (bound != null) {
-                bound.close().syncUninterruptibly();
+            for (Channel bound : new Channel[] {tlsChannel, serverChannel}) {
+                if (bound != null) {
+                    bound.close().syncUninterruptibly();
+                }
+            }
+            if (tls != null) {
+                tls.close();
             }
             shutdownGroups();
             if (cache != null) {
@@ -119,9 +148,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             }
             if (e instanceof BindException || e.getCause() instanceof BindException
                     || String.valueOf(e.getMessage()).contains("Address already in use")) {
-                String where = bound == null ? config.bind() + ":" + config.port()
-                        : "admin " + config.admin().host() + ":" + config.admin().port();
-                BindException named = new BindException(where + ": Address already in use");
+                BindException named = new BindException(binding + ": Address already in use");
                 named.initCause(e);
                 throw named;
             }
@@ -133,6 +160,11 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         }
         LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
                 transport.label(), threads, config.backends());
+        if (tls != null) {
+            tls.startRotation(workerGroup.next());
+            LOG.info("TLS on {}:{} with {}, {}, certificates {}", config.bind(), tlsPort,
+                    tls.current().providerName(), config.tls().protocols(), tls.current().describe());
+        }
         if (cache != null) {
             LOG.info("cache in {}: ttl {} s ({} mode), max-size {} bytes; its index is loading in the background",
                     config.cache().directory().toAbsolutePath(), config.cache().ttl().toSeconds(),
@@ -147,6 +179,21 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     @Override
     public int port() {
         return port;
+    }
+
+    /** The bound TLS port, -1 without TLS. */
+    public int tlsPort() {
+        return tlsPort;
+    }
+
+    /** {@code OpenSSL (BoringSSL)} or {@code JDK (Java 17)}; null without TLS. */
+    public String tlsProvider() {
+        return tls == null ? null : tls.current().providerName();
+    }
+
+    /** The TLS contexts in force, null without TLS (tests rotate its ticket keys). */
+    TlsContexts tlsContexts() {
+        return tls;
     }
 
     /** {@code io_uring}, {@code epoll} or {@code nio}. */
@@ -169,6 +216,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             admin.close();
         }
         serverChannel.close().syncUninterruptibly();
+        if (tlsChannel != null) {
+            tlsChannel.close().syncUninterruptibly();
+            tls.close();
+        }
         backendGroup.close();
         drain(config.timeouts().drain().toMillis());
         shutdownGroups();
@@ -196,11 +247,46 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         if (!next.admin().equals(current.admin())) {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
+        reloadTls(current.tls(), next.tls());
         backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck());
         upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
         initializer.update(next);
+        if (tlsInitializer != null) {
+            tlsInitializer.update(next);
+        }
         config = next;
         LOG.info("reloaded: backends {}, timeouts {}, limits {}", next.backends(), next.timeouts(), next.limits());
+    }
+
+    /**
+     * New handshakes get the certificates and keys as the files are now; open connections keep theirs. A file
+     * that cannot be used keeps the old ones, with one line saying why. Turning TLS on or off, or moving its
+     * port, needs a restart.
+     */
+    private void reloadTls(pibl.config.TlsConfig current, pibl.config.TlsConfig next) {
+        if (next.enabled() != current.enabled() || next.enabled() && next.port() != current.port()) {
+            LOG.warn("reload: turning TLS on or off, or moving its port, needs a restart");
+        }
+        if (tls == null || !next.enabled()) {
+            return;
+        }
+        ServerTls fresh;
+        try {
+            fresh = ServerTls.build(next);
+        } catch (ConfigException e) {
+            LOG.error("reload: TLS certificates refused, the running ones stay: {}", e.getMessage());
+            return;
+        }
+        warnExpired(fresh);
+        tls.swap(fresh);
+        LOG.info("reload: TLS certificates {}", fresh.describe());
+    }
+
+    private static void warnExpired(ServerTls contexts) {
+        for (CertificateFiles.Loaded c : contexts.expired(Instant.now())) {
+            LOG.warn("{}: certificate expired on {}; served anyway", c.files().cert(),
+                    c.leaf().getNotAfter().toInstant());
+        }
     }
 
     @Override

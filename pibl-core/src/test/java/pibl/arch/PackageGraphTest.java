@@ -14,7 +14,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *
  * <pre>
  *   config, runtime          records and facts of the running process (transport, version, counters)
- *   http                     HTTP/1.1 and proxy-hop rules, request validation, the codec
+ *   http, tls                HTTP/1.1 and proxy-hop rules, request validation, the codec; TLS contexts and sessions
  *   lb, cache                balancing and health; RFC 9111 policy and storage
  *   upstream                 backend connections and one request's way through the backends
  *   handler                  the exchange segments of a client pipeline

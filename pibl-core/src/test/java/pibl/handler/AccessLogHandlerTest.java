@@ -23,6 +23,7 @@ import pibl.cache.CachePhase;
 import pibl.config.LogConfig.Format;
 import pibl.runtime.ProxyStats;
 import pibl.testing.NoLeaks;
+import pibl.tls.TlsSession;
 
 import java.io.File;
 import java.time.Instant;
@@ -114,6 +115,21 @@ class AccessLogHandlerTest {
         assertThat(channel.finish()).isFalse();
     }
 
+    @ParameterizedTest
+    @EnumSource(Format.class)
+    void overTlsEachFormatCarriesTheTlsVersion(Format format) throws Exception {
+        connect(format);
+        new TlsSession("TLSv1.3", null).attachTo(channel);
+        missOf1024BytesIn3200Micros("User-Agent: curl/8.5.0");
+        if (format == Format.JSON) {
+            assertThat(new ObjectMapper().readTree(log.only()).get("tls").asText()).isEqualTo("TLSv1.3");
+        } else {
+            assertThat(log.only()).matches(".*\"curl/8\\.5\\.0\"" + IDS_NO_TRACE + " TLSv1\\.3");
+        }
+        app.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
     @Test
     void theCombinedLineIsApacheCombined() {
         connect(Format.COMBINED);
@@ -152,7 +168,7 @@ class AccessLogHandlerTest {
         List<String> names = new ArrayList<>();
         json.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactly("time", "client", "method", "uri", "protocol", "status", "bytes", "backend",
-                "cache", "ms", "host", "referer", "user_agent", "request_id", "trace_id");
+                "cache", "ms", "host", "referer", "user_agent", "request_id", "trace_id", "tls");
         assertThat(json.get("request_id").asText()).matches("[0-9a-f]{32}");
         assertThat(json.get("trace_id").isNull()).as("no traceparent, and not generating").isTrue();
         assertThat(json.get("time").asText()).matches(ISO_TIME);

@@ -60,6 +60,14 @@ public final class RawHttp implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /** Over a socket already connected (a TLS one: {@code TlsClient}). */
+    public RawHttp(Socket connected) throws IOException {
+        socket = connected;
+        socket.setSoTimeout(10_000);
+        in = new java.io.BufferedInputStream(socket.getInputStream(), 65536);
+        out = socket.getOutputStream();
+    }
+
     public RawHttp send(String raw) throws IOException {
         out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
