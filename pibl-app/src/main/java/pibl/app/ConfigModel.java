@@ -15,6 +15,7 @@ import pibl.config.BackendConfig;
 import pibl.config.CacheConfig;
 import pibl.config.ConfigException;
 import pibl.config.HealthCheckConfig;
+import pibl.config.Http2Config;
 import pibl.config.LimitConfig;
 import pibl.config.LogConfig;
 import pibl.config.PiblConfig;
@@ -44,6 +45,8 @@ final class ConfigModel {
     public HealthCheck healthCheck = new HealthCheck();
     @JsonSetter(nulls = Nulls.SKIP)
     public Admin admin = new Admin();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Http2 http2 = new Http2();
 
     /** The records, not yet validated (flags may still replace values). */
     PiblConfig toConfig() {
@@ -54,7 +57,7 @@ final class ConfigModel {
         }
         return new PiblConfig(or(bind, d.bind()), or(port, d.port()), list, timeouts.toRecord(d.timeouts()),
                 limits.toRecord(d.limits()), log.toRecord(d.log()), cache.toRecord(d.cache()),
-                healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()));
+                healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()), http2.toRecord(d.http2()));
     }
 
     /** {@code - 127.0.0.1:9001} or {@code - { address: 127.0.0.1:9001, weight: 5 }}. */
@@ -218,6 +221,15 @@ final class ConfigModel {
 
         AdminConfig toRecord(AdminConfig d) {
             return new AdminConfig(or(enabled, d.enabled()), or(host, d.host()), or(port, d.port()));
+        }
+    }
+
+    static final class Http2 {
+        public Boolean enabled;
+        public Integer maxConcurrentStreams;
+
+        Http2Config toRecord(Http2Config d) {
+            return new Http2Config(or(enabled, d.enabled()), or(maxConcurrentStreams, d.maxConcurrentStreams()));
         }
     }
 

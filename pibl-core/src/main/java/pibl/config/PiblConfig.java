@@ -12,10 +12,16 @@ import java.util.List;
  */
 public record PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
                          LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
-                         AdminConfig admin) {
+                         AdminConfig admin, Http2Config http2) {
 
     public PiblConfig {
         backends = backends == null ? List.of() : List.copyOf(backends);
+    }
+
+    /** With {@code http2} at its defaults. */
+    public PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts, LimitConfig limits,
+                      LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck, AdminConfig admin) {
+        this(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, Http2Config.defaults());
     }
 
     /** The defaults of every section, port 8080, and the given backends. */
@@ -48,6 +54,7 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
         require("cache", cache).validate();
         require("health-check", healthCheck).validate();
         require("admin", admin).validate();
+        require("http2", http2).validate();
         if (admin.enabled() && admin.port() != 0 && admin.port() == port) {
             throw new ConfigException("admin.port", "must differ from the public port " + port);
         }
@@ -62,38 +69,42 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
     }
 
     public PiblConfig withBind(String newBind) {
-        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, http2);
     }
 
     public PiblConfig withPort(int newPort) {
-        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, http2);
     }
 
     public PiblConfig withBackends(List<BackendConfig> newBackends) {
-        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, http2);
     }
 
     public PiblConfig withTimeouts(TimeoutConfig newTimeouts) {
-        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, http2);
     }
 
     public PiblConfig withLimits(LimitConfig newLimits) {
-        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, http2);
     }
 
     public PiblConfig withLog(LogConfig newLog) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, http2);
     }
 
     public PiblConfig withCache(CacheConfig newCache) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, http2);
     }
 
     public PiblConfig withHealthCheck(HealthCheckConfig newHealthCheck) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, http2);
+    }
+
+    public PiblConfig withHttp2(Http2Config newHttp2) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newHttp2);
     }
 
     public PiblConfig withAdmin(AdminConfig newAdmin) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, http2);
     }
 }

@@ -1,9 +1,17 @@
 package pibl.server;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import pibl.runtime.ProxyStats;
 import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
@@ -11,6 +19,8 @@ import pibl.handler.AccessLogHandler;
 import pibl.handler.CacheHandler;
 import pibl.handler.ConnectionLimitHandler;
 import pibl.handler.HeaderTimeoutHandler;
+import pibl.handler.Http2ConnectionGuard;
+import pibl.handler.Http2StreamHandler;
 import pibl.handler.Forwarder;
 import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
@@ -19,18 +29,27 @@ import pibl.handler.RequestGuardHandler;
 import pibl.http.StrictHttpServerCodec;
 import pibl.upstream.Upstream;
 
+import java.util.List;
+
 
 /**
  * The client connection's pipeline, one method per segment:
  *
  * <pre>
- * limit → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
+ * HTTP/1.1   limit → [h2c-detect] → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
+ * HTTP/2     limit → h2 (frame codec) → h2-streams (one child channel per stream) → h2-guard
+ *   a stream            h2-codec → chunked → aggregator → stream → access-log → guard → [cache] → forward
  * </pre>
  *
  * The codec parses (strictly), the aggregator gathers each request body up to the retry buffer (a larger one
  * streams through, part by part, to the forward segment),
  * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
  * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
+ *
+ * <p>An HTTP/2 stream is one exchange through the same segments ({@link #addExchangeSegments}); its
+ * {@link Http2StreamHandler} stands where pipelining stands, and the connection's concerns are the
+ * {@link Http2ConnectionGuard}'s. On the cleartext port a {@link PrefaceDetector} picks h2c by prior knowledge;
+ * the TLS listener calls {@link #addHttp2} when ALPN picks {@code h2}.
  */
 final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private volatile PiblConfig config;
@@ -63,8 +82,78 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         ChannelPipeline p = ch.pipeline();
         PiblConfig c = config;
         addConnectionHandlers(p, c);
+        if (c.http2().enabled()) {
+            p.addLast("h2c-detect", new PrefaceDetector(this::switchToHttp2));
+        }
         addHttpHandlers(p, c);
         addExchangeHandlers(p, c);
+    }
+
+    /** The preface came: every HTTP/1.1 handler after the detector gives way to the HTTP/2 connection's. */
+    private void switchToHttp2(ChannelHandlerContext detector) {
+        ChannelPipeline p = detector.pipeline();
+        List<String> names = p.names();
+        for (String name : names.subList(names.indexOf(detector.name()) + 1, names.size())) {
+            if (p.context(name) != null) {
+                p.remove(name);
+            }
+        }
+        addHttp2(p);
+    }
+
+    /**
+     * The HTTP/2 connection's handlers, added last to {@code p} (an h2c connection after its preface, or a TLS one
+     * whose ALPN said {@code h2}). The limits, in SETTINGS and in the codec:
+     *
+     * <pre>
+     * SETTINGS_MAX_CONCURRENT_STREAMS  http2.max-concurrent-streams; one more stream gets RST_STREAM REFUSED_STREAM
+     * SETTINGS_MAX_HEADER_LIST_SIZE    limits.max-header-size; a header block past it (however many CONTINUATION
+     *                                  frames carry it) ends the connection with GOAWAY, and so do more than
+     *                                  {@link #MAX_SMALL_CONTINUATIONS} small CONTINUATION frames in a row
+     * SETTINGS_MAX_FRAME_SIZE          16 KiB (the default): a larger frame is FRAME_SIZE_ERROR
+     * RST_STREAM from the client       more than {@link #MAX_RESETS} in {@link #RESET_WINDOW_SECONDS} s: GOAWAY
+     *                                  ENHANCE_YOUR_CALM (rapid reset)
+     * SETTINGS and PING acks unread    more than {@link #MAX_QUEUED_CONTROL_FRAMES} queued: GOAWAY, closed
+     * </pre>
+     */
+    void addHttp2(ChannelPipeline p) {
+        PiblConfig c = config;
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(c.http2().maxConcurrentStreams())
+                        .maxHeaderListSize(c.limits().maxHeaderSize()))
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+                .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATIONS)
+                .gracefulShutdownTimeoutMillis(c.timeouts().drain().toMillis())
+                .build();
+        p.addLast("h2", codec);
+        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                addHttp2Stream(ch.pipeline(), c);
+            }
+        }));
+        p.addLast("h2-guard", new Http2ConnectionGuard(codec.connection(), stats.http2(),
+                c.timeouts().clientIdle().toNanos(), c.timeouts().clientHeader().toNanos()));
+    }
+
+    /** RST_STREAM frames a client may send per window before its connection is closed (Netty's default too). */
+    static final int MAX_RESETS = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
+    /** Control frames (SETTINGS/PING acks, RST_STREAM) queued unwritten before the connection is closed. */
+    static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
+    /** Consecutive CONTINUATION frames under 8 KiB, none ending the header block (CVE-2024-27316). */
+    static final int MAX_SMALL_CONTINUATIONS = 16;
+
+    /** One stream: turned into HTTP objects, then the exchange segments behind {@link Http2StreamHandler}. */
+    private void addHttp2Stream(ChannelPipeline p, PiblConfig c) {
+        stats.http2().streamOpened();
+        p.addLast("h2-codec", new Http2StreamFrameToHttpObjectCodec(true));
+        p.addLast("chunked", new ChunkedWriteHandler()); // cached file bodies, as DATA frames
+        p.addLast("aggregator", new RequestAggregator(c.limits().maxRequestBody(), c.limits().retryBuffer()));
+        p.addLast("stream", new Http2StreamHandler(c.cache().targetedField()));
+        addExchangeSegments(p, c);
     }
 
     private void addConnectionHandlers(ChannelPipeline p, PiblConfig config) {
@@ -80,6 +169,11 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("pipelining", new PipeliningHandler(config.timeouts().clientIdle().toNanos(),
                 config.cache().targetedField()));
+        addExchangeSegments(p, config);
+    }
+
+    /** What every exchange goes through, an HTTP/1.1 request or an HTTP/2 stream. */
+    private void addExchangeSegments(ChannelPipeline p, PiblConfig config) {
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (cache != null) {
