@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -159,7 +160,9 @@ public final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
         if (LOG.isDebugEnabled()) {
             LOG.debug("HTTP/2 client {} connection error: {}", ctx.channel().remoteAddress(), cause.toString());
         }
-        ctx.close();
+        if (!(cause instanceof Http2Exception)) {
+            ctx.close(); // an I/O error; a protocol error the codec answers itself, with its own GOAWAY
+        }
     }
 
     @Override
