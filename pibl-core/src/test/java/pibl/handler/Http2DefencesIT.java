@@ -173,6 +173,7 @@ class Http2DefencesIT {
             CompletableFuture<Void> draining = CompletableFuture.runAsync(proxy::close);
             H2Client.GoAway goAway = h2.goAway().get(5, TimeUnit.SECONDS);
             assertThat(goAway.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+            assertThat(slow.isDone()).as("the GOAWAY comes at once, before the open stream's answer").isFalse();
             assertThat(goAway.lastStreamId()).as("the open stream is one PIBL will still answer").isEqualTo(3);
             FullHttpResponse r = slow.get(5, TimeUnit.SECONDS);
             try {
