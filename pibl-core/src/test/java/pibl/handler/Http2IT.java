@@ -208,13 +208,18 @@ class Http2IT {
         TestBackend backend = keep(TestBackend.start("b1"));
         ProxyServer proxy = keep(ProxyFixture.start(List.of(backend.address())));
         try (H2Client h2 = H2Client.connect(proxy.port())) {
-            for (int i = 0; i < 300 && !h2.goAway().isDone(); i++) {
-                Http2StreamChannel s = h2.open(ch -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                        ReferenceCountUtil.release(msg);
-                    }
-                }));
+            for (int i = 0; i < 300 && h2.channel().isActive(); i++) {
+                Http2StreamChannel s;
+                try {
+                    s = h2.open(ch -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ReferenceCountUtil.release(msg);
+                        }
+                    }));
+                } catch (Exception closedMeanwhile) {
+                    break; // PIBL's GOAWAY and close came between the check and this stream
+                }
                 s.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("GET", "/r" + i, h -> { }), true));
                 s.close(); // RST_STREAM CANCEL at once: the request cost PIBL, the client nothing
             }
