@@ -52,6 +52,14 @@ import java.util.List;
  * the TLS listener calls {@link #addHttp2} when ALPN picks {@code h2}.
  */
 final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
+    /** RST_STREAM frames a client may send per window before its connection is closed (Netty's default too). */
+    static final int MAX_RESETS = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
+    /** Control frames (SETTINGS/PING acks, RST_STREAM) queued unwritten before the connection is closed. */
+    static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
+    /** Consecutive CONTINUATION frames under 8 KiB, none ending the header block (CVE-2024-27316). */
+    static final int MAX_SMALL_CONTINUATIONS = 16;
+
     private volatile PiblConfig config;
     private final Forwarder forwarder;
     private final HttpCache cache;
@@ -137,14 +145,6 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("h2-guard", new Http2ConnectionGuard(codec.connection(), stats.http2(),
                 c.timeouts().clientIdle().toNanos(), c.timeouts().clientHeader().toNanos()));
     }
-
-    /** RST_STREAM frames a client may send per window before its connection is closed (Netty's default too). */
-    static final int MAX_RESETS = 200;
-    static final int RESET_WINDOW_SECONDS = 30;
-    /** Control frames (SETTINGS/PING acks, RST_STREAM) queued unwritten before the connection is closed. */
-    static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
-    /** Consecutive CONTINUATION frames under 8 KiB, none ending the header block (CVE-2024-27316). */
-    static final int MAX_SMALL_CONTINUATIONS = 16;
 
     /** One stream: turned into HTTP objects, then the exchange segments behind {@link Http2StreamHandler}. */
     private void addHttp2Stream(ChannelPipeline p, PiblConfig c) {
