@@ -2,14 +2,16 @@
 # Every test PIBL has, in one command (CI runs exactly this through .ci/run):
 #   1. mvn -B verify          unit and integration tests of every module (real sockets, files, child JVMs)
 #   2. deploy/test/test-render.sh   AWS user-data/pibl.yaml rendering and the --dry-run call list (golden files)
-#   3. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
-#   4. postman/run-newman.sh        the Postman collection against a locally started demo
+#   3. deploy/test/test-h2c.sh      HTTP/2 by prior knowledge with curl --http2-prior-knowledge and h2load
+#   4. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
+#   5. postman/run-newman.sh        the Postman collection against a locally started demo
 # Installs the system packages the later steps need when run as root (Debian/Ubuntu: apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 need_pkgs=()
 command -v curl >/dev/null || need_pkgs+=(curl)
+command -v h2load >/dev/null || need_pkgs+=(nghttp2-client)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v nft >/dev/null || need_pkgs+=(nftables)
 command -v npm >/dev/null || need_pkgs+=(npm)
@@ -32,6 +34,9 @@ mvn -B verify
 
 step "deploy/test/test-render.sh"
 deploy/test/test-render.sh
+
+step "deploy/test/test-h2c.sh"
+deploy/test/test-h2c.sh
 
 if [[ $EUID -eq 0 ]]; then
 	step "deploy/local/rehearse.sh"

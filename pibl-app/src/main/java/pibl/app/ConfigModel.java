@@ -15,6 +15,7 @@ import pibl.config.BackendConfig;
 import pibl.config.CacheConfig;
 import pibl.config.ConfigException;
 import pibl.config.HealthCheckConfig;
+import pibl.config.Http2Config;
 import pibl.config.LimitConfig;
 import pibl.config.LogConfig;
 import pibl.config.PiblConfig;
@@ -48,6 +49,8 @@ final class ConfigModel {
     /** Null when the file has no {@code tls:} block: no TLS listener. */
     @JsonSetter(nulls = Nulls.SKIP)
     public Tls tls;
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Http2 http2 = new Http2();
 
     /** The records, not yet validated (flags may still replace values). */
     PiblConfig toConfig() {
@@ -59,7 +62,7 @@ final class ConfigModel {
         return new PiblConfig(or(bind, d.bind()), or(port, d.port()), list, timeouts.toRecord(d.timeouts()),
                 limits.toRecord(d.limits()), log.toRecord(d.log()), cache.toRecord(d.cache()),
                 healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()),
-                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF));
+                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF), http2.toRecord(d.http2()));
     }
 
     /** {@code - 127.0.0.1:9001} or {@code - { address: 127.0.0.1:9001, weight: 5 }}. */
@@ -254,6 +257,15 @@ final class ConfigModel {
     static final class Certificate {
         public String cert;
         public String key;
+    }
+
+    static final class Http2 {
+        public Boolean enabled;
+        public Integer maxConcurrentStreams;
+
+        Http2Config toRecord(Http2Config d) {
+            return new Http2Config(or(enabled, d.enabled()), or(maxConcurrentStreams, d.maxConcurrentStreams()));
+        }
     }
 
     private static <T> T or(T value, T otherwise) {

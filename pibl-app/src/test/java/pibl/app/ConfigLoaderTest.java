@@ -141,7 +141,8 @@ class ConfigLoaderTest {
                         "YAML syntax error"),
                 bad("duplicate key", "port: 1\n" + ok + "port: 2\n", "port", 3, "appears twice, first on line 1"),
                 bad("unknown top-level key", ok + "prot: 8080\n", "prot", 2,
-                        "unknown key, expected one of: admin, backends, bind, cache, health-check, limits, log, port, "
+                        "unknown key, expected one of: admin, backends, bind, cache, health-check, http2, limits, log, "
+                                + "port, "
                                 + "timeouts"),
                 bad("unknown nested key", ok + "timeouts:\n  conect: 5s\n", "timeouts.conect", 3,
                         "unknown key, expected one of: backend-response, client-header, client-idle, connect, drain"),
@@ -223,6 +224,8 @@ class ConfigLoaderTest {
                         "must differ from the public port 9000"),
                 bad("admin port out of range", ok + "admin:\n  port: -1\n", "admin.port", 3,
                         "must be between 0 and 65535, got -1"),
+                bad("no streams over HTTP/2", ok + "http2:\n  max-concurrent-streams: 0\n",
+                        "http2.max-concurrent-streams", 3, "must be between 1 and 10000, got 0"),
                 bad("retries too many", ok + "limits:\n  retries: 11\n", "limits.retries", 3,
                         "must be between 0 and 10, got 11"));
     }

@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import pibl.cache.CacheStatus;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
+import pibl.runtime.Http2Stats;
 import pibl.runtime.ProxyStats;
 
 import java.util.ArrayList;
@@ -100,6 +101,19 @@ final class ProxyMetrics implements AutoCloseable {
             counter("pibl.requests.refused", "requests answered by PIBL itself and never forwarded, by status",
                     Tags.of("status", Integer.toString(status)), v -> v.stats().refused(status));
         }
+        counter("pibl.http2.connections", "HTTP/2 client connections served (h2c and h2)", Tags.empty(),
+                v -> v.stats().http2().connections());
+        counter("pibl.http2.streams", "HTTP/2 streams opened by clients", Tags.empty(),
+                v -> v.stats().http2().streams());
+        for (Http2Stats.GoAway why : Http2Stats.GoAway.values()) {
+            counter("pibl.http2.goaway", "GOAWAY frames sent to HTTP/2 clients, by reason", Tags.of("reason", why.key()),
+                    v -> v.stats().http2().goAways(why));
+        }
+        counter("pibl.http2.closed.idle", "HTTP/2 connections closed with no stream open for timeouts.client-idle",
+                Tags.empty(), v -> v.stats().http2().idleClosedCount());
+        counter("pibl.http2.closed.header.timeout",
+                "HTTP/2 connections closed with no request head within timeouts.client-header", Tags.empty(),
+                v -> v.stats().http2().headerTimeouts());
         gauge("pibl.upstream.panic", "1 when every backend is out of rotation and requests go to all of them in turn",
                 Tags.empty(), null, v -> v.balancer().inPanic() ? 1 : 0);
         counter("pibl.upstream.panic.requests", "backends picked in panic (every backend out of rotation)",

@@ -24,7 +24,9 @@ import java.util.Map;
  *  "connections":{"open":1,"accepted":9,"rejected":0},
  *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0},
  *  "refused":{"total":1,"400":1,"405":0,"408":0,"413":0,"414":0,"431":0,"505":0},
- *  "tls":{"handshakes":3,"handshakeFailures":1}}
+ *  "tls":{"handshakes":3,"handshakeFailures":1},
+ *  "http2":{"connections":2,"streams":40,"goAway":{"graceful":1,"rapidReset":1,"controlFlood":0,
+ *           "headerFlood":0,"protocolError":0},"idleClosed":0,"headerTimeouts":0}}
  * </pre>
  */
 final class StatusJson {
@@ -97,6 +99,14 @@ final class StatusJson {
         g.writeObjectFieldStart("tls");
         g.writeNumberField("handshakes", s.tls().handshakes());
         g.writeNumberField("handshakeFailures", s.tls().handshakeFailures());
+        g.writeEndObject();
+        StatusSnapshot.Http2Row h2 = s.http2();
+        g.writeObjectFieldStart("http2");
+        g.writeNumberField("connections", h2.connections());
+        g.writeNumberField("streams", h2.streams());
+        counts(g, "goAway", h2.goAway());
+        g.writeNumberField("idleClosed", h2.idleClosed());
+        g.writeNumberField("headerTimeouts", h2.headerTimeouts());
         g.writeEndObject();
         g.writeEndObject();
     }

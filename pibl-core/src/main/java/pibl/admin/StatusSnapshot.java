@@ -5,6 +5,7 @@ import pibl.cache.CacheStore;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
+import pibl.runtime.Http2Stats;
 import pibl.runtime.ProxyStats;
 
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import java.util.Map;
  */
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
                       List<BackendRow> backends, Upstream upstream, CacheRow cache, Connections connections,
-                      Map<String, Long> responses, Map<String, Long> refused, Tls tls) {
+                      Map<String, Long> responses, Map<String, Long> refused, Tls tls, Http2Row http2) {
 
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
@@ -52,6 +53,21 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     record Tls(long handshakes, long handshakeFailures) {
     }
 
+    /**
+     * HTTP/2: connections and streams served since start, the GOAWAYs sent by {@link Http2Stats.GoAway} reason
+     * (its {@code key()} names them), and the connections closed for silence.
+     */
+    record Http2Row(long connections, long streams, Map<String, Long> goAway, long idleClosed, long headerTimeouts) {
+        static Http2Row of(Http2Stats h) {
+            Map<String, Long> goAway = new LinkedHashMap<>();
+            for (Http2Stats.GoAway g : Http2Stats.GoAway.values()) {
+                goAway.put(g.key(), h.goAways(g));
+            }
+            return new Http2Row(h.connections(), h.streams(), Collections.unmodifiableMap(goAway),
+                    h.idleClosedCount(), h.headerTimeouts());
+        }
+    }
+
     static StatusSnapshot of(ProxyView view, long nowMillis) {
         List<BackendRow> rows = new ArrayList<>();
         LoadBalancer balancer = view.balancer();
@@ -70,7 +86,7 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
                 cacheRow(view.cache()),
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
                 Collections.unmodifiableMap(responses), refused(stats),
-                new Tls(stats.tlsHandshakes(), stats.tlsHandshakeFailures()));
+                new Tls(stats.tlsHandshakes(), stats.tlsHandshakeFailures()), Http2Row.of(stats.http2()));
     }
 
     /** Requests refused before anything was forwarded: {@code total}, then one count per refusal status. */

@@ -10,19 +10,21 @@ import java.util.List;
  * @param port     public port; 0 picks an ephemeral one (tests)
  * @param backends at least one
  * @param tls      the TLS listener; {@link TlsConfig#OFF} when the file has no {@code tls:} block
+ * @param http2    HTTP/2 towards clients (h2c by prior knowledge on the cleartext port)
  */
 public record PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
                          LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
-                         AdminConfig admin, TlsConfig tls) {
+                         AdminConfig admin, TlsConfig tls, Http2Config http2) {
 
     public PiblConfig {
         backends = backends == null ? List.of() : List.copyOf(backends);
     }
 
-    /** Without TLS. */
+    /** Without TLS, {@code http2} at its defaults. */
     public PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts, LimitConfig limits,
                       LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck, AdminConfig admin) {
-        this(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, TlsConfig.OFF);
+        this(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, TlsConfig.OFF,
+                Http2Config.defaults());
     }
 
     /** The defaults of every section, port 8080, and the given backends. */
@@ -58,6 +60,7 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
         if (admin.enabled() && admin.port() != 0 && admin.port() == port) {
             throw new ConfigException("admin.port", "must differ from the public port " + port);
         }
+        require("http2", http2).validate();
         require("tls", tls).validate();
         if (tls.enabled() && tls.port() != 0 && (tls.port() == port || admin.enabled() && tls.port() == admin.port())) {
             throw new ConfigException("tls.port", "must differ from the public and admin ports, got " + tls.port());
@@ -73,42 +76,46 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
     }
 
     public PiblConfig withBind(String newBind) {
-        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls);
+        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withPort(int newPort) {
-        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, tls);
+        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withBackends(List<BackendConfig> newBackends) {
-        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, tls);
+        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withTimeouts(TimeoutConfig newTimeouts) {
-        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, tls);
+        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withLimits(LimitConfig newLimits) {
-        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, tls);
+        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withLog(LogConfig newLog) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, tls);
+        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withCache(CacheConfig newCache) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, tls);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, tls, http2);
     }
 
     public PiblConfig withHealthCheck(HealthCheckConfig newHealthCheck) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, tls);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, tls, http2);
     }
 
     public PiblConfig withAdmin(AdminConfig newAdmin) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, tls);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, tls, http2);
+    }
+
+    public PiblConfig withHttp2(Http2Config newHttp2) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, newHttp2);
     }
 
     public PiblConfig withTls(TlsConfig newTls) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newTls);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newTls, http2);
     }
 }

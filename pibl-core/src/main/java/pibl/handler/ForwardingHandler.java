@@ -137,14 +137,15 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
     }
 
     /**
-     * Relayed at once, as RFC 9110 15.2 asks of a proxy, but not to an HTTP/1.0 client, which cannot expect one.
+     * Relayed at once, as RFC 9110 15.2 asks of a proxy, but not to an HTTP/1.0 client, which cannot expect one
+     * (an HTTP/2 stream gets it as a HEADERS frame).
      * Written as a complete message so the codec frames it; {@link ResponseHeads#isInterim} keeps the segments
      * from taking it for the end of the exchange.
      */
     @Override
     public void onInterim(HttpResponse interim) {
         Exchange exchange = Exchange.current(ctx.channel());
-        if (exchange != null && HttpVersion.HTTP_1_1.equals(exchange.version())) {
+        if (exchange != null && !HttpVersion.HTTP_1_0.equals(exchange.version())) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, interim.status(), Unpooled.EMPTY_BUFFER,
                     interim.headers(), EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
         }

@@ -102,6 +102,15 @@ public final class HeaderTimeoutHandler extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
+    /** The connection turned out to be HTTP/2 (h2c): the HTTP/1.1 handlers give way, this timer with them. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
     private static long now(ChannelHandlerContext ctx) {
         return ctx.executor().ticker().nanoTime();
     }

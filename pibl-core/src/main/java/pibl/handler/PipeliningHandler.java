@@ -238,8 +238,13 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
         ctx.fireChannelInactive();
     }
 
+    /** Also when the connection turns out to be HTTP/2 (h2c) and the HTTP/1.1 handlers give way. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
         releaseHeld();
     }
 

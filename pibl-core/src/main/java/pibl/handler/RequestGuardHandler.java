@@ -29,7 +29,8 @@ import java.util.List;
  * body over limits.max-request-body                     → 413, closed
  * head not complete within timeouts.client-header       → 408, closed
  * a request line RequestLine refuses (version, target)  → 400, closed
- * HTTP/2.0 and any other major version (the h2 preface) → 505, closed: nothing is forwarded
+ * HTTP/2.0 and any other major version in an HTTP/1.1
+ *   request line (and the h2 preface, http2.enabled off) → 505, closed: nothing is forwarded
  * HTTP/1.1 without Host, two Host lines, a Host that is
  *   not uri-host[:port]                                 → 400, closed (RFC 9112 section 3.2)
  * GET http://shop.example/a HTTP/1.1 (absolute-form)    → forwarded as GET /a, Host: shop.example (the Host

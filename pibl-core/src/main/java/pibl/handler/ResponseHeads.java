@@ -29,7 +29,8 @@ import pibl.http.TraceContext;
  * </pre>
  *
  * {@link #endToEnd} is what any protocol adds; {@link #http1} is the HTTP/1.1 connection's part, called by
- * {@link PipeliningHandler}. An HTTP/2 stream replaces the second and keeps the first.
+ * {@link PipeliningHandler}. An HTTP/2 stream replaces the second and keeps the first: {@link #http2}, called by
+ * {@link Http2StreamHandler}.
  */
 final class ResponseHeads {
     static final AsciiString X_CACHE = AsciiString.cached("X-Cache");
@@ -79,6 +80,29 @@ final class ResponseHeads {
 
     private static boolean servedFromStorage(CacheStatus status) {
         return status == CacheStatus.HIT || status == CacheStatus.STALE || status == CacheStatus.REVALIDATED;
+    }
+
+    /**
+     * Finishes a head for an HTTP/2 stream: what {@link #endToEnd} adds, and none of the fields that belong to an
+     * HTTP/1.1 connection (RFC 9113 section 8.2.2: a response carrying them is malformed). The stream's own end
+     * frames the body, so there is no keep-alive or close to decide; a whole response gets its length. The status
+     * becomes {@code :status} in the codec. Interim (1xx) heads pass as they are.
+     */
+    static void http2(HttpResponse head, Exchange ex, CharSequence privateField) {
+        if (head.status().code() < 200) {
+            return;
+        }
+        endToEnd(head, ex, privateField);
+        HttpHeaders h = head.headers();
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove(HttpHeaderNames.PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        h.remove(HttpHeaderNames.UPGRADE);
+        if (head instanceof FullHttpResponse full && !HttpUtil.isContentLengthSet(head)
+                && !(ex != null && ex.isHead()) && head.status().code() != 204 && head.status().code() != 304) {
+            HttpUtil.setContentLength(head, full.content().readableBytes());
+        }
     }
 
     /**

@@ -30,6 +30,8 @@ public final class ProxyHeaders {
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString VIA_1_1 = AsciiString.cached("1.1 " + VIA_NAME);
     private static final AsciiString VIA_1_0 = AsciiString.cached("1.0 " + VIA_NAME);
+    /** RFC 9110 section 7.6.3: an HTTP/2 hop is named by its major version alone. */
+    private static final AsciiString VIA_2 = AsciiString.cached("2 " + VIA_NAME);
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString HTTPS = AsciiString.cached("https");
 
@@ -82,7 +84,7 @@ public final class ProxyHeaders {
 
     /** Appends this hop to {@code Via}, naming the protocol version it received. */
     public static void appendVia(HttpHeaders headers, HttpVersion received) {
-        AsciiString hop = received.minorVersion() == 0 ? VIA_1_0 : VIA_1_1;
+        AsciiString hop = received.majorVersion() == 2 ? VIA_2 : received.minorVersion() == 0 ? VIA_1_0 : VIA_1_1;
         String prior = headers.get(HttpHeaderNames.VIA);
         if (prior == null) {
             headers.set(HttpHeaderNames.VIA, hop);

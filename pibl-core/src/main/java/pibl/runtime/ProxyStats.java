@@ -18,6 +18,7 @@ public final class ProxyStats {
     private final LongAdder[] responsesByClass = new LongAdder[6];
     /** The statuses a request can be refused with, in {@link #REFUSALS} order; the last counts any other. */
     private final LongAdder[] refusals = new LongAdder[REFUSALS.length + 1];
+    private final Http2Stats http2 = new Http2Stats();
 
     /**
      * What PIBL answers a request it will not forward: malformed (400), CONNECT (405), head too slow (408), body
@@ -46,6 +47,11 @@ public final class ProxyStats {
         for (int i = 0; i < refusals.length; i++) {
             refusals[i] = new LongAdder();
         }
+    }
+
+    /** The HTTP/2 connections' own counters (their streams' responses and refusals are counted here too). */
+    public Http2Stats http2() {
+        return http2;
     }
 
     public long startedAtMillis() {

@@ -1,9 +1,17 @@
 package pibl.server;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import pibl.runtime.ProxyStats;
 import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
@@ -12,6 +20,8 @@ import pibl.handler.CacheHandler;
 import pibl.handler.ConnectionLimitHandler;
 import pibl.handler.HeaderTimeoutHandler;
 import pibl.handler.HttpsRedirectHandler;
+import pibl.handler.Http2ConnectionGuard;
+import pibl.handler.Http2StreamHandler;
 import pibl.handler.Forwarder;
 import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
@@ -20,12 +30,16 @@ import pibl.handler.RequestGuardHandler;
 import pibl.http.StrictHttpServerCodec;
 import pibl.upstream.Upstream;
 
+import java.util.List;
+
 
 /**
  * The client connection's pipeline, one method per segment:
  *
  * <pre>
- * limit → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
+ * HTTP/1.1   limit → [h2c-detect] → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
+ * HTTP/2     limit → h2 (frame codec) → h2-streams (one child channel per stream) → h2-guard
+ *   a stream            h2-codec → chunked → aggregator → stream → access-log → guard → [cache] → forward
  * </pre>
  *
  * The codec parses (strictly), the aggregator gathers each request body up to the retry buffer (a larger one
@@ -33,11 +47,24 @@ import pibl.upstream.Upstream;
  * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
  * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
  *
+ * <p>An HTTP/2 stream is one exchange through the same segments ({@link #addExchangeSegments}); its
+ * {@link Http2StreamHandler} stands where pipelining stands, and the connection's concerns are the
+ * {@link Http2ConnectionGuard}'s. On the cleartext port a {@link PrefaceDetector} picks h2c by prior knowledge;
+ * the TLS listener calls {@link #addHttp2} when ALPN picks {@code h2}.
+ *
  * <p>The TLS listener's pipeline ({@link TlsChannelInitializer}) adds its handshake after {@code limit} and then,
- * once ALPN has chosen, the same {@link #addHttp1} as here. With {@code tls.redirect-http} the cleartext port's
- * cache and forward segments are replaced by {@link HttpsRedirectHandler}.
+ * once ALPN has chosen, {@link #addHttp1} or {@link #addHttp2} as here. With {@code tls.redirect-http} the
+ * cleartext port's cache and forward segments are replaced by {@link HttpsRedirectHandler}.
  */
 class ProxyChannelInitializer extends ChannelInitializer<Channel> {
+    /** RST_STREAM frames a client may send per window before its connection is closed (Netty's default too). */
+    static final int MAX_RESETS = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
+    /** Control frames (SETTINGS/PING acks, RST_STREAM) queued unwritten before the connection is closed. */
+    static final int MAX_QUEUED_CONTROL_FRAMES = 10_000;
+    /** Consecutive CONTINUATION frames under 8 KiB, none ending the header block (CVE-2024-27316). */
+    static final int MAX_SMALL_CONTINUATIONS = 16;
+
     private volatile PiblConfig config;
     private volatile int httpsPort;
     private final Forwarder forwarder;
@@ -91,8 +118,11 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("limit", connectionLimit);
     }
 
-    /** Cleartext: HTTP/1.1 from the first byte. */
+    /** Cleartext: HTTP/1.1 from the first byte, or h2c when the connection starts with the HTTP/2 preface. */
     void addProtocolHandlers(ChannelPipeline p, PiblConfig config) {
+        if (config.http2().enabled()) {
+            p.addLast("h2c-detect", new PrefaceDetector(this::switchToHttp2));
+        }
         addHttp1(p, config);
     }
 
@@ -107,6 +137,65 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         return false;
     }
 
+    /** The preface came: every HTTP/1.1 handler after the detector gives way to the HTTP/2 connection's. */
+    private void switchToHttp2(ChannelHandlerContext detector) {
+        ChannelPipeline p = detector.pipeline();
+        List<String> names = p.names();
+        for (String name : names.subList(names.indexOf(detector.name()) + 1, names.size())) {
+            if (p.context(name) != null) {
+                p.remove(name);
+            }
+        }
+        addHttp2(p);
+    }
+
+    /**
+     * The HTTP/2 connection's handlers, added last to {@code p} (an h2c connection after its preface, or a TLS one
+     * whose ALPN said {@code h2}). The limits, in SETTINGS and in the codec:
+     *
+     * <pre>
+     * SETTINGS_MAX_CONCURRENT_STREAMS  http2.max-concurrent-streams; one more stream gets RST_STREAM REFUSED_STREAM
+     * SETTINGS_MAX_HEADER_LIST_SIZE    limits.max-header-size; a header block past it (however many CONTINUATION
+     *                                  frames carry it) ends the connection with GOAWAY, and so do more than
+     *                                  {@link #MAX_SMALL_CONTINUATIONS} small CONTINUATION frames in a row
+     * SETTINGS_MAX_FRAME_SIZE          16 KiB (the default): a larger frame is FRAME_SIZE_ERROR
+     * RST_STREAM from the client       more than {@link #MAX_RESETS} in {@link #RESET_WINDOW_SECONDS} s: GOAWAY
+     *                                  ENHANCE_YOUR_CALM (rapid reset)
+     * SETTINGS and PING acks unread    more than {@link #MAX_QUEUED_CONTROL_FRAMES} queued: GOAWAY, closed
+     * </pre>
+     */
+    void addHttp2(ChannelPipeline p) {
+        PiblConfig c = config;
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(c.http2().maxConcurrentStreams())
+                        .maxHeaderListSize(c.limits().maxHeaderSize()))
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+                .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATIONS)
+                .gracefulShutdownTimeoutMillis(c.timeouts().drain().toMillis())
+                .build();
+        p.addLast("h2", codec);
+        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                addHttp2Stream(ch.pipeline(), c);
+            }
+        }));
+        p.addLast("h2-guard", new Http2ConnectionGuard(codec.connection(), stats.http2(),
+                c.timeouts().clientIdle().toNanos(), c.timeouts().clientHeader().toNanos()));
+    }
+
+    /** One stream: turned into HTTP objects, then the exchange segments behind {@link Http2StreamHandler}. */
+    private void addHttp2Stream(ChannelPipeline p, PiblConfig c) {
+        stats.http2().streamOpened();
+        p.addLast("h2-codec", new Http2StreamFrameToHttpObjectCodec(true));
+        p.addLast("chunked", new ChunkedWriteHandler()); // cached file bodies, as DATA frames
+        p.addLast("aggregator", new RequestAggregator(c.limits().maxRequestBody(), c.limits().retryBuffer()));
+        p.addLast("stream", new Http2StreamHandler(c.cache().targetedField()));
+        addExchangeSegments(p, c);
+    }
+
     private void addHttpHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("codec", new StrictHttpServerCodec(config.limits().maxInitialLine(), config.limits().maxHeaderSize()));
         p.addLast("header-timeout", new HeaderTimeoutHandler(config.timeouts().clientHeader().toNanos()));
@@ -116,6 +205,11 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private void addExchangeHandlers(ChannelPipeline p, PiblConfig config) {
         p.addLast("pipelining", new PipeliningHandler(config.timeouts().clientIdle().toNanos(),
                 config.cache().targetedField()));
+        addExchangeSegments(p, config);
+    }
+
+    /** What every exchange goes through, an HTTP/1.1 request or an HTTP/2 stream. */
+    private void addExchangeSegments(ChannelPipeline p, PiblConfig config) {
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats, config.log().traceContext()));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
         if (!secure() && config.tls().enabled() && config.tls().redirectHttp()) {

@@ -94,7 +94,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
      */
     public ProxyServer start() throws InterruptedException, BindException {
         if (config.tls().enabled()) {
-            tls = new TlsContexts(ServerTls.build(config.tls())); // a bad file fails here, before anything binds
+            tls = new TlsContexts(ServerTls.build(config.tls(), config.http2().enabled())); // a bad file fails here, before anything binds
             warnExpired(tls.current());
         }
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
@@ -247,7 +247,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         if (!next.admin().equals(current.admin())) {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
-        reloadTls(current.tls(), next.tls());
+        reloadTls(current.tls(), next.tls(), next.http2().enabled());
         backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck());
         upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
         initializer.update(next);
@@ -263,7 +263,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
      * that cannot be used keeps the old ones, with one line saying why. Turning TLS on or off, or moving its
      * port, needs a restart.
      */
-    private void reloadTls(pibl.config.TlsConfig current, pibl.config.TlsConfig next) {
+    private void reloadTls(pibl.config.TlsConfig current, pibl.config.TlsConfig next, boolean http2) {
         if (next.enabled() != current.enabled() || next.enabled() && next.port() != current.port()) {
             LOG.warn("reload: turning TLS on or off, or moving its port, needs a restart");
         }
@@ -272,7 +272,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         }
         ServerTls fresh;
         try {
-            fresh = ServerTls.build(next);
+            fresh = ServerTls.build(next, http2);
         } catch (ConfigException e) {
             LOG.error("reload: TLS certificates refused, the running ones stay: {}", e.getMessage());
             return;

@@ -52,13 +52,19 @@ final class TlsChannelInitializer extends ProxyChannelInitializer {
 
     /**
      * The protocol ALPN agreed on ({@code http/1.1} when the client offered none). Each protocol of
-     * {@link pibl.tls.ServerTls#ALPN} has its branch here: {@code h2} is the one still to come.
+     * {@link pibl.tls.ServerTls#alpn} has its branch here.
      *
      * @return false for a protocol PIBL did not offer (the connection is then closed)
      */
     boolean addNegotiated(ChannelPipeline p, PiblConfig config, String protocol) {
         switch (protocol) {
             case ApplicationProtocolNames.HTTP_1_1 -> addHttp1(p, config);
+            case ApplicationProtocolNames.HTTP_2 -> {
+                if (!config.http2().enabled()) {
+                    return false; // offered before a reload turned it off
+                }
+                addHttp2(p);
+            }
             default -> {
                 return false;
             }

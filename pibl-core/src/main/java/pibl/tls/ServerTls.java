@@ -35,14 +35,17 @@ import java.util.Set;
  * </pre>
  *
  * Provider: OpenSSL (BoringSSL, from netty-tcnative) when it loads, else the JDK's; {@code -Dpibl.tls.provider=jdk}
- * forces the JDK's. Ciphers: Mozilla's "intermediate" profile. ALPN: {@link #ALPN}.
+ * forces the JDK's. Ciphers: Mozilla's "intermediate" profile. ALPN: {@link #alpn}.
  */
 public final class ServerTls {
     /**
-     * What ALPN offers, in order of preference. HTTP/2 goes first here ({@link ApplicationProtocolNames#HTTP_2})
-     * once the pipeline has an {@code h2} branch; a client that offers nothing we know gets HTTP/1.1.
+     * What ALPN offers, in order of preference: {@code h2} first when {@code http2.enabled}, then {@code http/1.1};
+     * a client that offers nothing we know gets HTTP/1.1.
      */
-    public static final List<String> ALPN = List.of(ApplicationProtocolNames.HTTP_1_1);
+    public static List<String> alpn(boolean http2) {
+        return http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                : List.of(ApplicationProtocolNames.HTTP_1_1);
+    }
 
     /**
      * Mozilla's "intermediate" server profile (v5.7): the TLS 1.3 suites, and for TLS 1.2 ECDHE with AES-GCM or
@@ -72,11 +75,11 @@ public final class ServerTls {
      *
      * @throws ConfigException naming the key and file of the first certificate that cannot be used
      */
-    public static ServerTls build(TlsConfig tls) {
-        return build(tls, CertificateFiles.load(tls));
+    public static ServerTls build(TlsConfig tls, boolean http2) {
+        return build(tls, CertificateFiles.load(tls), http2);
     }
 
-    static ServerTls build(TlsConfig tls, List<CertificateFiles.Loaded> certificates) {
+    static ServerTls build(TlsConfig tls, List<CertificateFiles.Loaded> certificates, boolean http2) {
         SslProvider provider = provider();
         List<SslContext> contexts = new ArrayList<>();
         for (int i = 0; i < certificates.size(); i++) {
@@ -89,7 +92,7 @@ public final class ServerTls {
                         .sessionTimeout(TicketKeys.LIFETIME.toSeconds())
                         .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ALPN))
+                                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn(http2)))
                         .build());
             } catch (SSLException | IllegalArgumentException e) {
                 throw new ConfigException("tls.certificates[" + i + "]", c.files().cert() + ": " + provider

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import pibl.config.Http2Config;
 import pibl.server.ProxyServer;
+import pibl.testing.H2Client;
 import pibl.testing.NoLeaks;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
@@ -20,6 +22,7 @@ import pibl.testing.TestBackend;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -70,7 +73,6 @@ class RequestLineIT {
             "GET / HTTX/1.1\\r\\nHost: a\\r\\n\\r\\n|400|HTTX/1.1",
             "GET / HTTP/2.0\\r\\nHost: a\\r\\n\\r\\n|505|HTTP/2.0",
             "GET / HTTP/3.1\\r\\nHost: a\\r\\n\\r\\n|505|HTTP/3.1",
-            "PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n|505|the HTTP/2 connection preface",
             "GET ftp://a/b HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|400|an absolute-form target of another scheme"})
     void refusedAnsweredByPiblNeverForwardedAndClosed(String raw, int status, String what) throws Exception {
         String bytes = raw.replace("\\r", "\r").replace("\\n", "\n").replace("\\u0001", "\u0001");
@@ -84,6 +86,34 @@ class RequestLineIT {
         assertThat(backend.requestCount()).as("nothing was forwarded").isZero();
         assertThat(proxy.stats().refused(status)).as("counted in /status under refused.%d", status).isEqualTo(1);
         assertThat(proxy.stats().refusedTotal()).isEqualTo(1);
+    }
+
+    @Test
+    void theHttp2PrefaceIsRefusedAs505WhenHttp2IsOff() throws Exception {
+        try (ProxyServer noH2 = ProxyFixture.start(List.of(backend.address()),
+                c -> c.withHttp2(new Http2Config(false, Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS)));
+             RawHttp http = new RawHttp(noH2.port())) {
+            http.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+            RawHttp.Response r = http.read(false);
+            assertThat(r.status()).as("http2.enabled: false, as before HTTP/2").isEqualTo(505);
+            assertThat(http.isClosedByPeer(2000)).isTrue();
+            assertThat(noH2.stats().refused(505)).isEqualTo(1);
+        }
+        assertThat(backend.requestCount()).isZero();
+    }
+
+    @Test
+    void theHttp2PrefaceIsServedAsH2cWhenHttp2IsOn() throws Exception {
+        try (H2Client h2 = H2Client.connect(proxy.port())) {
+            FullHttpResponse r = h2.get("/a").get(5, TimeUnit.SECONDS);
+            try {
+                assertThat(r.status().code()).isEqualTo(200);
+                assertThat(r.content().toString(StandardCharsets.US_ASCII)).isEqualTo("GET /a Host=a.example");
+            } finally {
+                r.release();
+            }
+        }
+        assertThat(proxy.stats().refusedTotal()).isZero();
     }
 
     @Test

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import pibl.config.AdminConfig;
+import pibl.config.Http2Config;
 import pibl.config.PiblConfig;
 import pibl.config.TlsConfig;
 import pibl.testing.LogCapture;
@@ -34,6 +35,8 @@ import pibl.testing.TlsClient;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import java.nio.file.Files;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -63,7 +66,7 @@ class TlsIT {
         try (TestBackend backend = TestBackend.start("b");
              ProxyServer proxy = new ProxyServer(config(backend, site)).start()) {
             assertThat(proxy.tlsProvider()).startsWith("OpenSSL");
-            try (SSLSocket socket = new TlsClient().alpn("h2", "http/1.1").connect(proxy.tlsPort())) {
+            try (SSLSocket socket = new TlsClient().alpn("http/1.1").connect(proxy.tlsPort())) {
                 assertThat(socket.getApplicationProtocol()).isEqualTo("http/1.1");
                 assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
                 RawHttp http = new RawHttp(socket);
@@ -77,6 +80,30 @@ class TlsIT {
                     .containsExactly("https", "https", "http");
             assertThat(proxy.stats().tlsHandshakes()).isEqualTo(1);
             assertThat(proxy.stats().tlsHandshakeFailures()).isZero();
+        }
+    }
+
+    @Test
+    void alpnPrefersH2AndTheConnectionSpeaksHttp2UnlessHttp2IsOff() throws Exception {
+        TlsConfig.Certificate site = TestCertificates.rsa(dir, "site", "site.example");
+        try (TestBackend backend = TestBackend.start("b");
+             ProxyServer proxy = new ProxyServer(config(backend, site)).start();
+             SSLSocket socket = new TlsClient().alpn("h2", "http/1.1").connect(proxy.tlsPort())) {
+            assertThat(socket.getApplicationProtocol()).isEqualTo("h2");
+            OutputStream out = socket.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // an empty SETTINGS frame
+            out.flush();
+            byte[] frame = socket.getInputStream().readNBytes(9);
+            assertThat(frame).hasSize(9);
+            assertThat(frame[3]).as("the server's first frame is its SETTINGS: the h2 pipeline is in place")
+                    .isEqualTo((byte) 4);
+        }
+        try (TestBackend backend = TestBackend.start("b");
+             ProxyServer proxy = new ProxyServer(config(backend, site).withHttp2(new Http2Config(false, 100))).start();
+             SSLSocket socket = new TlsClient().alpn("h2", "http/1.1").connect(proxy.tlsPort())) {
+            assertThat(socket.getApplicationProtocol()).as("http2.enabled: false offers no h2").isEqualTo("http/1.1");
+            assertThat(get(socket, "/").status()).isEqualTo(200);
         }
     }
 

@@ -1,0 +1,91 @@
+package pibl.runtime;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * HTTP/2 counters, server-wide: connections and streams served, the GOAWAYs PIBL sent by why, and the connections
+ * it closed for silence. A GOAWAY with an error is a client that broke a rule or a limit; these say which.
+ */
+public final class Http2Stats {
+    /** Why PIBL sent a GOAWAY. */
+    public enum GoAway {
+        /** NO_ERROR: draining, idle, or a head that never came; open streams were let finish. */
+        GRACEFUL("graceful"),
+        /** ENHANCE_YOUR_CALM for too many RST_STREAM in the window (CVE-2023-44487). */
+        RAPID_RESET("rapidReset"),
+        /** ENHANCE_YOUR_CALM for SETTINGS/PING acknowledgements the client does not read (a control frame flood). */
+        CONTROL_FLOOD("controlFlood"),
+        /** A header block past the header list size, or a run of small CONTINUATION frames (CVE-2024-27316). */
+        HEADER_FLOOD("headerFlood"),
+        /** Any other connection error: a frame the protocol does not allow, a bad preface, empty DATA floods. */
+        PROTOCOL_ERROR("protocolError");
+
+        private final String key;
+
+        GoAway(String key) {
+            this.key = key;
+        }
+
+        /** The name in {@code /status} and in the metrics' {@code reason} tag. */
+        public String key() {
+            return key;
+        }
+    }
+
+    private final LongAdder connections = new LongAdder();
+    private final LongAdder streams = new LongAdder();
+    private final LongAdder idleClosed = new LongAdder();
+    private final LongAdder headerTimeouts = new LongAdder();
+    private final Map<GoAway, LongAdder> goAways = new EnumMap<>(GoAway.class);
+
+    public Http2Stats() {
+        for (GoAway g : GoAway.values()) {
+            goAways.put(g, new LongAdder());
+        }
+    }
+
+    public void connectionOpened() {
+        connections.increment();
+    }
+
+    public void streamOpened() {
+        streams.increment();
+    }
+
+    public void goAwaySent(GoAway why) {
+        goAways.get(why).increment();
+    }
+
+    public void idleClosed() {
+        idleClosed.increment();
+    }
+
+    public void headerTimedOut() {
+        headerTimeouts.increment();
+    }
+
+    /** HTTP/2 connections served since start (h2c and h2). */
+    public long connections() {
+        return connections.sum();
+    }
+
+    public long streams() {
+        return streams.sum();
+    }
+
+    public long goAways(GoAway why) {
+        return goAways.get(why).sum();
+    }
+
+    /** Connections closed with no stream open for {@code timeouts.client-idle}. */
+    public long idleClosedCount() {
+        return idleClosed.sum();
+    }
+
+    /** Connections closed because no request head came within {@code timeouts.client-header} of the preface. */
+    public long headerTimeouts() {
+        return headerTimeouts.sum();
+    }
+}
