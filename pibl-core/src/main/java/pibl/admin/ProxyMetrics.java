@@ -86,6 +86,10 @@ final class ProxyMetrics implements AutoCloseable {
                 v -> v.stats().rejectedConnections());
         gauge("pibl.connections.open", "client connections open now", Tags.empty(), null,
                 v -> v.stats().openConnections());
+        gauge("pibl.tunnels.open", "client connections tunnelled to a backend (WebSocket) now", Tags.empty(), null,
+                v -> v.stats().openTunnels());
+        counter("pibl.tunnels", "client connections tunnelled to a backend (WebSocket) since start", Tags.empty(),
+                v -> v.stats().totalTunnels());
         for (int cls = 1; cls <= 5; cls++) {
             int c = cls;
             counter("pibl.responses", "responses sent to clients, by status class", Tags.of("class", cls + "xx"),

@@ -100,6 +100,8 @@ final class StatusPage {
         item(h, "Open", Integer.toString(s.connections().open()));
         item(h, "Accepted", Long.toString(s.connections().accepted()));
         item(h, "Rejected", Long.toString(s.connections().rejected()));
+        item(h, "Tunnels open", Integer.toString(s.tunnels().open()));
+        item(h, "Tunnels opened", Long.toString(s.tunnels().total()));
         h.append("</dl></section>\n");
 
         h.append("<section class=\"card\"><h2>Responses</h2><dl>");

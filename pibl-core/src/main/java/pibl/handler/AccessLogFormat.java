@@ -15,7 +15,11 @@ import java.util.Locale;
  * default   2026-11-27T10:54:07.123Z 127.0.0.1 "GET /a?x=1 HTTP/1.1" 200 1024 127.0.0.1:9001 MISS 3.2ms "curl/8.5.0"
  * combined  127.0.0.1 - - [27/Nov/2026:10:54:07 +0000] "GET /a?x=1 HTTP/1.1" 200 1024 "-" "curl/8.5.0"
  * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...}
+ * tunnel    2026-11-27T10:54:07.123Z 127.0.0.1 "GET /ws HTTP/1.1" 101 5120 127.0.0.1:9001 - 61032.5ms "Mozilla/5.0" up=812
  * </pre>
+ *
+ * A tunnel's line (written when it closes) counts the bytes to the client where a body's bytes go, and those from
+ * it as {@code up=} at the end (JSON: {@code "bytes_up"}); the combined format, a fixed standard, has no room for them.
  *
  * Formatting happens on the event loop, so it reuses one builder per thread and formats the
  * date part at most once a second per thread.
@@ -56,6 +60,9 @@ final class AccessLogFormat {
                 g.writeStringField("protocol", e.synthetic ? "-" : e.version.text());
                 g.writeNumberField("status", e.status);
                 g.writeNumberField("bytes", e.bytes);
+                if (e.tunnelBytesUp >= 0) {
+                    g.writeNumberField("bytes_up", e.tunnelBytesUp);
+                }
                 g.writeStringField("backend", e.backend);
                 g.writeStringField("cache", cache);
                 g.writeFieldName("ms");
@@ -74,6 +81,9 @@ final class AccessLogFormat {
                         .append(e.backend).append(' ').append(cache).append(' ');
                 millis(b, ms).append("ms \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
+                if (e.tunnelBytesUp >= 0) {
+                    b.append(" up=").append(e.tunnelBytesUp);
+                }
             }
         }
         return b.toString();

@@ -11,14 +11,17 @@ import io.netty.handler.codec.http.LastHttpContent;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.LogConfig;
+import io.netty.util.concurrent.EventExecutor;
 import pibl.runtime.ProxyStats;
+import pibl.tunnel.Tunnel;
 
 /**
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log file, asynchronous).
  * Inbound it opens the {@link Exchange} of each request and keeps it on the channel; outbound it watches the
  * response go by (status, body bytes) and writes the line when the last part is written. A connection closed
  * before any response head was written is logged with status 499, as nginx does; one closed mid-body with the
- * status sent and the bytes written so far.
+ * status sent and the bytes written so far. An exchange that becomes a tunnel (a WebSocket upgrade) is logged once,
+ * when the tunnel closes: status 101, the bytes each way, and the time from the request to the close.
  *
  * <p>At DEBUG, logger {@code pibl.http} also shows the request and response headers. Works on any channel that
  * carries one exchange at a time (an HTTP/1.1 connection behind {@link PipeliningHandler}, or an HTTP/2 stream);
@@ -30,6 +33,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     private final AccessLogFormat format;
     private final ProxyStats stats;
+    private ChannelHandlerContext ctx;
     private Exchange current;
     private String clientAddress;
 
@@ -80,6 +84,31 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * The current exchange became a tunnel and this handler leaves the pipeline: the line is the tunnel's to
+     * write, when it closes ({@code 101}, bytes to the client as the body bytes, and from it).
+     */
+    Tunnel.Closed tunnelLine() {
+        Exchange e = current;
+        current = null;
+        ctx.channel().attr(Exchange.KEY).set(null);
+        if (e == null) {
+            return (fromClient, toClient) -> { };
+        }
+        EventExecutor executor = ctx.executor();
+        return (fromClient, toClient) -> {
+            e.status = 101;
+            e.bytes = toClient;
+            e.tunnelBytesUp = fromClient;
+            log(e, executor.ticker().nanoTime());
+        };
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         Exchange e = current;
         if (e != null) {
@@ -94,10 +123,14 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private void finish(ChannelHandlerContext ctx, Exchange e) {
         current = null;
         ctx.channel().attr(Exchange.KEY).set(null);
+        log(e, ctx.executor().ticker().nanoTime());
+    }
+
+    private void log(Exchange e, long endNanos) {
         stats.response(e.status);
         if (e.refused()) {
             stats.requestRefused(e.status);
         }
-        ACCESS.info(format.format(e, ctx.executor().ticker().nanoTime()));
+        ACCESS.info(format.format(e, endNanos));
     }
 }

@@ -23,7 +23,7 @@ import java.net.SocketAddress;
  * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer
  * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested,
  *                         refused by the guard
- * the response            status and body bytes, as written
+ * the response            status and body bytes, as written (a tunnel: 101, and the bytes each way)
  * </pre>
  *
  * Only the event loop of the exchange's channel touches it.
@@ -49,6 +49,8 @@ public final class Exchange {
     String backend = "-";
     int status;
     long bytes;
+    /** A tunnel's bytes from the client ({@code bytes} are those to it); -1 for an ordinary exchange. */
+    long tunnelBytesUp = -1;
 
     Exchange(HttpRequest request, String clientAddress, long startNanos) {
         this.startMillis = System.currentTimeMillis();

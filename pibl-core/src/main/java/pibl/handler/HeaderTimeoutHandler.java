@@ -95,11 +95,21 @@ public final class HeaderTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancel();
+        ctx.fireChannelInactive();
+    }
+
+    /** Removed when the connection becomes a tunnel: no request head is awaited any more. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void cancel() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
-        ctx.fireChannelInactive();
     }
 
     private static long now(ChannelHandlerContext ctx) {

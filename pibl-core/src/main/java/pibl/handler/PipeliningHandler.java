@@ -230,17 +230,23 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
+        cancelIdle();
         releaseHeld();
         ctx.fireChannelInactive();
     }
 
+    /** Removed when the connection becomes a tunnel, whose own idle timer takes over. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelIdle();
         releaseHeld();
+    }
+
+    private void cancelIdle() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
     }
 
     private void releaseHeld() {
