@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import pibl.config.PiblConfig;
 import pibl.handler.AccessLines;
 import pibl.config.TimeoutConfig;
@@ -21,6 +22,7 @@ import pibl.testing.WsClient;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -294,6 +296,27 @@ class WebSocketIT {
             assertThat(r.headers().get("connection")).as(r.uri()).isNull();
         }
         assertThat(backend.received()).hasSize(3);
+    }
+
+    @Test
+    void theCacheNeitherAnswersNorStoresAHandshake(@TempDir Path dir) throws Exception {
+        WsBackend backend = backend();
+        ProxyServer proxy = proxy(backend.address(), c -> ProxyFixture.withCache(c, dir, Duration.ofSeconds(60)));
+        RawHttp raw = keep(new RawHttp(proxy.port()));
+        assertThat(raw.get("/plain").header("x-cache")).isEqualTo("MISS");
+        assertThat(raw.get("/plain").header("x-cache")).as("stored, for a plain GET").isEqualTo("HIT");
+        raw.send(handshake("/plain"));
+        RawHttp.Response answered = raw.read(false);
+        assertThat(answered.header("x-cache")).as("a handshake goes to the backend, fresh entry or not")
+                .isEqualTo("BYPASS");
+        assertThat(backend.plainRequests()).hasSize(2);
+        raw.send(handshake("/other"));
+        raw.read(false);
+        assertThat(raw.get("/other").header("x-cache")).as("the answer to a handshake was not stored").isEqualTo("MISS");
+
+        WsClient client = keep(WsClient.open(proxy.port(), "/ws"));
+        client.send(new TextWebSocketFrame("cached?"));
+        assertThat(client.next(2000).text()).isEqualTo("cached?");
     }
 
     @Test
