@@ -64,7 +64,7 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
             if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(msg); // 100 Continue: the final response is still to come
             }
-            decoder.resume(); // a final answer to a handshake: no tunnel, what follows is HTTP again
+            decoder.answered(); // the final answer to a handshake: no tunnel, what follows is HTTP again
             HttpMethod method = methods.poll();
             return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
         }
@@ -82,6 +82,8 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
         private ChannelHandlerContext ctx;
         /** A WebSocket handshake was decoded: what follows is held, unparsed, until it is answered. */
         private boolean holding;
+        /** While holding, the final responses still to go out until the handshake's (it may be pipelined). */
+        private int answersToHandshake;
 
         StrictRequestDecoder(Queue<HttpMethod> methods, HttpDecoderConfig config) {
             super(config);
@@ -107,7 +109,10 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
             for (int i = before; i < out.size(); i++) {
                 if (out.get(i) instanceof HttpRequest request) {
                     methods.add(request.method());
-                    holding |= request.decoderResult().isSuccess() && Upgrades.isWebSocket(request);
+                    if (request.decoderResult().isSuccess() && Upgrades.isWebSocket(request)) {
+                        holding = true;
+                        answersToHandshake = methods.size(); // those before it are answered first, in order
+                    }
                 }
             }
         }
@@ -123,9 +128,12 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
             super.channelReadComplete(ctx);
         }
 
-        /** The handshake got a final response: parse what was held, from the event loop's next turn. */
-        void resume() {
-            if (!holding) {
+        /**
+         * A final response went out; if it answers the handshake, parse what was held, from the event loop's next
+         * turn.
+         */
+        void answered() {
+            if (!holding || --answersToHandshake > 0) {
                 return;
             }
             holding = false;

@@ -61,6 +61,25 @@ class StrictHttpServerCodecTest {
     }
 
     @Test
+    void aHandshakePipelinedBehindARequestHoldsUntilItsOwnAnswer() {
+        EmbeddedChannel ch = new EmbeddedChannel(new StrictHttpServerCodec(4096, 8192));
+        ch.writeInbound(ascii("GET /first HTTP/1.1\r\nHost: a\r\n\r\n" + HANDSHAKE + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n"));
+        for (int i = 0; i < 4; i++) {
+            ReferenceCountUtil.release(ch.readInbound()); // /first and the handshake, each with its last part
+        }
+        ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK));
+        ch.runPendingTasks();
+        assertThat((Object) ch.readInbound()).as("the answer to /first is not the handshake's").isNull();
+        ch.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FORBIDDEN));
+        ch.runPendingTasks();
+        HttpRequest next = ch.readInbound();
+        assertThat(next.uri()).isEqualTo("/next");
+        ReferenceCountUtil.release(ch.readInbound());
+        ch.releaseOutbound();
+        assertThat(ch.finish()).isFalse();
+    }
+
+    @Test
     void anOrdinaryRequestHoldsNothing() {
         EmbeddedChannel ch = new EmbeddedChannel(new StrictHttpServerCodec(4096, 8192));
         ch.writeInbound(ascii("GET /a HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n"
