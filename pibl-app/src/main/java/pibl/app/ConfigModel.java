@@ -103,6 +103,7 @@ final class ConfigModel {
         public String clientIdle;
         public String clientHeader;
         public String drain;
+        public String tunnelIdle;
 
         TimeoutConfig toRecord(TimeoutConfig d) {
             return new TimeoutConfig(
@@ -110,7 +111,8 @@ final class ConfigModel {
                     duration("timeouts.backend-response", backendResponse, d.backendResponse()),
                     duration("timeouts.client-idle", clientIdle, d.clientIdle()),
                     duration("timeouts.client-header", clientHeader, d.clientHeader()),
-                    duration("timeouts.drain", drain, d.drain()));
+                    duration("timeouts.drain", drain, d.drain()),
+                    duration("timeouts.tunnel-idle", tunnelIdle, d.tunnelIdle()));
         }
     }
 

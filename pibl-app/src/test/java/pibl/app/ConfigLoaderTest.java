@@ -53,6 +53,7 @@ class ConfigLoaderTest {
                   client-idle: 1h
                   client-header: 7
                   drain: 0
+                  tunnel-idle: 10m
                 limits:
                   max-request-body: 1MiB
                   retry-buffer: 64k
@@ -92,7 +93,7 @@ class ConfigLoaderTest {
                 List.of(new BackendConfig("10.0.0.1", 80), new BackendConfig("::1", 8080, 5),
                         new BackendConfig("backend.example", 81)),
                 new TimeoutConfig(Duration.ofMillis(500), Duration.ofMinutes(2), Duration.ofHours(1),
-                        Duration.ofSeconds(7), Duration.ZERO),
+                        Duration.ofSeconds(7), Duration.ZERO, Duration.ofMinutes(10)),
                 new LimitConfig(1 << 20, 64 << 10, 32 << 10, 4 << 10, 100, 0),
                 new LogConfig(Path.of("/var/log/pibl/pibl.log"), LogConfig.Format.COMBINED),
                 new CacheConfig(false, Path.of("/tmp/c"), Duration.ZERO, CacheConfig.TtlMode.OVERRIDE, 2L << 30,
@@ -145,7 +146,8 @@ class ConfigLoaderTest {
                                 + "port, "
                                 + "timeouts"),
                 bad("unknown nested key", ok + "timeouts:\n  conect: 5s\n", "timeouts.conect", 3,
-                        "unknown key, expected one of: backend-response, client-header, client-idle, connect, drain"),
+                        "unknown key, expected one of: backend-response, client-header, client-idle, connect, drain, "
+                                + "tunnel-idle"),
                 bad("unknown key in a backend", "backends:\n  - { address: 127.0.0.1:1, wieght: 2 }\n",
                         "backends[0].wieght", 2, "unknown key, expected one of: address, weight"),
                 bad("port not a number", ok + "port: abc\n", "port", 2, "expected a whole number, got 'abc'"),
@@ -181,6 +183,8 @@ class ConfigLoaderTest {
                         "must be a positive duration, got -5s"),
                 bad("zero client-idle", ok + "timeouts:\n  client-idle: 0\n", "timeouts.client-idle", 3,
                         "must be a positive duration, got 0"),
+                bad("zero tunnel-idle", ok + "timeouts:\n  tunnel-idle: 0s\n", "timeouts.tunnel-idle", 3,
+                        "must be a positive duration, got 0s"),
                 bad("negative drain", ok + "timeouts:\n  drain: -1s\n", "timeouts.drain", 3,
                         "must be zero or positive, got -1s"),
                 bad("duration with a unit it lacks", ok + "timeouts:\n  connect: 5 sec\n", "timeouts.connect", 3,

@@ -22,6 +22,7 @@ final class SitePages {
                   <li><a href="/many-images.html">Many images</a><span>an HTML page and %d PNGs</span></li>
                   <li><a href="/files/large.bin">Large file</a><span>1 MiB (1048576 bytes) in one response</span></li>
                   <li><a href="/many-files.html">Many files</a><span>%d files of 128 KiB, plus CSS and JS</span></li>
+                  <li><a href="/ws.html">WebSocket echo</a><span>messages to /ws and back, over one WebSocket</span></li>
                 </ul>
                 <h2>Endpoints</h2>
                 <table>
@@ -36,6 +37,7 @@ final class SitePages {
                   <tr><td><a href="/cache/vary">/cache/vary</a>, <a href="/cache/set-cookie">/cache/set-cookie</a></td><td>Vary: Accept-Encoding; Set-Cookie with max-age=60</td></tr>
                   <tr><td><a href="/status/404">/status/CODE</a></td><td>that status, e.g. <a href="/status/503">503</a></td></tr>
                   <tr><td>/echo</td><td>any method: the request body back, same Content-Type</td></tr>
+                  <tr><td><a href="/ws.html">/ws</a></td><td>WebSocket echo: text and binary frames back, pings answered with pongs, the close handshake</td></tr>
                   <tr><td><a href="/close">/close</a></td><td>answers, then closes the connection</td></tr>
                   <tr><td><a href="/?delay=1000">any path?delay=MS</a></td><td>the same answer, MS milliseconds later (at most 120000)</td></tr>
                 </table>
@@ -68,6 +70,42 @@ final class SitePages {
         list.append("</ol>\n<p id=\"total\"></p>\n<script src=\"/assets/app.js\"></script>\n");
         return page("Many files", "<p>One page, " + parts + " files of " + partSize / 1024
                 + " KiB, a stylesheet and a script that fetches every file.</p>\n" + list);
+    }
+
+    /**
+     * Opens {@code /ws} relative to the page (so through PIBL when the page came through PIBL; {@code wss://} under
+     * https) and shows every message going out and coming back.
+     */
+    String webSocket() {
+        return page("WebSocket echo", """
+                <p>One WebSocket to <code>/ws</code>, which echoes every message. <span id="state">connecting</span></p>
+                <form id="chat"><input id="text" autocomplete="off" placeholder="a message" autofocus>
+                <button>Send</button> <button type="button" id="binary">Send 4 binary bytes</button></form>
+                <ol id="log"></ol>
+                <script>
+                const log = (who, what) => {
+                  const li = document.createElement("li");
+                  li.textContent = new Date().toISOString().slice(11, 23) + " " + who + " " + what;
+                  document.getElementById("log").prepend(li);
+                };
+                const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+                ws.binaryType = "arraybuffer";
+                const state = document.getElementById("state");
+                ws.onopen = () => { state.textContent = "open"; log("--", "connected"); };
+                ws.onclose = e => { state.textContent = "closed (" + e.code + ")"; log("--", "closed"); };
+                ws.onmessage = e => log("<-", typeof e.data === "string" ? e.data
+                    : "binary [" + new Uint8Array(e.data).join(", ") + "]");
+                document.getElementById("chat").onsubmit = e => {
+                  e.preventDefault();
+                  const input = document.getElementById("text");
+                  if (input.value && ws.readyState === WebSocket.OPEN) { ws.send(input.value); log("->", input.value); }
+                  input.value = "";
+                };
+                document.getElementById("binary").onclick = () => {
+                  ws.send(new Uint8Array([0, 1, 2, 255])); log("->", "binary [0, 1, 2, 255]");
+                };
+                </script>
+                """);
     }
 
     private String page(String title, String body) {

@@ -16,6 +16,7 @@ import java.util.zip.CRC32;
  *   /one-image.html     a page with one image                        text/html    + /images/1.png
  *   /many-images.html   a page with {@value #IMAGES} images          text/html    + /images/1..12.png
  *   /many-files.html    a page with {@value #PARTS} files of 128 KiB, CSS and JS  + /files/part-1..8.bin
+ *   /ws.html            a page that talks to the /ws echo over a WebSocket          text/html
  *   /files/large.bin    exactly 1048576 pattern bytes                application/octet-stream
  *   /assets/style.css, /assets/app.js
  * </pre>
@@ -55,6 +56,7 @@ final class StaticSite {
         html("/one-image.html", pages.oneImage());
         html("/many-images.html", pages.manyImages(IMAGES));
         html("/many-files.html", pages.manyFiles(PARTS, PART_SIZE));
+        html("/ws.html", pages.webSocket());
         resources.put("/assets/style.css", Resource.of("text/css; charset=utf-8", utf8(SitePages.css())));
         resources.put("/assets/app.js", Resource.of("text/javascript; charset=utf-8", utf8(SitePages.js())));
         for (int i = 1; i <= IMAGES; i++) {

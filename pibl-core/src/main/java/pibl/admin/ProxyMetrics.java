@@ -92,6 +92,10 @@ final class ProxyMetrics implements AutoCloseable {
         counter("pibl.tls.handshakes", "TLS handshakes completed", Tags.empty(), v -> v.stats().tlsHandshakes());
         counter("pibl.tls.handshake.failures", "TLS handshakes failed (cleartext or garbage on the TLS port, "
                 + "no common protocol or cipher, timeouts)", Tags.empty(), v -> v.stats().tlsHandshakeFailures());
+        gauge("pibl.tunnels.open", "client connections tunnelled to a backend (WebSocket) now", Tags.empty(), null,
+                v -> v.stats().openTunnels());
+        counter("pibl.tunnels", "client connections tunnelled to a backend (WebSocket) since start", Tags.empty(),
+                v -> v.stats().totalTunnels());
         for (int cls = 1; cls <= 5; cls++) {
             int c = cls;
             counter("pibl.responses", "responses sent to clients, by status class", Tags.of("class", cls + "xx"),

@@ -22,6 +22,7 @@ import java.util.Map;
  *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1074816,
  *                   "stored":3,"evicted":0}},
  *  "connections":{"open":1,"accepted":9,"rejected":0},
+ *  "tunnels":{"open":1,"total":3},
  *  "responses":{"1xx":0,"2xx":8,"3xx":0,"4xx":1,"5xx":0},
  *  "refused":{"total":1,"400":1,"405":0,"408":0,"413":0,"414":0,"431":0,"505":0},
  *  "tls":{"handshakes":3,"handshakeFailures":1},
@@ -93,6 +94,10 @@ final class StatusJson {
         g.writeNumberField("open", s.connections().open());
         g.writeNumberField("accepted", s.connections().accepted());
         g.writeNumberField("rejected", s.connections().rejected());
+        g.writeEndObject();
+        g.writeObjectFieldStart("tunnels");
+        g.writeNumberField("open", s.tunnels().open());
+        g.writeNumberField("total", s.tunnels().total());
         g.writeEndObject();
         counts(g, "responses", s.responses());
         counts(g, "refused", s.refused());

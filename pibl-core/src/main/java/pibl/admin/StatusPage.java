@@ -102,6 +102,8 @@ final class StatusPage {
         item(h, "Rejected", Long.toString(s.connections().rejected()));
         item(h, "TLS handshakes", Long.toString(s.tls().handshakes()));
         item(h, "TLS handshakes failed", Long.toString(s.tls().handshakeFailures()));
+        item(h, "Tunnels open", Integer.toString(s.tunnels().open()));
+        item(h, "Tunnels opened", Long.toString(s.tunnels().total()));
         h.append("</dl></section>\n");
 
         h.append("<section class=\"card\"><h2>Responses</h2><dl>");

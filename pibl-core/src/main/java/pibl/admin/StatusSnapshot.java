@@ -21,7 +21,8 @@ import java.util.Map;
  */
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
                       List<BackendRow> backends, Upstream upstream, CacheRow cache, Connections connections,
-                      Map<String, Long> responses, Map<String, Long> refused, Tls tls, Http2Row http2) {
+                      Tunnels tunnels, Map<String, Long> responses, Map<String, Long> refused, Tls tls,
+                      Http2Row http2) {
 
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
@@ -68,6 +69,10 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         }
     }
 
+    /** Client connections turned into tunnels to a backend (WebSocket): open now, and opened since start. */
+    record Tunnels(int open, long total) {
+    }
+
     static StatusSnapshot of(ProxyView view, long nowMillis) {
         List<BackendRow> rows = new ArrayList<>();
         LoadBalancer balancer = view.balancer();
@@ -85,6 +90,7 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
                 view.port(), List.copyOf(rows), new Upstream(balancer.inPanic(), balancer.panic().requests()),
                 cacheRow(view.cache()),
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
+                new Tunnels(stats.openTunnels(), stats.totalTunnels()),
                 Collections.unmodifiableMap(responses), refused(stats),
                 new Tls(stats.tlsHandshakes(), stats.tlsHandshakeFailures()), Http2Row.of(stats.http2()));
     }

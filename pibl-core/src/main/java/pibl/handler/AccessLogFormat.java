@@ -18,12 +18,17 @@ import java.util.Locale;
  *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - TLSv1.3
  * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...,"request_id":"5f1c…",
  *            "trace_id":null,"tls":null}
+ * tunnel    2026-11-27T10:54:07.123Z 127.0.0.1 "GET /ws HTTP/1.1" 101 5120 127.0.0.1:9001 - 61032.5ms "Mozilla/5.0"
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - up=812
  * </pre>
  *
  * Every format ends with the request id ({@code X-Request-Id}, the client's or PIBL's) and the W3C trace-id
  * ({@code -} when the request has no trace), so that a line can be found from a client's or a backend's log
  * (combined stays readable by GoAccess and friends, which ignore what follows the User-Agent). An exchange over
  * TLS then ends the default and combined lines with the TLS version and has it in JSON's {@code tls}.
+ *
+ * A tunnel's line (written when it closes) counts the bytes to the client where a body's bytes go, and those from
+ * it as {@code up=} at the end (JSON: {@code "bytes_up"}); the combined format, a fixed standard, has no room for them.
  *
  * Formatting happens on the event loop, so it reuses one builder per thread and formats the
  * date part at most once a second per thread.
@@ -66,6 +71,9 @@ final class AccessLogFormat {
                 g.writeStringField("protocol", e.synthetic ? "-" : e.version.text());
                 g.writeNumberField("status", e.status);
                 g.writeNumberField("bytes", e.bytes);
+                if (e.tunnelBytesUp >= 0) {
+                    g.writeNumberField("bytes_up", e.tunnelBytesUp);
+                }
                 g.writeStringField("backend", e.backend);
                 g.writeStringField("cache", cache);
                 g.writeFieldName("ms");
@@ -91,6 +99,9 @@ final class AccessLogFormat {
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
                 ids(b, e);
                 tls(b, e);
+                if (e.tunnelBytesUp >= 0) {
+                    b.append(" up=").append(e.tunnelBytesUp);
+                }
             }
         }
         return b.toString();

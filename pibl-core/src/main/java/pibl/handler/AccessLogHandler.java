@@ -12,15 +12,18 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.cache.CacheStatus;
 import pibl.config.LogConfig;
+import io.netty.util.concurrent.EventExecutor;
 import pibl.runtime.ProxyStats;
 import pibl.tls.TlsSession;
+import pibl.tunnel.Tunnel;
 
 /**
  * One line per exchange on the {@code pibl.access} logger (its appenders: stdout and the log file, asynchronous).
  * Inbound it opens the {@link Exchange} of each request and keeps it on the channel; outbound it watches the
  * response go by (status, body bytes) and writes the line when the last part is written. A connection closed
  * before any response head was written is logged with status 499, as nginx does; one closed mid-body with the
- * status sent and the bytes written so far.
+ * status sent and the bytes written so far. An exchange that becomes a tunnel (a WebSocket upgrade) is logged once,
+ * when the tunnel closes: status 101, the bytes each way, and the time from the request to the close.
  *
  * <p>At DEBUG, logger {@code pibl.http} also shows the request and response headers. Works on any channel that
  * carries one exchange at a time (an HTTP/1.1 connection behind {@link PipeliningHandler}, or an HTTP/2 stream);
@@ -33,6 +36,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private final AccessLogFormat format;
     private final ProxyStats stats;
     private final boolean generateTrace;
+    private ChannelHandlerContext ctx;
     private Exchange current;
     private String clientAddress;
     /** The connection's TLS session, read with the address: null for cleartext. */
@@ -93,6 +97,31 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * The current exchange became a tunnel and this handler leaves the pipeline: the line is the tunnel's to
+     * write, when it closes ({@code 101}, bytes to the client as the body bytes, and from it).
+     */
+    Tunnel.Closed tunnelLine() {
+        Exchange e = current;
+        current = null;
+        ctx.channel().attr(Exchange.KEY).set(null);
+        if (e == null) {
+            return (fromClient, toClient) -> { };
+        }
+        EventExecutor executor = ctx.executor();
+        return (fromClient, toClient) -> {
+            e.status = 101;
+            e.bytes = toClient;
+            e.tunnelBytesUp = fromClient;
+            log(e, executor.ticker().nanoTime());
+        };
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         Exchange e = current;
         if (e != null) {
@@ -107,7 +136,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private void finish(ChannelHandlerContext ctx, Exchange e) {
         current = null;
         ctx.channel().attr(Exchange.KEY).set(null);
-        long end = ctx.executor().ticker().nanoTime();
+        log(e, ctx.executor().ticker().nanoTime());
+    }
+
+    private void log(Exchange e, long end) {
         CacheStatus cache = e.cacheStatus();
         stats.exchangeEnded(e.status, cache == null ? 0 : 1 + cache.ordinal(), end - e.startNanos);
         if (e.refused()) {

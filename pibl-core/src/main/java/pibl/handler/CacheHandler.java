@@ -25,6 +25,7 @@ import pibl.cache.Invalidation;
 import pibl.cache.MissLock;
 import pibl.cache.RangeRequest;
 import pibl.http.HttpMethods;
+import pibl.http.Upgrades;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -44,6 +45,7 @@ import java.util.concurrent.CompletableFuture;
  *                                                          if its validators match, removed if not (9111 4.3.5)
  * POST /a answered 2xx/3xx         BYPASS                  /a (and Location, Content-Location) invalidated
  * PURGE /a from loopback           (no phase)              {@link Purge}: entry removed, 200 (403 from elsewhere)
+ * GET /ws, a WebSocket handshake   BYPASS                  never looked up, its answer never stored
  * GET /a, Range: bytes=0-99, fresh LOOKUP → HIT            206 from storage ({@link RangeRequest})
  * GET /a, Range: bytes=0-99, none  LOOKUP → MISS           the backend asked without Range; its 200 stored whole,
  *                                                          the client's part cut from it ({@link PartialStream})
@@ -93,6 +95,9 @@ public final class CacheHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(head);
         } else if (Purge.is(request)) {
             Purge.answer(ctx, cache, c.key, request);
+        } else if (Upgrades.isWebSocket(request)) {
+            ex.phase(CachePhase.BYPASS); // a handshake: never answered from storage, its answer never stored
+            ctx.fireChannelRead(request);
         } else if (!CachePolicy.isLookupAllowed(request.method(), request.headers())) {
             ex.phase(CachePhase.BYPASS);
             c.invalidates = !HttpMethods.isSafe(request.method());

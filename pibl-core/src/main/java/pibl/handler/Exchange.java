@@ -26,7 +26,7 @@ import java.net.SocketAddress;
  *                         request id and trace ({@link TraceContext}), the scheme and TLS session of its connection
  * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested,
  *                         refused by the guard
- * the response            status and body bytes, as written
+ * the response            status and body bytes, as written (a tunnel: 101, and the bytes each way)
  * </pre>
  *
  * Only the event loop of the exchange's channel touches it.
@@ -56,6 +56,8 @@ public final class Exchange {
     String backend = "-";
     int status;
     long bytes;
+    /** A tunnel's bytes from the client ({@code bytes} are those to it); -1 for an ordinary exchange. */
+    long tunnelBytesUp = -1;
 
     /** @param generateTrace start a trace when the request carries none ({@code log.trace-context: generate}) */
     Exchange(HttpRequest request, String clientAddress, TlsSession tls, long startNanos, boolean generateTrace) {

@@ -16,7 +16,10 @@ import io.netty.util.ReferenceCountUtil;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.lb.Backend;
+import pibl.config.TimeoutConfig;
+import pibl.runtime.ProxyStats;
 import pibl.upstream.Call;
+import pibl.upstream.Upgraded;
 import pibl.upstream.ResponseSink;
 import pibl.upstream.UpstreamException;
 
@@ -43,13 +46,17 @@ import pibl.upstream.UpstreamException;
  * backend fails mid-body              502, the connection closed: the rest of the body is unread
  * </pre>
  *
- * Needs nothing of the channel but its event loop, writability, {@code autoRead} and {@link Exchange}: an HTTP/2
+ * A WebSocket handshake the backend accepts ({@code 101}) ends the exchange as a tunnel ({@link TunnelSwitch}):
+ * this segment, and every other HTTP one, leaves the pipeline.
+ *
+ * <p>Needs nothing of the channel but its event loop, writability, {@code autoRead} and {@link Exchange}: an HTTP/2
  * stream channel can host it.
  */
 public final class ForwardingHandler extends ChannelInboundHandlerAdapter implements ResponseSink {
     private static final Logger LOG = LogManager.getLogger(ForwardingHandler.class);
 
     private final Forwarder forwarder;
+    private final TunnelSwitch.Settings tunnels;
     private ChannelHandlerContext ctx;
     private Call call;
     /** The current request's body is still arriving, part by part, and goes to {@link #call} (streamed). */
@@ -57,8 +64,15 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
     /** A response head went to the client for the current request. */
     private boolean answered;
 
+    /** Tunnels counted nowhere, and idle for at most the default {@code timeouts.tunnel-idle}. */
     public ForwardingHandler(Forwarder forwarder) {
+        this(forwarder, new ProxyStats(), TimeoutConfig.DEFAULT_TUNNEL_IDLE.toNanos());
+    }
+
+    /** Tunnels counted in {@code stats}, closed after {@code tunnelIdleNanos} without a byte either way. */
+    public ForwardingHandler(Forwarder forwarder, ProxyStats stats, long tunnelIdleNanos) {
         this.forwarder = forwarder;
+        this.tunnels = new TunnelSwitch.Settings(stats, tunnelIdleNanos);
     }
 
     @Override
@@ -134,6 +148,18 @@ public final class ForwardingHandler extends ChannelInboundHandlerAdapter implem
         }
         answered = true;
         ctx.write(head, ctx.voidPromise());
+    }
+
+    @Override
+    public void onUpgrade(HttpResponse head, Backend backend, Upgraded upgraded) {
+        call = null;
+        Exchange exchange = Exchange.current(ctx.channel());
+        if (exchange != null) {
+            exchange.backend(backend.label());
+        }
+        if (!TunnelSwitch.open(ctx, head, upgraded, tunnels)) {
+            ErrorResponses.send(ctx, HttpResponseStatus.BAD_GATEWAY);
+        }
     }
 
     /**

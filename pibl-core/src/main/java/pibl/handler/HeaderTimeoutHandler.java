@@ -95,16 +95,20 @@ public final class HeaderTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        cancel();
         ctx.fireChannelInactive();
     }
 
-    /** The connection turned out to be HTTP/2 (h2c): the HTTP/1.1 handlers give way, this timer with them. */
+    /**
+     * Removed when the connection becomes a tunnel, or turns out to be HTTP/2 (h2c) and the HTTP/1.1 handlers give
+     * way: no request head is awaited any more.
+     */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancel();
+    }
+
+    private void cancel() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;

@@ -230,22 +230,26 @@ public final class PipeliningHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
+        cancelIdle();
         releaseHeld();
         ctx.fireChannelInactive();
     }
 
-    /** Also when the connection turns out to be HTTP/2 (h2c) and the HTTP/1.1 handlers give way. */
+    /**
+     * Removed when the connection becomes a tunnel, whose own idle timer takes over, or when it turns out to be
+     * HTTP/2 (h2c) and the HTTP/1.1 handlers give way.
+     */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelIdle();
+        releaseHeld();
+    }
+
+    private void cancelIdle() {
         if (idleTimer != null) {
             idleTimer.cancel(false);
             idleTimer = null;
         }
-        releaseHeld();
     }
 
     private void releaseHeld() {

@@ -43,12 +43,18 @@ public final class ProxyHeaders {
      * out, forwarding fields in, HTTP/1.1 (keep-alive) whatever the client spoke, and the framing of the body:
      * an exact {@code Content-Length} for an aggregated one ({@code FullHttpRequest}); for a streamed one (a head
      * whose parts follow) the client's {@code Content-Length}, or its {@code Transfer-Encoding} when chunked (the
-     * parts are chunked again on the way out). {@code Expect} is dropped: PIBL answered it.
+     * parts are chunked again on the way out). {@code Expect} is dropped: PIBL answered it. A WebSocket handshake
+     * ({@link Upgrades#isWebSocket}) keeps {@code Upgrade: websocket} and {@code Connection: upgrade}; any other
+     * upgrade is stripped.
      */
     public static void toBackend(HttpRequest request, String clientIp, String scheme, HttpVersion clientVersion) {
         HttpHeaders h = request.headers();
         String codings = request instanceof FullHttpRequest ? null : h.get(HttpHeaderNames.TRANSFER_ENCODING);
+        boolean webSocket = Upgrades.isWebSocket(request);
         HopByHop.strip(h);
+        if (webSocket) {
+            Upgrades.restore(h);
+        }
         h.remove(HttpHeaderNames.EXPECT);
         addForwarded(h, clientIp, scheme, clientVersion);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);

@@ -1,6 +1,7 @@
 package pibl.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -26,20 +27,22 @@ import java.util.Queue;
  * this one marks the message as failed so it is answered 400 and never forwarded. Two different
  * {@code Content-Length} values already fail in Netty's decoder. The request line is held to
  * {@link RequestLine}: a malformed one fails the message (400), an HTTP-version of another major (505).
+ *
+ * <p>After a WebSocket handshake ({@link Upgrades#isWebSocket}) the decoder holds whatever follows it unparsed,
+ * and stops reading once it holds anything: those bytes are frames if the backend answers {@code 101} (they go
+ * to the tunnel when this codec is removed, as {@code ByteToMessageDecoder} passes on what it holds), and the next
+ * request otherwise (parsed once the final response to the handshake is written).
  */
 public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<HttpRequestDecoder, HttpResponseEncoder> {
 
     public StrictHttpServerCodec(int maxInitialLineLength, int maxHeaderSize) {
-        this(new ArrayDeque<>(4), maxInitialLineLength, maxHeaderSize);
-    }
-
-    private StrictHttpServerCodec(Queue<HttpMethod> methods, int maxInitialLineLength, int maxHeaderSize) {
-        super(new StrictRequestDecoder(methods, new HttpDecoderConfig()
-                        .setMaxInitialLineLength(maxInitialLineLength)
-                        .setMaxHeaderSize(maxHeaderSize)
-                        .setMaxChunkSize(64 * 1024)
-                        .setAllowDuplicateContentLengths(false)),
-                new MethodAwareEncoder(methods));
+        Queue<HttpMethod> methods = new ArrayDeque<>(4);
+        StrictRequestDecoder decoder = new StrictRequestDecoder(methods, new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxInitialLineLength)
+                .setMaxHeaderSize(maxHeaderSize)
+                .setMaxChunkSize(64 * 1024)
+                .setAllowDuplicateContentLengths(false));
+        init(decoder, new MethodAwareEncoder(methods, decoder));
     }
 
     /**
@@ -49,9 +52,11 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
      */
     private static final class MethodAwareEncoder extends HttpResponseEncoder {
         private final Queue<HttpMethod> methods;
+        private final StrictRequestDecoder decoder;
 
-        MethodAwareEncoder(Queue<HttpMethod> methods) {
+        MethodAwareEncoder(Queue<HttpMethod> methods, StrictRequestDecoder decoder) {
             this.methods = methods;
+            this.decoder = decoder;
         }
 
         @Override
@@ -59,6 +64,7 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
             if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(msg); // 100 Continue: the final response is still to come
             }
+            decoder.answered(); // the final answer to a handshake: no tunnel, what follows is HTTP again
             HttpMethod method = methods.poll();
             return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
         }
@@ -73,6 +79,11 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
 
     private static final class StrictRequestDecoder extends HttpRequestDecoder {
         private final Queue<HttpMethod> methods;
+        private ChannelHandlerContext ctx;
+        /** A WebSocket handshake was decoded: what follows is held, unparsed, until it is answered. */
+        private boolean holding;
+        /** While holding, the final responses still to go out until the handshake's (it may be pipelined). */
+        private int answersToHandshake;
 
         StrictRequestDecoder(Queue<HttpMethod> methods, HttpDecoderConfig config) {
             super(config);
@@ -80,14 +91,67 @@ public final class StrictHttpServerCodec extends CombinedChannelDuplexHandler<Ht
         }
 
         @Override
+        public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+            this.ctx = ctx;
+            super.handlerAdded(ctx);
+        }
+
+        @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (holding) {
+                if (buffer.isReadable()) {
+                    ctx.channel().config().setAutoRead(false); // held bytes stay bounded by one read
+                }
+                return;
+            }
             int before = out.size();
             super.decode(ctx, buffer, out);
             for (int i = before; i < out.size(); i++) {
                 if (out.get(i) instanceof HttpRequest request) {
                     methods.add(request.method());
+                    if (request.decoderResult().isSuccess() && Upgrades.isWebSocket(request)) {
+                        holding = true;
+                        answersToHandshake = methods.size(); // those before it are answered first, in order
+                    }
                 }
             }
+        }
+
+        /** While holding, no read is asked for on a read that decoded nothing (the decoder's default). */
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+            if (holding) {
+                discardSomeReadBytes();
+                ctx.fireChannelReadComplete();
+                return;
+            }
+            super.channelReadComplete(ctx);
+        }
+
+        /**
+         * A final response went out; if it answers the handshake, parse what was held, from the event loop's next
+         * turn.
+         */
+        void answered() {
+            if (!holding || --answersToHandshake > 0) {
+                return;
+            }
+            holding = false;
+            ChannelHandlerContext c = ctx;
+            if (c == null || internalBuffer() == null || !internalBuffer().isReadable()) {
+                return;
+            }
+            c.executor().execute(() -> {
+                if (c.isRemoved()) {
+                    return;
+                }
+                try {
+                    channelRead(c, Unpooled.EMPTY_BUFFER);
+                    channelReadComplete(c);
+                } catch (Exception e) {
+                    c.fireExceptionCaught(e);
+                }
+            });
         }
 
         /** The request line as {@link RequestLine} allows it; Netty's own parse is more lenient. */

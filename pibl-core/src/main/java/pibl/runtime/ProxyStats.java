@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Server-wide counters, updated from every event loop with one uncontended add each: client
- * connections (open, accepted, refused over the limit), responses by status class, and requests refused
- * before anything was forwarded, by the status they got.
+ * connections (open, accepted, refused over the limit), responses by status class, requests refused
+ * before anything was forwarded, by the status they got, and tunnels (upgraded connections: open, total).
  */
 public final class ProxyStats {
     private final long startedAtMillis = System.currentTimeMillis();
@@ -15,6 +15,8 @@ public final class ProxyStats {
     private final LongAdder rejectedConnections = new LongAdder();
     private final LongAdder tlsHandshakes = new LongAdder();
     private final LongAdder tlsHandshakeFailures = new LongAdder();
+    private final AtomicInteger openTunnels = new AtomicInteger();
+    private final LongAdder totalTunnels = new LongAdder();
     private final LongAdder[] responsesByClass = new LongAdder[6];
     /** The statuses a request can be refused with, in {@link #REFUSALS} order; the last counts any other. */
     private final LongAdder[] refusals = new LongAdder[REFUSALS.length + 1];
@@ -116,6 +118,25 @@ public final class ProxyStats {
 
     public long tlsHandshakeFailures() {
         return tlsHandshakeFailures.sum();
+    }
+
+    /** A client connection became a tunnel to a backend (a WebSocket upgrade answered 101). */
+    public void tunnelOpened() {
+        totalTunnels.increment();
+        openTunnels.incrementAndGet();
+    }
+
+    public void tunnelClosed() {
+        openTunnels.decrementAndGet();
+    }
+
+    public int openTunnels() {
+        return openTunnels.get();
+    }
+
+    /** Tunnels opened since start. */
+    public long totalTunnels() {
+        return totalTunnels.sum();
     }
 
     /** A response with this status was sent (by a backend, the cache, or PIBL itself). */

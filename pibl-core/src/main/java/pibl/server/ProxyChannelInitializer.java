@@ -45,7 +45,9 @@ import java.util.List;
  * The codec parses (strictly), the aggregator gathers each request body up to the retry buffer (a larger one
  * streams through, part by part, to the forward segment),
  * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
- * answers what must not be forwarded, the cache answers what it can, and forward relays the rest.
+ * answers what must not be forwarded, the cache answers what it can, and forward relays the rest. A WebSocket
+ * handshake the backend accepts turns the connection into a tunnel: the codec and every segment after it give way
+ * to one tunnel end (pibl.tunnel).
  *
  * <p>An HTTP/2 stream is one exchange through the same segments ({@link #addExchangeSegments}); its
  * {@link Http2StreamHandler} stands where pipelining stands, and the connection's concerns are the
@@ -219,6 +221,6 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         if (cache != null) {
             p.addLast("cache", new CacheHandler(cache, forwarder));
         }
-        p.addLast("forward", new ForwardingHandler(forwarder));
+        p.addLast("forward", new ForwardingHandler(forwarder, stats, config.timeouts().tunnelIdle().toNanos()));
     }
 }

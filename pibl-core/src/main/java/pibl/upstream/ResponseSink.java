@@ -25,6 +25,16 @@ public interface ResponseSink {
     default void onInterim(HttpResponse interim) {
     }
 
+    /**
+     * The backend answered a WebSocket handshake with {@code 101} (the head end to end, with the hop's
+     * {@code Upgrade: websocket} and {@code Connection: upgrade} put back): the call is over, and the connection is
+     * the sink's, to join to its client ({@link Upgraded#install}) before this returns, or to close. A sink with no
+     * client to join it to closes it, the default.
+     */
+    default void onUpgrade(HttpResponse head, Backend backend, Upgraded upgraded) {
+        upgraded.close();
+    }
+
     /** A part of the body; the sink owns it from here. The last part is a {@code LastHttpContent}. */
     void onContent(HttpContent content);
 

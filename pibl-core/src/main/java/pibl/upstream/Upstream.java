@@ -34,6 +34,8 @@ public final class Upstream {
      */
     static final long NON_IDEMPOTENT_REUSE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final int MAX_IDLE_PER_BACKEND = 512;
+    /** The name of a backend connection's HTTP codec, which an {@link Upgraded} connection removes. */
+    static final String CODEC = "codec";
 
     private final Transport transport;
     private volatile TimeoutConfig timeouts;
@@ -111,7 +113,7 @@ public final class Upstream {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("codec", new HttpClientCodec(8192, maxResponseHeaderSize, 64 * 1024));
+                        ch.pipeline().addLast(CODEC, new HttpClientCodec(8192, maxResponseHeaderSize, 64 * 1024));
                         ch.pipeline().addLast("backend", new BackendHandler(backend, pool));
                     }
                 })

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import pibl.http.HopByHop;
 import pibl.http.HttpMethods;
+import pibl.http.Upgrades;
 import pibl.lb.Backend;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
@@ -38,6 +39,11 @@ import java.util.concurrent.TimeUnit;
  * {@code HttpRequest} is a head whose body follows through {@link #sendBody} ({@link StreamedBody}): written as it
  * comes, never resent once written. A backend that answers before the body is all written gets its connection
  * reset once the response is relayed: it is mid-request, and a short body must never look complete to it.
+ *
+ * <p>A WebSocket handshake ({@link Upgrades#isWebSocket}) is resent as little as a non-idempotent request: once
+ * written it is never tried again (the backend may have acted on it), and it goes only over connections busy
+ * moments ago. Its {@code 101} ends the call: the connection leaves it for the sink's tunnel
+ * ({@link ResponseSink#onUpgrade}) and never returns to the pool. A 101 to anything else is a broken backend.
  */
 public final class UpstreamCall implements Call {
 
@@ -46,6 +52,8 @@ public final class UpstreamCall implements Call {
     private final HttpRequest request;
     private final ResponseSink sink;
     private final boolean idempotent;
+    /** A WebSocket handshake: a 101 makes a tunnel of the connection. */
+    private final boolean upgrade;
     /** Null when the body is at hand ({@code FullHttpRequest}). */
     private final StreamedBody body;
     private final long timeoutNanos;
@@ -73,7 +81,8 @@ public final class UpstreamCall implements Call {
         this.loop = loop;
         this.request = request;
         this.sink = sink;
-        this.idempotent = HttpMethods.isIdempotent(request.method());
+        this.upgrade = Upgrades.isWebSocket(request);
+        this.idempotent = HttpMethods.isIdempotent(request.method()) && !upgrade;
         this.body = request instanceof FullHttpRequest ? null : new StreamedBody(this, sink);
         this.timeoutNanos = upstream.timeouts().backendResponse().toNanos();
     }
@@ -258,6 +267,10 @@ public final class UpstreamCall implements Call {
             return;
         }
         int code = head.status().code();
+        if (code == 101 && upgrade && Upgrades.acceptsWebSocket(head)) {
+            upgraded(head);
+            return;
+        }
         if (code == 101) {
             onConnectionLost(conn, new IllegalStateException("backend switched protocols"));
             return;
@@ -276,6 +289,22 @@ public final class UpstreamCall implements Call {
         reusable = HttpUtil.isKeepAlive(head);
         HopByHop.strip(head.headers()); // the backend connection's fields end here; framing is the sink's
         sink.onResponse(head, backend);
+    }
+
+    /** The backend switched to WebSocket: the call ends here, and its connection goes to the sink, never to the pool. */
+    private void upgraded(HttpResponse head) {
+        done = true;
+        responseStarted = true;
+        backend.recordLatency(System.nanoTime() - dispatchNanos);
+        BackendHandler conn = detach();
+        backend.recordSuccess();
+        if (outOfRotation) {
+            backend.answeredInPanic();
+        }
+        releaseRequest();
+        HopByHop.strip(head.headers());
+        Upgrades.restore(head.headers());
+        sink.onUpgrade(head, backend, new Upgraded(conn));
     }
 
     void onContent(BackendHandler conn, HttpContent content) {

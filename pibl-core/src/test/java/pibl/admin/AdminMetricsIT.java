@@ -91,6 +91,8 @@ class AdminMetricsIT {
             assertThat(m.get("pibl_upstream_panic_requests_total")).isEqualTo(0.0);
             assertThat(m.get("pibl_connections_accepted_total")).isEqualTo(2.0);
             assertThat(m.get("pibl_connections_rejected_total")).isEqualTo(1.0);
+            assertThat(m.get("pibl_tunnels_open")).as("no WebSocket tunnel in this view").isEqualTo(0.0);
+            assertThat(m.get("pibl_tunnels_total")).isEqualTo(0.0);
             assertThat(m.get("pibl_responses_total{class=\"1xx\"}")).isEqualTo(0.0);
             assertThat(m.get("pibl_responses_total{class=\"2xx\"}")).isEqualTo(2.0);
             assertThat(m.get("pibl_responses_total{class=\"3xx\"}")).isEqualTo(1.0);

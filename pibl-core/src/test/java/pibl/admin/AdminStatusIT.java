@@ -109,6 +109,9 @@ class AdminStatusIT {
         view.stats.connectionOpened();
         view.stats.connectionClosed();
         view.stats.connectionRejected();
+        view.stats.tunnelOpened();
+        view.stats.tunnelOpened();
+        view.stats.tunnelClosed();
         view.responses(101, 200, 200, 204, 304, 404, 503, 503, 502);
         try (AdminFixture admin = AdminFixture.start(view)) {
             JsonNode status = admin.status();
@@ -117,6 +120,9 @@ class AdminStatusIT {
             assertThat(connections.get("open").asInt()).isEqualTo(2);
             assertThat(connections.get("accepted").asLong()).isEqualTo(3);
             assertThat(connections.get("rejected").asLong()).isEqualTo(1);
+            JsonNode tunnels = status.get("tunnels");
+            assertThat(tunnels.get("open").asInt()).isEqualTo(1);
+            assertThat(tunnels.get("total").asLong()).isEqualTo(2);
             JsonNode responses = status.get("responses");
             assertThat(responses.get("1xx").asLong()).isEqualTo(1);
             assertThat(responses.get("2xx").asLong()).isEqualTo(3);

@@ -17,6 +17,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *   http, tls                HTTP/1.1 and proxy-hop rules, request validation, the codec; TLS contexts and sessions
  *   lb, cache                balancing and health; RFC 9111 policy and storage
  *   upstream                 backend connections and one request's way through the backends
+ *   tunnel                   two connections joined byte for byte after a 101 (WebSocket)
  *   handler                  the exchange segments of a client pipeline
  *   admin, server            the admin listener and the proxy that wires everything (server uses admin)
  * </pre>

@@ -15,7 +15,7 @@ import java.util.Map;
  * WARN and sends it to the console; while open it is at INFO and its console appender is detached, so the lines
  * are captured and not printed.
  */
-final class AccessLines implements AutoCloseable {
+public final class AccessLines implements AutoCloseable {
     private static final String LOGGER = "pibl.access";
 
     private final LoggerConfig config;
@@ -23,7 +23,7 @@ final class AccessLines implements AutoCloseable {
     private final Map<String, Appender> appendersBefore;
     private final LogCapture capture;
 
-    AccessLines() {
+    public AccessLines() {
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
         config = ctx.getConfiguration().getLoggerConfig(LOGGER);
         if (!config.getName().equals(LOGGER)) {
@@ -37,7 +37,7 @@ final class AccessLines implements AutoCloseable {
     }
 
     /** The access lines logged so far, without the level prefix. */
-    List<String> lines() {
+    public List<String> lines() {
         return capture.messages().stream().map(m -> m.substring(m.indexOf(' ') + 1)).toList();
     }
 
