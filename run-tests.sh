@@ -35,6 +35,9 @@ mvn -B verify
 step "deploy/test/test-render.sh"
 deploy/test/test-render.sh
 
+step "docs/test-readme-es.sh"
+docs/test-readme-es.sh
+
 step "deploy/test/test-h2c.sh"
 deploy/test/test-h2c.sh
 
