@@ -2,9 +2,10 @@
 # Every test PIBL has, in one command (CI runs exactly this through .ci/run):
 #   1. mvn -B verify          unit and integration tests of every module (real sockets, files, child JVMs)
 #   2. deploy/test/test-render.sh   AWS user-data/pibl.yaml rendering and the --dry-run call list (golden files)
-#   3. deploy/test/test-h2c.sh      HTTP/2 by prior knowledge with curl --http2-prior-knowledge and h2load
-#   4. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
-#   5. postman/run-newman.sh        the Postman collection against a locally started demo
+#   3. docs/test-readme-es.sh       README.es.md keeps README.md's sections, code blocks and commands
+#   4. deploy/test/test-h2c.sh      HTTP/2 by prior knowledge with curl --http2-prior-knowledge and h2load
+#   5. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
+#   6. postman/run-newman.sh        the Postman collection against a locally started demo
 # Installs the system packages the later steps need when run as root (Debian/Ubuntu: apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
