@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * GET /             200 text/html         the status page, reloading itself every 2 s
  * GET /status       200 application/json  {@link StatusJson}
+ * GET /status/history 200 application/json  the last 15 minutes, per second ({@link History})
  * GET /metrics      200 text/plain        Prometheus text format ({@link ProxyMetrics})
  * GET /favicon.ico  204
  * GET /other        404
@@ -46,10 +47,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final ProxyView view;
     private final ProxyMetrics metrics;
+    private final History history;
 
-    AdminHandler(ProxyView view, ProxyMetrics metrics) {
+    AdminHandler(ProxyView view, ProxyMetrics metrics, History history) {
         this.view = view;
         this.metrics = metrics;
+        this.history = history;
     }
 
     @Override
@@ -67,14 +70,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String path = new QueryStringDecoder(request.uri()).path();
         switch (path) {
             case "/" -> respond(ctx, request, HttpResponseStatus.OK, HTML,
-                    StatusPage.render(StatusSnapshot.of(view, System.currentTimeMillis())), keepAlive);
+                    StatusPage.render(StatusSnapshot.of(view, System.currentTimeMillis()), history.series()),
+                    keepAlive);
+            case "/status/history" -> respond(ctx, request, HttpResponseStatus.OK, JSON,
+                    history.series().json() + "\n", keepAlive);
             case "/status" -> respond(ctx, request, HttpResponseStatus.OK, JSON,
                     StatusJson.render(StatusSnapshot.of(view, System.currentTimeMillis())) + "\n", keepAlive);
             case "/metrics" -> respond(ctx, request, HttpResponseStatus.OK, ProxyMetrics.CONTENT_TYPE,
                     metrics.scrape(), keepAlive);
             case "/favicon.ico" -> respond(ctx, request, HttpResponseStatus.NO_CONTENT, null, null, keepAlive);
             default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, TEXT,
-                    "not found; try /, /status or /metrics\n", keepAlive);
+                    "not found; try /, /status, /status/history or /metrics\n", keepAlive);
         }
     }
 

@@ -14,6 +14,7 @@ import org.apache.logging.log4j.Logger;
 import pibl.config.AdminConfig;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +43,8 @@ public final class AdminServer implements AutoCloseable {
     private final Class<? extends ServerChannel> channelClass;
     private ProxyMetrics metrics;
     private Channel serverChannel;
+    /** Takes the history's sample every second while the listener is up. */
+    private ScheduledFuture<?> sampler;
     private int port = -1;
 
     public AdminServer(AdminConfig config, ProxyView view, EventLoopGroup group,
@@ -58,7 +61,8 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
         metrics = new ProxyMetrics(view);
-        AdminHandler handler = new AdminHandler(view, metrics);
+        History history = new History(view);
+        AdminHandler handler = new AdminHandler(view, metrics, history);
         try {
             serverChannel = new ServerBootstrap()
                     .group(group)
@@ -82,7 +86,10 @@ public final class AdminServer implements AutoCloseable {
             throw e;
         }
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("admin listening on http://{}:{}/ (/status, /metrics)", hostForUrl(config.host()), port);
+        sampler = group.next().scheduleAtFixedRate(() -> history.sample(System.currentTimeMillis()), 0, 1,
+                TimeUnit.SECONDS);
+        LOG.info("admin listening on http://{}:{}/ (/status, /status/history, /metrics)", hostForUrl(config.host()),
+                port);
         return this;
     }
 
@@ -94,6 +101,10 @@ public final class AdminServer implements AutoCloseable {
     /** Stops listening and unregisters the metrics. Open admin connections close with the event loop group. */
     @Override
     public void close() {
+        if (sampler != null) {
+            sampler.cancel(false);
+            sampler = null;
+        }
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
             serverChannel = null;

@@ -37,12 +37,19 @@ final class StatusPage {
               font-size:12px;font-weight:600;text-align:center}
             .up{background:#12b76a}.down{background:#f04438}.cooldown{background:#f79009}.unknown{background:#98a2b3}
             a{color:#1570ef}
+            .wide{margin-top:16px} figure{margin:0} figcaption{font-size:12px;margin-bottom:4px}
+            .chart{width:100%;height:60px;background:var(--bg);border-radius:4px}
             """;
 
     private StatusPage() {
     }
 
     static String render(StatusSnapshot s) {
+        return render(s, null);
+    }
+
+    /** With the charts of the last minutes when {@code history} is not null. */
+    static String render(StatusSnapshot s, History.Series history) {
         StringBuilder h = new StringBuilder(4096);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
                 .append("<meta http-equiv=\"refresh\" content=\"").append(REFRESH_SECONDS).append("\">")
@@ -119,6 +126,9 @@ final class StatusPage {
             }
         }
         h.append("</dl></section>\n</div>\n");
+        if (history != null && history.seconds().length > 1) {
+            Charts.section(h, history);
+        }
         h.append("<p class=\"muted\">Refreshes every ").append(REFRESH_SECONDS).append(" s.</p></body></html>\n");
         return h.toString();
     }

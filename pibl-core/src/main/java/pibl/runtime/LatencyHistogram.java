@@ -131,6 +131,29 @@ public final class LatencyHistogram {
             return total;
         }
 
+        /** These samples and {@code other}'s together. */
+        public Snapshot plus(Snapshot other) {
+            long[] sum = counts.clone();
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += other.counts[i];
+            }
+            return new Snapshot(sum, sumNanos + other.sumNanos);
+        }
+
+        /** The samples recorded since {@code earlier}, a snapshot of the same histogram taken before this one. */
+        public Snapshot minus(Snapshot earlier) {
+            long[] diff = counts.clone();
+            for (int i = 0; i < diff.length; i++) {
+                diff[i] = Math.max(0, diff[i] - earlier.counts[i]);
+            }
+            return new Snapshot(diff, Math.max(0, sumNanos - earlier.sumNanos));
+        }
+
+        /** No samples. */
+        public static Snapshot empty() {
+            return new Snapshot(new long[BUCKETS], 0);
+        }
+
         public long sumNanos() {
             return sumNanos;
         }

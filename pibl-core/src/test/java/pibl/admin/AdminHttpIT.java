@@ -49,6 +49,17 @@ class AdminHttpIT {
     }
 
     @Test
+    void theHistoryIsServedAsJson() throws Exception {
+        FakeView view = new FakeView(backend(9001));
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            RawHttp.Response r = admin.get("/status/history");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("Content-Type")).startsWith("application/json");
+            assertThat(r.bodyText()).startsWith("{\"seconds\":[").contains("\"p99Ms\":[").contains("\"backends\":{");
+        }
+    }
+
+    @Test
     void faviconIsNoContentAndUnknownPathsAreNotFound() throws Exception {
         try (AdminFixture admin = AdminFixture.start(new FakeView(backend(9001)))) {
             RawHttp.Response favicon = admin.get("/favicon.ico");
