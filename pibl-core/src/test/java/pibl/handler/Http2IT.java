@@ -205,7 +205,9 @@ class Http2IT {
 
     @Test
     void rapidResetIsAnsweredWithGoAwayAndCounted() throws Exception {
-        TestBackend backend = keep(TestBackend.start("b1"));
+        // A backend that never answers: every stream is still open when its RST_STREAM arrives. With a fast one a
+        // response could end a stream first, its reset would then not be sent, and the count would depend on speed.
+        TestBackend backend = keep(TestBackend.start("b1").behave((ctx, req, b) -> req.release()));
         ProxyServer proxy = keep(ProxyFixture.start(List.of(backend.address())));
         try (H2Client h2 = H2Client.connect(proxy.port())) {
             for (int i = 0; i < 300 && h2.channel().isActive(); i++) {
@@ -223,11 +225,20 @@ class Http2IT {
                 s.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("GET", "/r" + i, h -> { }), true));
                 s.close(); // RST_STREAM CANCEL at once: the request cost PIBL, the client nothing
             }
-            H2Client.GoAway goAway = h2.goAway().get(5, TimeUnit.SECONDS);
-            assertThat(goAway.errorCode()).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
-            assertThat(h2.channel().closeFuture().await(5, TimeUnit.SECONDS)).as("and the connection closed").isTrue();
+            assertThat(h2.channel().closeFuture().await(5, TimeUnit.SECONDS)).as("PIBL closed the connection").isTrue();
+            // The GOAWAY itself may not reach this client: PIBL closes with the client's frames still unread,
+            // so the kernel resets the connection and the client can lose what was in flight. When it arrives,
+            // it says why; PIBL's own count says it was sent, either way.
+            if (h2.goAway().isDone()) {
+                assertThat(h2.goAway().get().errorCode()).isEqualTo(Http2Error.ENHANCE_YOUR_CALM.code());
+            }
         }
-        assertThat(proxy.stats().http2().goAways(Http2Stats.GoAway.RAPID_RESET)).isEqualTo(1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (proxy.stats().http2().goAways(Http2Stats.GoAway.RAPID_RESET) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(proxy.stats().http2().goAways(Http2Stats.GoAway.RAPID_RESET)).as("GOAWAY ENHANCE_YOUR_CALM sent")
+                .isEqualTo(1);
     }
 
     @Test
