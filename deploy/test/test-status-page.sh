@@ -6,50 +6,14 @@
 #   deploy/test/test-status-page.sh                          the check; prints "test-status-page: ok" last
 #   deploy/test/test-status-page.sh --screenshot docs/status-page.png   also saves what the browser drew
 set -euo pipefail
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PIBL_JAR=${PIBL_JAR:-$REPO_ROOT/pibl-app/target/pibl.jar}
-BACKEND_JAR=${BACKEND_JAR:-$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar}
+NAME=test-status-page
+# shellcheck source=deploy/test/local-pibl.sh
+. "$(dirname "${BASH_SOURCE[0]}")/local-pibl.sh"
 SCREENSHOT=""
 if [ "${1:-}" = "--screenshot" ]; then SCREENSHOT=$(realpath -m "${2:?a file}"); fi
-
-die() { echo "test-status-page: $*" >&2; exit 1; }
-for tool in curl python3 java chromium; do command -v "$tool" >/dev/null || die "needs $tool"; done
-for jar in "$PIBL_JAR" "$BACKEND_JAR"; do [ -r "$jar" ] || die "no $jar: build first (mvn -B -q package -DskipTests)"; done
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-WORK=$(mktemp -d /tmp/pibl-status-page.XXXXXX)
-pids=()
-cleanup() {
-	local status=$?
-	trap - EXIT INT TERM
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	if [ "$status" != 0 ]; then echo "test-status-page: logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
-	exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-BACKEND=$(free_port)
-PORT=$(free_port)
+command -v chromium >/dev/null || die "needs chromium"
 ADMIN=$(free_port)
-cat >"$WORK/pibl.yaml" <<YAML
-bind: 127.0.0.1
-port: $PORT
-backends: [127.0.0.1:$BACKEND]
-log: { file: $WORK/pibl.log }
-cache: { directory: $WORK/cache }
-admin: { host: 127.0.0.1, port: $ADMIN }
-YAML
-java -Xmx128m -jar "$BACKEND_JAR" --port "$BACKEND" --name backend-1 >"$WORK/backend.log" 2>&1 &
-pids+=($!)
-(cd "$WORK" && exec java -Xmx256m -jar "$PIBL_JAR" --config pibl.yaml >"$WORK/pibl.out" 2>&1) &
-pids+=($!)
-for _ in $(seq 1 150); do
-	if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/health" 2>/dev/null; then break; fi
-	sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/health" || die "PIBL did not answer on :$PORT"
+local_pibl_start "admin: { host: 127.0.0.1, port: $ADMIN }"
 
 # Traffic for about four seconds (bounded: 120 requests), cacheable and not, so every chart has something.
 for i in $(seq 1 120); do
