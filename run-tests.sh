@@ -4,9 +4,10 @@
 #   2. deploy/test/test-render.sh   AWS user-data/pibl.yaml rendering and the --dry-run call list (golden files)
 #   3. docs/test-readme-es.sh       README.es.md keeps README.md's sections, code blocks and commands
 #   4. deploy/test/test-h2c.sh      HTTP/2 by prior knowledge with curl --http2-prior-knowledge and h2load
-#   5. deploy/test/test-status-page.sh  the admin page's charts, as headless Chromium renders them
-#   6. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
-#   7. postman/run-newman.sh        the Postman collection against a locally started demo
+#   5. deploy/test/test-tls.sh      HTTPS: curl --http2/--http1.1, h2load and a wss echo over TLS, the 308 redirect
+#   6. deploy/test/test-status-page.sh  the admin page's charts, as headless Chromium renders them
+#   7. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
+#   8. postman/run-newman.sh        the Postman collection against a locally started demo
 # Installs the system packages the later steps need when run as root (Debian/Ubuntu: apt-get).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,6 +20,7 @@ command -v nft >/dev/null || need_pkgs+=(nftables)
 command -v npm >/dev/null || need_pkgs+=(npm)
 command -v mvn >/dev/null || need_pkgs+=(maven)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
 if ((${#need_pkgs[@]})); then
 	if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
@@ -43,6 +45,9 @@ docs/test-readme-es.sh
 
 step "deploy/test/test-h2c.sh"
 deploy/test/test-h2c.sh
+
+step "deploy/test/test-tls.sh"
+deploy/test/test-tls.sh
 
 step "deploy/test/test-status-page.sh"
 deploy/test/test-status-page.sh

@@ -3,6 +3,7 @@
 # the sourcing script exits (logs kept there when it fails). For the script tests (test-h2c.sh,
 # test-status-page.sh). Source it after setting NAME, then:
 #
+#   local_pibl_workdir                             # optional: make WORK first, to put files there
 #   local_pibl_start "admin: { enabled: false }" ...   # extra pibl.yaml lines; sets WORK, BACKEND, PORT
 #   die "message"                                  # "NAME: message" on stderr, exit 1
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,15 +22,19 @@ local_pibl_cleanup() {
 	exit "$status"
 }
 
+local_pibl_workdir() { # the temporary directory PIBL runs in, removed at exit unless the script failed
+	WORK=$(mktemp -d "/tmp/pibl-$NAME.XXXXXX")
+	LOCAL_PIBL_PIDS=()
+	trap local_pibl_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
 local_pibl_start() { # EXTRA_YAML_LINE...
 	for tool in curl python3 java; do command -v "$tool" >/dev/null || die "needs $tool"; done
 	for jar in "$PIBL_JAR" "$BACKEND_JAR"; do
 		[ -r "$jar" ] || die "no $jar: build first (mvn -B -q package -DskipTests)"
 	done
-	WORK=$(mktemp -d "/tmp/pibl-$NAME.XXXXXX")
-	LOCAL_PIBL_PIDS=()
-	trap local_pibl_cleanup EXIT
-	trap 'exit 130' INT TERM
+	[ -n "${WORK:-}" ] || local_pibl_workdir
 	BACKEND=$(free_port)
 	PORT=$(free_port)
 	cat >"$WORK/pibl.yaml" <<-YAML

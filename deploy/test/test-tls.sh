@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# HTTPS on PIBL's TLS port, driven by tools that are not Netty's, with a self-signed certificate made here:
+#   curl --http2 (ALPN h2)       a GET answered over HTTP/2, then a cache MISS and a HIT; HSTS on the answer
+#   curl --http1.1 (ALPN http/1.1)  the same port speaks HTTP/1.1 too
+#   h2load -n 200 -c 2 -m 10     200 requests over 2 TLS connections, 10 streams each at once: all 2xx
+#   a WebSocket echo over wss    Python's ssl module: 101, one masked text frame out, the same text back
+#   cleartext port               308 to https:// (redirect-http)
+# Starts one demo backend and PIBL from the built jars on free loopback ports, in a temporary directory; stops
+# them at the end. Needs curl, openssl, python3 and h2load (Debian: nghttp2-client). Prints "test-tls: ok" last.
+set -euo pipefail
+NAME=test-tls
+# shellcheck source=deploy/test/local-pibl.sh
+. "$(dirname "${BASH_SOURCE[0]}")/local-pibl.sh"
+for tool in h2load openssl; do command -v "$tool" >/dev/null || die "needs $tool"; done
+local_pibl_workdir
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$WORK/site.key" -out "$WORK/site.crt" 2>/dev/null \
+	|| die "openssl could not make a certificate"
+TLS_PORT=$(free_port)
+local_pibl_start "admin: { enabled: false }" \
+	"tls: { port: $TLS_PORT, certificates: [{ cert: site.crt, key: site.key }], redirect-http: true, hsts: 1h }"
+for _ in $(seq 1 50); do (echo >"/dev/tcp/127.0.0.1/$TLS_PORT") 2>/dev/null && break; sleep 0.1; done
+BASE="https://127.0.0.1:$TLS_PORT"
+CURL=(curl -sS --cacert "$WORK/site.crt" --max-time 10)
+
+version=$("${CURL[@]}" --http2 -o /dev/null -w '%{http_version} %{http_code}' "$BASE/api/info")
+[ "$version" = "2 200" ] || die "curl --http2 https /api/info: expected '2 200', got '$version'"
+first=$("${CURL[@]}" --http2 -D - -o /dev/null "$BASE/cache/max-age/60" | tr -d '\r')
+grep -qi '^x-cache: MISS' <<<"$first" || die "first cache GET over https is not a MISS: $first"
+grep -qi '^strict-transport-security: max-age=3600' <<<"$first" || die "no HSTS header over https: $first"
+for _ in $(seq 1 20); do # the entry is committed to disk in the background
+	second=$("${CURL[@]}" --http2 -D - -o /dev/null "$BASE/cache/max-age/60" | tr -d '\r')
+	grep -qi '^x-cache: HIT' <<<"$second" && break
+	sleep 0.1
+done
+grep -qi '^x-cache: HIT' <<<"$second" || die "cache GET over https never became a HIT: $second"
+
+http1=$("${CURL[@]}" --http1.1 -o /dev/null -w '%{http_version} %{http_code}' "$BASE/api/info")
+[ "$http1" = "1.1 200" ] || die "HTTP/1.1 over TLS: expected '1.1 200', got '$http1'"
+
+load=$(timeout 60 h2load -n 200 -c 2 -m 10 "$BASE/api/info" 2>&1)
+grep -q 'requests: 200 total, 200 started, 200 done, 200 succeeded' <<<"$load" || die "h2load: $load"
+grep -q 'status codes: 200 2xx' <<<"$load" || die "h2load status codes: $load"
+grep -q 'Application protocol: h2' <<<"$load" || die "h2load did not negotiate h2: $load"
+
+echo=$(timeout 20 python3 - "$TLS_PORT" "$WORK/site.crt" <<'PY'
+import base64, os, socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+ctx.set_alpn_protocols(["http/1.1"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("closed before the 101")
+    head += chunk
+status, rest = head.split(b"\r\n")[0], head.split(b"\r\n\r\n", 1)[1]
+if b" 101 " not in status:
+    sys.exit("no 101: %r" % status)
+text = b"hello over wss"
+mask = os.urandom(4)
+s.sendall(bytes([0x81, 0x80 | len(text)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(text)))
+buf = rest
+while len(buf) < 2 or len(buf) < 2 + (buf[1] & 0x7F):
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("closed before the echo")
+    buf += chunk
+if buf[0] != 0x81:
+    sys.exit("not a text frame: %r" % buf[:2])
+print(buf[2:2 + (buf[1] & 0x7F)].decode())
+PY
+) || die "WebSocket over wss failed: $echo"
+[ "$echo" = "hello over wss" ] || die "WebSocket echo over wss: expected 'hello over wss', got '$echo'"
+
+redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PORT/api/info?a=1")
+[ "$redirect" = "308 https://127.0.0.1:$TLS_PORT/api/info?a=1" ] || die "cleartext port: expected a 308 to https, got '$redirect'"
+grep -q '"GET /api/info HTTP/2.0".*TLSv1.3' "$WORK/pibl.log" || die "the access log has no HTTP/2.0 line over TLSv1.3"
+echo "test-tls: ok"
