@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole demo on this machine: three demo backends on 127.0.0.1:9001-9003 and PIBL on :8080
-# (admin page on http://127.0.0.1:8081/), PIBL in the foreground. Ctrl-C stops all of them.
+# The whole demo on this machine: three demo backends on 127.0.0.1:9001-9003 and PIBL on :8080 and, over TLS
+# with HTTP/2, on https://127.0.0.1:8443/ (a self-signed certificate made under ./certs on the first run);
+# admin page on http://127.0.0.1:8081/. PIBL in the foreground. Ctrl-C stops all of them.
 #
 #   ./run-demo.sh                 build if needed, then run with ./pibl.yaml
 #   ./run-demo.sh --ttl 30        any further arguments go to PIBL (see java -jar pibl-app/target/pibl.jar --help)
@@ -18,7 +19,7 @@ if [[ ! -f $PIBL_JAR || ! -f $BACKEND_JAR ]] \
 	mvn -B -q package -DskipTests
 fi
 
-for port in 8080 8081 9001 9002 9003; do
+for port in 8080 8081 8443 9001 9002 9003; do
 	if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		echo "run-demo: port $port is already in use; stop whatever listens there first" >&2
 		exit 1
@@ -26,6 +27,17 @@ for port in 8080 8081 9001 9002 9003; do
 done
 
 mkdir -p logs
+# The demo's own certificate, for https://127.0.0.1:8443/ (browsers will ask to accept it; curl -k or --cacert).
+CERT=certs/demo.crt
+KEY=certs/demo.key
+if [[ ! -f $CERT || ! -f $KEY ]]; then
+	command -v openssl >/dev/null || { echo "run-demo: openssl is needed to make the demo certificate (apt-get install openssl)" >&2; exit 1; }
+	mkdir -p certs
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj /CN=localhost \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" -keyout "$KEY" -out "$CERT" 2>/dev/null
+	chmod 600 "$KEY"
+	echo "run-demo: made a self-signed certificate for localhost/127.0.0.1 in $CERT (key $KEY; not committed)"
+fi
 pids=()
 stop_all() {
 	trap - EXIT INT TERM
@@ -51,8 +63,10 @@ for i in 1 2 3; do
 done
 echo "run-demo: backends up on 9001-9003 (logs in logs/backend-N.log); starting PIBL on :8080"
 echo "run-demo: try  curl -i http://127.0.0.1:8080/   and open http://127.0.0.1:8081/ for the status page"
+echo "run-demo: HTTPS with HTTP/2 on https://127.0.0.1:8443/ (self-signed: curl --cacert $CERT, or -k)"
 # With the class-data archive the systemd unit uses (deploy/systemd/pibl-jvm): recorded at the first stop,
 # used from the second start on.
-JAVA=$(command -v java) /bin/sh deploy/systemd/pibl-jvm pibl-app/target/pibl.jsa -jar "$PIBL_JAR" --config pibl.yaml "$@" &
+JAVA=$(command -v java) /bin/sh deploy/systemd/pibl-jvm pibl-app/target/pibl.jsa -jar "$PIBL_JAR" --config pibl.yaml \
+	--tls-port 8443 --tls-cert "$CERT" --tls-key "$KEY" "$@" &
 pids+=($!)
 wait "${pids[-1]}"
