@@ -66,7 +66,10 @@ echo "run-demo: try  curl -i http://127.0.0.1:8080/   and open http://127.0.0.1:
 echo "run-demo: HTTPS with HTTP/2 on https://127.0.0.1:8443/ (self-signed: curl --cacert $CERT, or -k)"
 # With the class-data archive the systemd unit uses (deploy/systemd/pibl-jvm): recorded at the first stop,
 # used from the second start on.
+# The demo's TLS flags, unless the arguments bring their own (PIBL takes each flag once).
+tls_flags=(--tls-port 8443 --tls-cert "$CERT" --tls-key "$KEY")
+for arg in "$@"; do [[ $arg == --tls-* ]] && tls_flags=(); done
 JAVA=$(command -v java) /bin/sh deploy/systemd/pibl-jvm pibl-app/target/pibl.jsa -jar "$PIBL_JAR" --config pibl.yaml \
-	--tls-port 8443 --tls-cert "$CERT" --tls-key "$KEY" "$@" &
+	"${tls_flags[@]}" "$@" &
 pids+=($!)
 wait "${pids[-1]}"
