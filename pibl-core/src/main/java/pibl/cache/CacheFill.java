@@ -113,14 +113,16 @@ public final class CacheFill {
     /**
      * RFC 9111 4.3.5: a 200 to HEAD speaks of the stored GET response. If it describes the same representation
      * ({@link StoredUpdate#headDescribes}), its fields refresh the entry as a 304 would; if not, the stored response
-     * is out of date, and it is removed (the RFC asks at least that it be treated as stale; removing it also frees
-     * the space now).
+     * is out of date, and the key is invalidated (the RFC asks at least that it be treated as stale; invalidating
+     * also frees the space now). Not {@code remove(stored)}: that removes only the version this exchange looked up,
+     * and a header rewrite of an earlier refresh may have given the same response a new version meanwhile, which
+     * would then be served on as if the HEAD had not spoken.
      */
     private void updateFromHead(HttpHeaders headResponse, long now) {
         if (StoredUpdate.headDescribes(stored.headers(), stored.bodyLength(), headResponse)) {
             stored = refresh(headResponse, now);
         } else {
-            cache.store().remove(stored);
+            cache.store().invalidate(key);
         }
     }
 
