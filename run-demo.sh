@@ -31,11 +31,10 @@ mkdir -p logs
 CERT=certs/demo.crt
 KEY=certs/demo.key
 if [[ ! -f $CERT || ! -f $KEY ]]; then
-	command -v openssl >/dev/null || { echo "run-demo: openssl is needed to make the demo certificate (apt-get install openssl)" >&2; exit 1; }
+	# shellcheck source=deploy/lib/self-signed.sh
+	. deploy/lib/self-signed.sh
 	mkdir -p certs
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj /CN=localhost \
-		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" -keyout "$KEY" -out "$CERT" 2>/dev/null
-	chmod 600 "$KEY"
+	self_signed_cert "$CERT" "$KEY" 365 "DNS:localhost,IP:127.0.0.1,IP:::1" || { echo "run-demo: no demo certificate" >&2; exit 1; }
 	echo "run-demo: made a self-signed certificate for localhost/127.0.0.1 in $CERT (key $KEY; not committed)"
 fi
 pids=()

@@ -11,11 +11,11 @@ set -euo pipefail
 NAME=test-tls
 # shellcheck source=deploy/test/local-pibl.sh
 . "$(dirname "${BASH_SOURCE[0]}")/local-pibl.sh"
-for tool in h2load openssl; do command -v "$tool" >/dev/null || die "needs $tool"; done
+# shellcheck source=deploy/lib/self-signed.sh
+. "$REPO_ROOT/deploy/lib/self-signed.sh"
+command -v h2load >/dev/null || die "needs h2load"
 local_pibl_workdir
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
-	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$WORK/site.key" -out "$WORK/site.crt" 2>/dev/null \
-	|| die "openssl could not make a certificate"
+self_signed_cert "$WORK/site.crt" "$WORK/site.key" 2 "DNS:localhost,IP:127.0.0.1" || die "could not make a certificate"
 TLS_PORT=$(free_port)
 local_pibl_start "admin: { enabled: false }" \
 	"tls: { port: $TLS_PORT, certificates: [{ cert: site.crt, key: site.key }], redirect-http: true, hsts: 1h }"
