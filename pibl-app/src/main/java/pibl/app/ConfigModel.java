@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 import pibl.config.AdminConfig;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.CacheConfig;
 import pibl.config.ConfigException;
 import pibl.config.HealthCheckConfig;
@@ -51,6 +52,11 @@ final class ConfigModel {
     public Tls tls;
     @JsonSetter(nulls = Nulls.SKIP)
     public Http2 http2 = new Http2();
+    /** {@code balance:}, {@code hash:}, {@code slow-start:} of the {@code backends:} shorthand pool. */
+    public String balance;
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Hash hash = new Hash();
+    public String slowStart;
 
     /** The records, not yet validated (flags may still replace values). */
     PiblConfig toConfig() {
@@ -62,7 +68,8 @@ final class ConfigModel {
         return new PiblConfig(or(bind, d.bind()), or(port, d.port()), list, timeouts.toRecord(d.timeouts()),
                 limits.toRecord(d.limits()), log.toRecord(d.log()), cache.toRecord(d.cache()),
                 healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()),
-                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF), http2.toRecord(d.http2()));
+                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF), http2.toRecord(d.http2()),
+                balance("", balance, hash, slowStart, d.balance()));
     }
 
     /** {@code - 127.0.0.1:9001} or {@code - { address: 127.0.0.1:9001, weight: 5 }}. */
@@ -268,6 +275,32 @@ final class ConfigModel {
         Http2Config toRecord(Http2Config d) {
             return new Http2Config(or(enabled, d.enabled()), or(maxConcurrentStreams, d.maxConcurrentStreams()));
         }
+    }
+
+    /** {@code hash: { key: cookie:SESSION, bounded-load: 1.25 }}. */
+    static final class Hash {
+        public String key;
+        public Double boundedLoad;
+    }
+
+    /**
+     * The balancing keys of a pool, or of the top level when {@code prefix} is empty ({@code pools.shop.} in a
+     * pool); ranges are left to {@link BalanceConfig#validate}.
+     */
+    static BalanceConfig balance(String prefix, String policy, Hash hash, String slowStart, BalanceConfig d) {
+        BalanceConfig.HashKey key = d.hashKey();
+        if (hash != null && hash.key != null) {
+            try {
+                key = BalanceConfig.HashKey.parse(hash.key);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(prefix + "hash.key", e.getMessage());
+            }
+        }
+        return new BalanceConfig(
+                policy == null ? d.policy() : choice(prefix + "balance", policy, BalanceConfig.Policy.class),
+                key,
+                hash == null || hash.boundedLoad == null ? d.boundedLoad() : hash.boundedLoad,
+                duration(prefix + "slow-start", slowStart, d.slowStart()));
     }
 
     private static <T> T or(T value, T otherwise) {

@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pibl.config.AdminConfig;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.CacheConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.config.LimitConfig;
@@ -105,6 +106,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theBalancingKeysOfTheShorthandPoolReachTheirRecord() throws IOException {
+        Path file = write("""
+                backends: [127.0.0.1:9001, 127.0.0.1:9002]
+                balance: hash
+                hash: { key: "cookie:SESSION", bounded-load: 1.5 }
+                slow-start: 0
+                """);
+
+        assertThat(ConfigLoader.load(file).config().balance()).isEqualTo(new BalanceConfig(
+                BalanceConfig.Policy.HASH, new BalanceConfig.HashKey(BalanceConfig.HashKey.Source.COOKIE, "SESSION"),
+                1.5, Duration.ZERO));
+        assertThat(ConfigLoader.load(write("backends: [127.0.0.1:9001]\n")).config().balance())
+                .isEqualTo(BalanceConfig.defaults());
+    }
+
+    @Test
     void keysLeftOutTakeTheRecordsDefaults() throws IOException {
         Path file = write("""
                 backends: [127.0.0.1:9001]
@@ -142,8 +159,8 @@ class ConfigLoaderTest {
                         "YAML syntax error"),
                 bad("duplicate key", "port: 1\n" + ok + "port: 2\n", "port", 3, "appears twice, first on line 1"),
                 bad("unknown top-level key", ok + "prot: 8080\n", "prot", 2,
-                        "unknown key, expected one of: admin, backends, bind, cache, health-check, http2, limits, log, "
-                                + "port, "
+                        "unknown key, expected one of: admin, backends, balance, bind, cache, hash, health-check, http2, "
+                                + "limits, log, port, slow-start, "
                                 + "timeouts"),
                 bad("unknown nested key", ok + "timeouts:\n  conect: 5s\n", "timeouts.conect", 3,
                         "unknown key, expected one of: backend-response, client-header, client-idle, connect, drain, "
@@ -231,7 +248,17 @@ class ConfigLoaderTest {
                 bad("no streams over HTTP/2", ok + "http2:\n  max-concurrent-streams: 0\n",
                         "http2.max-concurrent-streams", 3, "must be between 1 and 10000, got 0"),
                 bad("retries too many", ok + "limits:\n  retries: 11\n", "limits.retries", 3,
-                        "must be between 0 and 10, got 11"));
+                        "must be between 0 and 10, got 11"),
+                bad("unknown balance", ok + "balance: fastest\n", "balance", 2,
+                        "must be one of round-robin, weighted, least-request, ewma, hash, got 'fastest'"),
+                bad("hash key of no known source", ok + "hash:\n  key: path\n", "hash.key", 3,
+                        "must be uri, header:NAME, cookie:NAME or client-ip, got path"),
+                bad("hash key naming no header", ok + "hash: { key: 'header:' }\n", "hash.key", 2,
+                        "must be uri, header:NAME, cookie:NAME or client-ip"),
+                bad("bounded load below the average", ok + "hash:\n  bounded-load: 0.5\n", "hash.bounded-load", 3,
+                        "must be between 1.0 and 100 (0 = no bound), got 0.5"),
+                bad("negative slow start", ok + "slow-start: -1s\n", "slow-start", 2,
+                        "must be between 0s (off) and 1h, got -1s"));
     }
 
     private static Arguments bad(String name, String yaml, String key, int line, String problem) {

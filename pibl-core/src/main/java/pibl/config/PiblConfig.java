@@ -11,20 +11,21 @@ import java.util.List;
  * @param backends at least one
  * @param tls      the TLS listener; {@link TlsConfig#OFF} when the file has no {@code tls:} block
  * @param http2    HTTP/2 towards clients (h2c by prior knowledge on the cleartext port)
+ * @param balance  how requests are spread over {@code backends}
  */
 public record PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
                          LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
-                         AdminConfig admin, TlsConfig tls, Http2Config http2) {
+                         AdminConfig admin, TlsConfig tls, Http2Config http2, BalanceConfig balance) {
 
     public PiblConfig {
         backends = backends == null ? List.of() : List.copyOf(backends);
     }
 
-    /** Without TLS, {@code http2} at its defaults. */
+    /** Without TLS, {@code http2} and {@code balance} at their defaults. */
     public PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts, LimitConfig limits,
                       LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck, AdminConfig admin) {
         this(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, TlsConfig.OFF,
-                Http2Config.defaults());
+                Http2Config.defaults(), BalanceConfig.defaults());
     }
 
     /** The defaults of every section, port 8080, and the given backends. */
@@ -62,6 +63,7 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
         }
         require("http2", http2).validate();
         require("tls", tls).validate();
+        require("balance", balance).validate("");
         if (tls.enabled() && tls.port() != 0 && (tls.port() == port || admin.enabled() && tls.port() == admin.port())) {
             throw new ConfigException("tls.port", "must differ from the public and admin ports, got " + tls.port());
         }
@@ -76,46 +78,62 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
     }
 
     public PiblConfig withBind(String newBind) {
-        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2);
+        return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withPort(int newPort) {
-        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2);
+        return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withBackends(List<BackendConfig> newBackends) {
-        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, tls, http2);
+        return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withTimeouts(TimeoutConfig newTimeouts) {
-        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, tls, http2);
+        return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withLimits(LimitConfig newLimits) {
-        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, tls, http2);
+        return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withLog(LogConfig newLog) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, tls, http2);
+        return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withCache(CacheConfig newCache) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, tls, http2);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withHealthCheck(HealthCheckConfig newHealthCheck) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, tls, http2);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, tls, http2,
+                balance);
     }
 
     public PiblConfig withAdmin(AdminConfig newAdmin) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, tls, http2);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, tls, http2,
+                balance);
     }
 
     public PiblConfig withHttp2(Http2Config newHttp2) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, newHttp2);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, newHttp2,
+                balance);
     }
 
     public PiblConfig withTls(TlsConfig newTls) {
-        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newTls, http2);
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newTls, http2,
+                balance);
+    }
+
+    public PiblConfig withBalance(BalanceConfig newBalance) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
+                newBalance);
     }
 }
