@@ -17,6 +17,15 @@ final class BackendReadings {
         return backend.health();
     }
 
+    /**
+     * The share factor of a backend in its slow start (0.1..1: what it gets of its full share now); NaN when it is
+     * not ramping.
+     */
+    static double slowStart(Backend backend) {
+        double f = backend.rampFactor();
+        return f < 1.0 ? f : Double.NaN;
+    }
+
     /** The {@code q} quantile (0..1) of the backend's time to response head in milliseconds; NaN before any. */
     static double latencyMillis(Backend backend, double q) {
         return backend.latency().count() == 0 ? Double.NaN : backend.latencyPercentile(q);

@@ -183,6 +183,9 @@ final class ProxyMetrics implements AutoCloseable {
                 .description("1 when the backend is in rotation and healthy").tags(tags).register(registry));
         meters.add(Gauge.builder("pibl.backend.weight", b, Backend::weight)
                 .description("configured weight").tags(tags).register(registry));
+        meters.add(Gauge.builder("pibl.backend.slow.start", b, Backend::rampFactor)
+                .description("share of its full weight while it ramps up after coming back (slow-start); 1 when not")
+                .tags(tags).register(registry));
         for (double q : StatusSnapshot.QUANTILES) {
             meters.add(Gauge.builder("pibl.backend.latency", b, x -> BackendReadings.latencyMillis(x, q) / 1000.0)
                     .description("recent response latency quantiles").baseUnit("seconds")

@@ -10,12 +10,13 @@ import java.util.Map;
 
 /**
  * {@code GET /status}: the snapshot as one JSON object. Latencies are milliseconds rounded to the microsecond,
- * {@code null} before a backend has answered anything.
+ * {@code null} before a backend has answered anything. {@code slowStart}: the share a backend that came back gets
+ * while it ramps up (0.1 at first, 1 after {@code slow-start}), {@code null} when it is not ramping.
  *
  * <pre>
  * {"version":"1.0.0","startedAt":"2025-01-01T10:00:00Z","uptimeSeconds":42,"transport":"epoll","port":8080,
  *  "backends":[{"address":"10.0.0.1:9001","weight":1,"health":"up","inFlight":0,"requests":5,"errors":1,
- *               "latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8}}],
+ *               "latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8},"slowStart":null}],
  *  "upstream":{"panic":false,"panicRequests":0},
  *  "cache":{"enabled":true,"entries":3,"bytes":12288,"hitRatio":0.75,
  *           "lookups":{"HIT":3,"MISS":1,"STALE":0,"REVALIDATED":0,"BYPASS":2},
@@ -62,6 +63,8 @@ final class StatusJson {
             g.writeFieldName("p99");
             Json.number(g, round(b.p99()));
             g.writeEndObject();
+            g.writeFieldName("slowStart");
+            Json.number(g, Double.isFinite(b.slowStart()) ? Math.round(b.slowStart() * 1000) / 1000.0 : b.slowStart());
             g.writeEndObject();
         }
         g.writeEndArray();

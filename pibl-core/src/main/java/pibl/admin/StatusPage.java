@@ -72,7 +72,8 @@ final class StatusPage {
                 default -> "unknown";
             };
             h.append("<tr><td>").append(esc(b.address())).append("</td><td><span class=\"badge ").append(css)
-                    .append("\">").append(health).append("</span></td><td>").append(b.weight())
+                    .append("\">").append(health).append("</span>").append(slowStart(b.slowStart()))
+                    .append("</td><td>").append(b.weight())
                     .append("</td><td>").append(b.inFlight()).append("</td><td>").append(b.requests())
                     .append("</td><td>").append(b.errors()).append("</td><td>").append(millis(b.p50()))
                     .append("</td><td>").append(millis(b.p90())).append("</td><td>").append(millis(b.p99()))
@@ -168,6 +169,12 @@ final class StatusPage {
             return h + "h " + m + "m " + sec + "s";
         }
         return m > 0 ? m + "m " + sec + "s" : sec + "s";
+    }
+
+    /** {@code  · slow start 40 %} after the health badge of a backend ramping up; nothing otherwise. */
+    private static String slowStart(double share) {
+        return Double.isFinite(share)
+                ? String.format(Locale.ROOT, " <span class=\"muted\">slow start %.0f %%</span>", share * 100) : "";
     }
 
     private static String millis(double ms) {

@@ -27,9 +27,12 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
 
-    /** One backend; latencies in milliseconds, NaN when there is no sample yet. */
+    /**
+     * One backend; latencies in milliseconds, NaN when there is no sample yet; {@code slowStart} the share factor
+     * while it ramps up after coming back (0.1..1), NaN when it is not ramping.
+     */
     record BackendRow(String address, int weight, String health, int inFlight, long requests, long errors,
-                      double p50, double p90, double p99) {
+                      double p50, double p90, double p99, double slowStart) {
     }
 
     /**
@@ -79,7 +82,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         for (Backend b : balancer.backends()) {
             rows.add(new BackendRow(b.label(), b.weight(), BackendReadings.health(b), b.inFlight(), b.requests(),
                     b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
-                    BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2])));
+                    BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2]),
+                    BackendReadings.slowStart(b)));
         }
         ProxyStats stats = view.stats();
         Map<String, Long> responses = new LinkedHashMap<>();

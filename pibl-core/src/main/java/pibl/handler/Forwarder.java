@@ -30,7 +30,7 @@ public interface Forwarder {
         return (loop, exchange, request, sink) -> {
             ProxyHeaders.toBackend(request, exchange.clientAddress(), exchange.scheme(), exchange.version());
             TraceContext.apply(request.headers(), exchange.ids());
-            return upstream.send(loop, request, sink);
+            return upstream.send(loop, request, exchange.clientAddress(), sink);
         };
     }
 }

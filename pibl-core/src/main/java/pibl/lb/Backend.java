@@ -7,6 +7,7 @@ import pibl.config.HealthCheckConfig;
 import pibl.runtime.LatencyHistogram;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +39,14 @@ import java.util.function.LongSupplier;
  * INFO backend 127.0.0.1:9002 answering again after 3 consecutive failures
  * </pre>
  * The active verdict still applies to it; the pool is then in {@link Panic} and still sends it requests.
+ *
+ * <p>What the balancers read besides: requests in flight, the latency estimate of {@link PeakEwma} (fed by
+ * {@link #recordResponse} and {@link #recordFailure}), and the {@link SlowStart} factor of a backend that came
+ * back, said by the line that logs its return:
+ * <pre>
+ * INFO backend 127.0.0.1:9002 UP (health check passed 2 times in a row); slow start over 30 s
+ * INFO backend 127.0.0.1:9004 added; slow start over 30 s
+ * </pre>
  */
 public final class Backend {
     private static final Logger LOG = LogManager.getLogger(Backend.class);
@@ -60,6 +69,8 @@ public final class Backend {
     /** The only backend of its pool: passive failures are counted but never start a cooldown. */
     private volatile boolean sole;
     private final LatencyHistogram latency = new LatencyHistogram();
+    private final PeakEwma ewma = new PeakEwma();
+    private final SlowStart slowStart = new SlowStart();
 
     /** With the default health settings (only the passive ones matter here). */
     public Backend(BackendConfig config) {
@@ -120,7 +131,7 @@ public final class Backend {
             return false;
         }
         if (cooldownUntil.compareAndSet(until, 0)) {
-            LOG.info("backend {} cooldown over; back in rotation on probation", label);
+            LOG.info("backend {} cooldown over; back in rotation on probation{}", label, cameBack());
         }
         return true;
     }
@@ -190,7 +201,7 @@ public final class Backend {
         long until = cooldownUntil.get();
         if (until != 0 && now() - until < 0 && cooldownUntil.compareAndSet(until, 0)) {
             consecutiveFailures.set(0);
-            LOG.info("backend {} answered a request during its cooldown; back in rotation", label);
+            LOG.info("backend {} answered a request during its cooldown; back in rotation{}", label, cameBack());
         }
     }
 
@@ -202,10 +213,11 @@ public final class Backend {
     /**
      * Connection refused or reset, or a timeout. The {@code passiveFailures}-th in a row starts
      * the cooldown; so does the first one after a cooldown, since a success alone clears the streak.
-     * Never for the only backend of its pool.
+     * Never for the only backend of its pool. The ewma estimate takes a failure's penalty.
      */
     public void recordFailure(Throwable cause) {
         failures.increment();
+        ewma.penalize(0, now());
         int streak = consecutiveFailures.incrementAndGet();
         HealthCheckConfig h = health;
         if (streak < h.passiveFailures()) {
@@ -249,8 +261,8 @@ public final class Backend {
             long until = cooldownUntil.get();
             if (until != 0 && cooldownUntil.compareAndSet(until, 0)) {
                 consecutiveFailures.set(0);
-                LOG.info("backend {} UP (health check passed {} times since its requests failed)", label,
-                        health.rise());
+                LOG.info("backend {} UP (health check passed {} times since its requests failed){}", label,
+                        health.rise(), cameBack());
             }
         }
     }
@@ -258,21 +270,71 @@ public final class Backend {
     /** Called by the health checker after {@code rise} good checks; logs when it changes anything. */
     void markActivelyUp(int passedChecks) {
         if (activelyDown.compareAndSet(true, false)) {
-            LOG.info("backend {} UP (health check passed {} time{} in a row)", label, passedChecks,
-                    passedChecks == 1 ? "" : "s");
+            LOG.info("backend {} UP (health check passed {} time{} in a row){}", label, passedChecks,
+                    passedChecks == 1 ? "" : "s", cameBack());
         }
     }
 
     /** Active checks were switched off: nothing can bring a DOWN backend back, so it is UP now. */
     void clearActiveVerdict() {
         if (activelyDown.compareAndSet(true, false)) {
-            LOG.info("backend {} UP (active health checks switched off)", label);
+            LOG.info("backend {} UP (active health checks switched off){}", label, cameBack());
         }
     }
 
-    /** Time from dispatching a request to the backend until its response head arrived. */
+    /** A response below 500 whose head came {@code nanos} after the request was dispatched. */
     public void recordLatency(long nanos) {
+        recordResponse(200, nanos);
+    }
+
+    /**
+     * A response head with {@code status} came {@code nanos} after the request was dispatched (to the final head,
+     * not the last byte): the latency quantiles take it, and the ewma estimate as a latency, or for a 5xx as a
+     * failure's penalty ({@link PeakEwma}: a backend answering 503 in 1 ms must not look fast).
+     */
+    public void recordResponse(int status, long nanos) {
         latency.record(nanos);
+        if (status >= 500) {
+            ewma.penalize(nanos, now());
+        } else {
+            ewma.observe(nanos, now());
+        }
+    }
+
+    /** The ewma balancer's latency estimate in nanoseconds now ({@link PeakEwma}); 0 before any response. */
+    public double latencyEstimateNanos() {
+        return ewma.read(now());
+    }
+
+    /**
+     * The {@link SlowStart} factor now: 0.1..1 while the backend ramps up after coming back, else 1. The balancers
+     * scale its share by it.
+     */
+    public double rampFactor() {
+        return slowStart.factor(now());
+    }
+
+    /** The pool's {@code slow-start}, set by its {@link BackendGroup}; zero (the default here) is off. */
+    void slowStart(Duration duration) {
+        slowStart.duration(duration);
+    }
+
+    /** Added to its pool by a reload: it ramps up like a backend that came back. */
+    void added() {
+        String ramp = cameBack();
+        if (!ramp.isEmpty()) {
+            LOG.info("backend {} added{}", label, ramp);
+        }
+    }
+
+    /**
+     * Back in rotation after being out (or new): the slow start begins, but for the only backend of its pool,
+     * which has no one to leave the rest of its share to.
+     *
+     * @return what the log line saying so adds: {@code ; slow start over 30 s}, or nothing when it is off
+     */
+    private String cameBack() {
+        return !sole && slowStart.begin(now()) ? "; slow start over " + Failures.human(slowStart.duration()) : "";
     }
 
     /** The {@code q}-quantile (0..1) of {@link #recordLatency} samples in milliseconds, 0 when none. */

@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.HealthCheckConfig;
 
 import java.util.ArrayDeque;
@@ -17,15 +18,16 @@ import java.util.function.LongSupplier;
 
 /**
  * The backends of one configuration with their balancer and health checker: the pool. The pool's own state, its
- * {@link Panic} (every backend out of rotation), and whether a backend is its only one (then passive checks never
- * take it out), are set here.
+ * {@link Panic} (every backend out of rotation), whether a backend is its only one (then passive checks never
+ * take it out), and its {@code slow-start} ({@link SlowStart}: the backends a reload adds ramp up, those of the
+ * first configuration do not), are set here.
  *
  * <pre>
- * BackendGroup group = BackendGroup.create(config.backends(), config.healthCheck());
+ * BackendGroup group = BackendGroup.create(config.backends(), config.healthCheck(), config.balance());
  * Upstream upstream = new Upstream(transport, timeouts, limits, group.balancer());
  * group.startHealthChecks(workerGroup, transport.clientChannel());
  * // reload: same Backend objects for the addresses kept (counters, health, pooled connections)
- * group = group.reconfigure(next.backends(), next.healthCheck());
+ * group = group.reconfigure(next.backends(), next.healthCheck(), next.balance());
  * upstream.reconfigure(group.balancer(), next.timeouts(), next.limits());
  * group.close();   // on shutdown
  * </pre>
@@ -36,31 +38,40 @@ public final class BackendGroup implements AutoCloseable {
     private final List<Backend> backends;
     private final LoadBalancer balancer;
     private final HealthCheckConfig health;
+    private final BalanceConfig balance;
     private final LongSupplier nanoTime;
     private HealthChecker checker;
     private EventLoopGroup loops;
     private Class<? extends Channel> channelClass;
     private boolean closed;
 
-    private BackendGroup(List<Backend> backends, HealthCheckConfig health, LongSupplier nanoTime, Panic panic) {
+    private BackendGroup(List<Backend> backends, HealthCheckConfig health, BalanceConfig balance,
+                         LongSupplier nanoTime, Panic panic) {
         this.backends = List.copyOf(backends);
         boolean alone = this.backends.size() == 1;
         for (Backend b : this.backends) {
             b.sole(alone);
+            b.slowStart(balance.slowStart());
         }
-        this.balancer = LoadBalancers.create(this.backends, panic);
+        this.balancer = LoadBalancers.create(this.backends, balance, panic);
         this.health = health;
+        this.balance = balance;
         this.nanoTime = nanoTime;
     }
 
-    public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health) {
-        return create(configs, health, System::nanoTime);
+    /** The pool of {@code configs}, balanced as {@code balance} says. */
+    public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health, BalanceConfig balance) {
+        return create(configs, health, balance, System::nanoTime);
     }
 
-    /** With the clock passive cooldowns are measured by (tests move it instead of sleeping). */
-    public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health, LongSupplier nanoTime) {
+    /**
+     * With the clock passive cooldowns, slow starts and latency estimates are measured by (tests move it instead
+     * of sleeping). These first backends begin at their full share.
+     */
+    public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health, BalanceConfig balance,
+                                      LongSupplier nanoTime) {
         List<Backend> list = configs.stream().map(c -> new Backend(c, health, nanoTime)).toList();
-        return new BackendGroup(list, health, nanoTime, new Panic());
+        return new BackendGroup(list, health, balance, nanoTime, new Panic());
     }
 
     /**
@@ -83,14 +94,21 @@ public final class BackendGroup implements AutoCloseable {
         checker = new HealthChecker(backends, health, group, channelClass).start();
     }
 
+    /** {@link #reconfigure(List, HealthCheckConfig, BalanceConfig)} balanced as before. */
+    public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth) {
+        return reconfigure(configs, newHealth, balance);
+    }
+
     /**
      * The group for a new configuration. A backend whose address is kept stays the same object,
-     * with its counters, latencies, health and pooled connections, and takes the new weight; the
-     * others are new. The pool's panic state carries over (an episode under way goes on, unlogged; the counter
-     * keeps counting). This group's checks stop; the new group's start on the same loops if this
-     * group's had been started. When active checks are now off, backends they had taken out return.
+     * with its counters, latencies, health, slow start and pooled connections, and takes the new weight; the
+     * others are new, and ramp up over {@code slow-start}. The pool's panic state carries over (an episode under
+     * way goes on, unlogged; the counter keeps counting). This group's checks stop; the new group's start on the
+     * same loops if this group's had been started. When active checks are now off, backends they had taken out
+     * return. The balancer is new (a hash ring is built from the new addresses only).
      */
-    public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth) {
+    public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth,
+                                    BalanceConfig newBalance) {
         Map<String, Deque<Backend>> byAddress = new LinkedHashMap<>();
         for (Backend b : backends) {
             byAddress.computeIfAbsent(b.label(), k -> new ArrayDeque<>()).add(b);
@@ -98,6 +116,7 @@ public final class BackendGroup implements AutoCloseable {
         List<Backend> next = new ArrayList<>(configs.size());
         List<String> kept = new ArrayList<>();
         List<String> added = new ArrayList<>();
+        List<Backend> fresh = new ArrayList<>();
         for (BackendConfig c : configs) {
             Deque<Backend> same = byAddress.get(c.address());
             Backend b = same == null ? null : same.poll();
@@ -109,12 +128,16 @@ public final class BackendGroup implements AutoCloseable {
                 kept.add(c.toString());
             } else {
                 b = new Backend(c, newHealth, nanoTime);
+                fresh.add(b);
                 added.add(c.toString());
             }
             next.add(b);
         }
         List<String> removed = byAddress.values().stream().flatMap(Deque::stream).map(Backend::label).toList();
-        BackendGroup group = new BackendGroup(next, newHealth, nanoTime, balancer.panic());
+        BackendGroup group = new BackendGroup(next, newHealth, newBalance, nanoTime, balancer.panic());
+        for (Backend b : fresh) {
+            b.added();
+        }
         EventLoopGroup l;
         Class<? extends Channel> c;
         synchronized (this) {
@@ -122,8 +145,7 @@ public final class BackendGroup implements AutoCloseable {
             l = loops;
             c = channelClass;
         }
-        LOG.info("backends reloaded: kept {}, added {}, removed {}; {}", kept, added, removed,
-                group.balancer instanceof SmoothWeightedBalancer ? "weighted round robin" : "round robin");
+        LOG.info("backends reloaded: kept {}, added {}, removed {}; {}", kept, added, removed, group.describe());
         if (l != null) {
             group.startHealthChecks(l, c);
         }
@@ -141,6 +163,16 @@ public final class BackendGroup implements AutoCloseable {
 
     public HealthCheckConfig healthCheck() {
         return health;
+    }
+
+    public BalanceConfig balance() {
+        return balance;
+    }
+
+    /** {@code least-request, slow start 30 s}: the balancer's policy, as the logs name it. */
+    public String describe() {
+        return balancer.policy() + (balance.slowStart().isZero() ? ", no slow start"
+                : ", slow start " + Failures.human(balance.slowStart()));
     }
 
     /** Stops the active checks. The backends stay usable (in-flight requests may still finish on them). */

@@ -15,10 +15,14 @@ import java.util.List;
  * Backends out of rotation or already tried for the request take no part in a pick (their scores
  * stand still). When every backend is out of rotation ({@link Panic}), the pick is made again with
  * the untried ones whatever their health, by the same scores, so the weights hold in panic too.
- * One short lock per pick; {@link LoadBalancers} only chooses this balancer when the
+ * A backend in its {@link SlowStart} ramp takes part with its weight times {@code f} (nginx's slow start
+ * works on this effective weight too); weights are scaled by 100 inside so that a tenth of weight 1 is still a
+ * weight. One short lock per pick; {@link LoadBalancers} only chooses this balancer when the
  * weights differ, equal weights go to the lock-free {@link RoundRobinBalancer}.
  */
 public final class SmoothWeightedBalancer implements LoadBalancer {
+    /** Weights are counted in hundredths, so that a ramp factor can take a part of even weight 1. */
+    private static final int SCALE = 100;
     private final List<Backend> list;
     private final Backend[] backends;
     private final int[] weights;
@@ -37,14 +41,14 @@ public final class SmoothWeightedBalancer implements LoadBalancer {
         this.backends = list.toArray(new Backend[0]);
         this.weights = new int[this.backends.length];
         for (int i = 0; i < weights.length; i++) {
-            weights[i] = Math.max(1, this.backends[i].weight());
+            weights[i] = Math.max(1, this.backends[i].weight()) * SCALE;
         }
         this.current = new long[this.backends.length];
         this.panic = panic;
     }
 
     @Override
-    public Backend pick(List<Backend> tried) {
+    public Backend pick(List<Backend> tried, long key) {
         synchronized (current) {
             int best = choose(tried, false);
             if (best >= 0) {
@@ -67,8 +71,10 @@ public final class SmoothWeightedBalancer implements LoadBalancer {
             if (tried.contains(b) || !anyHealth && !b.isAvailable()) {
                 continue;
             }
-            current[i] += weights[i];
-            total += weights[i];
+            double f = b.rampFactor();
+            int w = f >= 1.0 ? weights[i] : Math.max(1, (int) Math.round(weights[i] * f));
+            current[i] += w;
+            total += w;
             if (best < 0 || current[i] > current[best]) {
                 best = i;
             }
@@ -77,6 +83,11 @@ public final class SmoothWeightedBalancer implements LoadBalancer {
             current[best] -= total;
         }
         return best;
+    }
+
+    @Override
+    public String policy() {
+        return "weighted round robin";
     }
 
     @Override

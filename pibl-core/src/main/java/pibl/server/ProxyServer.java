@@ -100,7 +100,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
-        backendGroup = BackendGroup.create(config.backends(), config.healthCheck());
+        backendGroup = BackendGroup.create(config.backends(), config.healthCheck(), config.balance());
         clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
         upstream = new Upstream(transport, config.timeouts(), config.limits(), backendGroup.balancer());
         if (config.cache().enabled()) {
@@ -158,8 +158,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         if (cache != null) {
             cache.store().startLoading(); // listening first: however large the cache, the port opens at once
         }
-        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
-                transport.label(), threads, config.backends());
+        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {} ({})", config.bind(), port,
+                transport.label(), threads, config.backends(), backendGroup.describe());
         if (tls != null) {
             tls.startRotation(workerGroup.next());
             LOG.info("TLS on {}:{} with {}, {}, certificates {}", config.bind(), tlsPort,
@@ -248,7 +248,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
         reloadTls(current.tls(), next.tls(), next.http2().enabled());
-        backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck());
+        backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck(), next.balance());
         upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
         initializer.update(next);
         if (tlsInitializer != null) {

@@ -63,13 +63,19 @@ public final class Upstream {
         this.maxResponseHeaderSize = 64 * 1024;
     }
 
+    /** {@link #send(EventLoop, HttpRequest, String, ResponseSink)} for a client whose address is unknown. */
+    public UpstreamCall send(EventLoop loop, HttpRequest request, ResponseSink sink) {
+        return send(loop, request, "-", sink);
+    }
+
     /**
      * Starts sending {@code request} (ownership passes to the call) from {@code loop}, which must be
      * the caller's own event loop. A {@code FullHttpRequest} carries its body; any other request is a head
-     * whose body follows through {@link Call#sendBody}.
+     * whose body follows through {@link Call#sendBody}. {@code clientAddress} is the client's address as the
+     * exchange has it, which a {@code hash.key: client-ip} balancer hashes.
      */
-    public UpstreamCall send(EventLoop loop, HttpRequest request, ResponseSink sink) {
-        UpstreamCall call = new UpstreamCall(this, loop, request, sink);
+    public UpstreamCall send(EventLoop loop, HttpRequest request, String clientAddress, ResponseSink sink) {
+        UpstreamCall call = new UpstreamCall(this, loop, request, clientAddress, sink);
         call.start();
         return call;
     }

@@ -14,6 +14,7 @@ import pibl.http.HopByHop;
 import pibl.http.HttpMethods;
 import pibl.http.Upgrades;
 import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
 
@@ -44,6 +45,9 @@ import java.util.concurrent.TimeUnit;
  * written it is never tried again (the backend may have acted on it), and it goes only over connections busy
  * moments ago. Its {@code 101} ends the call: the connection leaves it for the sink's tunnel
  * ({@link ResponseSink#onUpgrade}) and never returns to the pool. A 101 to anything else is a broken backend.
+ *
+ * <p>Every attempt of a call is picked by the balancer in force when the call started, with the key it worked out
+ * of the request then ({@link LoadBalancer#key}): a reload meanwhile does not move a call to another pool.
  */
 public final class UpstreamCall implements Call {
 
@@ -51,6 +55,9 @@ public final class UpstreamCall implements Call {
     private final EventLoop loop;
     private final HttpRequest request;
     private final ResponseSink sink;
+    private final LoadBalancer balancer;
+    /** What the balancer hashes ({@link LoadBalancer#key}), worked out once. */
+    private final long key;
     private final boolean idempotent;
     /** A WebSocket handshake: a 101 makes a tunnel of the connection. */
     private final boolean upgrade;
@@ -76,11 +83,13 @@ public final class UpstreamCall implements Call {
     private long lastActivityNanos;
     private long dispatchNanos;
 
-    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, ResponseSink sink) {
+    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, String clientAddress, ResponseSink sink) {
         this.upstream = upstream;
         this.loop = loop;
         this.request = request;
         this.sink = sink;
+        this.balancer = upstream.balancer();
+        this.key = balancer.key(request, clientAddress);
         this.upgrade = Upgrades.isWebSocket(request);
         this.idempotent = HttpMethods.isIdempotent(request.method()) && !upgrade;
         this.body = request instanceof FullHttpRequest ? null : new StreamedBody(this, sink);
@@ -167,7 +176,7 @@ public final class UpstreamCall implements Call {
      * attempt even when the whole pool is out of rotation (panic), so the 503 is for a pool with nothing in it.
      */
     private Backend pick() {
-        Backend next = upstream.balancer().pick(tried);
+        Backend next = balancer.pick(tried, key);
         if (next == null) {
             boolean none = tried.isEmpty() && lastFailure == null;
             fail(none ? 503 : failStatus(), none ? "no backend to send to" : "every backend failed");
@@ -285,7 +294,7 @@ public final class UpstreamCall implements Call {
         }
         informational = false;
         responseStarted = true;
-        backend.recordLatency(System.nanoTime() - dispatchNanos); // to the final response head, not the last byte
+        backend.recordResponse(code, System.nanoTime() - dispatchNanos); // to the final head, not the last byte
         reusable = HttpUtil.isKeepAlive(head);
         HopByHop.strip(head.headers()); // the backend connection's fields end here; framing is the sink's
         sink.onResponse(head, backend);
@@ -295,7 +304,7 @@ public final class UpstreamCall implements Call {
     private void upgraded(HttpResponse head) {
         done = true;
         responseStarted = true;
-        backend.recordLatency(System.nanoTime() - dispatchNanos);
+        backend.recordResponse(101, System.nanoTime() - dispatchNanos);
         BackendHandler conn = detach();
         backend.recordSuccess();
         if (outOfRotation) {

@@ -2,6 +2,7 @@ package pibl.lb;
 
 import org.junit.jupiter.api.Test;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.HealthCheckConfig;
 
 import java.net.ConnectException;
@@ -13,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Building and reloading a group, without the network (active checks are in {@link HealthCheckerIT}). */
 class BackendGroupTest {
     private static final HealthCheckConfig HEALTH = HealthCheckConfig.defaults();
+    private static final BalanceConfig BALANCE = BalanceConfig.defaults();
     private final ManualNanoTime clock = new ManualNanoTime();
 
     private static BackendConfig at(int port, int weight) {
@@ -21,8 +23,8 @@ class BackendGroupTest {
 
     @Test
     void theBalancerFollowsTheWeights() {
-        try (BackendGroup equal = BackendGroup.create(List.of(at(9001, 1), at(9002, 1)), HEALTH);
-             BackendGroup weighted = BackendGroup.create(List.of(at(9001, 2), at(9002, 1)), HEALTH)) {
+        try (BackendGroup equal = BackendGroup.create(List.of(at(9001, 1), at(9002, 1)), HEALTH, BALANCE);
+             BackendGroup weighted = BackendGroup.create(List.of(at(9001, 2), at(9002, 1)), HEALTH, BALANCE)) {
             assertThat(equal.balancer()).isInstanceOf(RoundRobinBalancer.class);
             assertThat(weighted.balancer()).isInstanceOf(SmoothWeightedBalancer.class);
             assertThat(weighted.backends()).extracting(Backend::label)
@@ -33,7 +35,8 @@ class BackendGroupTest {
 
     @Test
     void reloadKeepsTheBackendsOfKeptAddressesWithTheirCountersAndHealth() {
-        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1), at(9003, 1)), HEALTH, clock);
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1), at(9003, 1)), HEALTH, BALANCE,
+                clock);
         Backend kept = old.backends().get(1);
         kept.onRequestStart();
         kept.onRequestEnd();
@@ -72,19 +75,19 @@ class BackendGroupTest {
 
     @Test
     void aDuplicatedAddressGetsOneBackendPerEntry() {
-        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9001, 1)), HEALTH);
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9001, 1)), HEALTH, BALANCE);
         assertThat(old.backends().get(0)).isNotSameAs(old.backends().get(1));
-        BackendGroup next = old.reconfigure(List.of(at(9001, 1), at(9001, 1), at(9001, 1)), HEALTH);
+        BackendGroup next = old.reconfigure(List.of(at(9001, 1), at(9001, 1), at(9001, 1)), HEALTH, BALANCE);
         assertThat(next.backends().subList(0, 2)).containsExactlyElementsOf(old.backends());
         assertThat(next.backends().get(2)).isNotIn(old.backends());
     }
 
     @Test
     void activeVerdictsStayOnReloadUnlessChecksAreSwitchedOff() {
-        BackendGroup old = BackendGroup.create(List.of(at(9001, 1)), HEALTH);
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1)), HEALTH, BALANCE);
         Backend b = old.backends().get(0);
         b.markActivelyDown(3, "HTTP 500");
-        BackendGroup same = old.reconfigure(List.of(at(9001, 1)), HEALTH);
+        BackendGroup same = old.reconfigure(List.of(at(9001, 1)), HEALTH, BALANCE);
         assertThat(same.backends().get(0).health()).isEqualTo("down");
         // This used to be a null pick (the caller answered 503). Issue 12: the pool's only backend is down, so the
         // pool is in panic and the backend still gets the requests.
@@ -101,7 +104,7 @@ class BackendGroupTest {
 
     @Test
     void theOnlyBackendOfAPoolIsNeverCooledDownAndAReloadThatLeavesOneOnlyEndsItsCooldown() {
-        BackendGroup lone = BackendGroup.create(List.of(at(9001, 1)), HEALTH, clock);
+        BackendGroup lone = BackendGroup.create(List.of(at(9001, 1)), HEALTH, BALANCE, clock);
         Backend only = lone.backends().get(0);
         for (int i = 0; i < 5; i++) {
             only.recordFailure(new ConnectException("Connection refused"));
@@ -109,7 +112,7 @@ class BackendGroupTest {
         assertThat(only.health()).as("passive checks never take out a pool's only backend").isEqualTo("up");
         assertThat(only.failures()).as("its failures still count").isEqualTo(5);
 
-        BackendGroup two = lone.reconfigure(List.of(at(9001, 1), at(9002, 1)), HEALTH);
+        BackendGroup two = lone.reconfigure(List.of(at(9001, 1), at(9002, 1)), HEALTH, BALANCE);
         Backend other = two.backends().get(1);
         for (int i = 0; i < 3; i++) {
             other.recordFailure(new ConnectException("Connection refused"));
@@ -118,7 +121,7 @@ class BackendGroupTest {
         assertThat(other.health()).as("in a pool of two, three failures start the cooldown").isEqualTo("cooldown");
         assertThat(only.health()).as("no longer alone: the streak goes on and takes it out").isEqualTo("cooldown");
 
-        BackendGroup alone = two.reconfigure(List.of(at(9002, 1)), HEALTH);
+        BackendGroup alone = two.reconfigure(List.of(at(9002, 1)), HEALTH, BALANCE);
         assertThat(alone.backends().get(0)).isSameAs(other);
         assertThat(other.health()).as("alone again: back in rotation at once").isEqualTo("up");
         assertThat(alone.balancer().inPanic()).isFalse();
@@ -129,13 +132,13 @@ class BackendGroupTest {
 
     @Test
     void thePanicStateOfThePoolSurvivesAReload() {
-        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1)), HEALTH, clock);
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1)), HEALTH, BALANCE, clock);
         for (Backend b : old.backends()) {
             b.markActivelyDown(3, "HTTP 500");
         }
         old.balancer().pick(List.of());
         old.balancer().pick(List.of());
-        BackendGroup next = old.reconfigure(List.of(at(9001, 1), at(9002, 3)), HEALTH);
+        BackendGroup next = old.reconfigure(List.of(at(9001, 1), at(9002, 3)), HEALTH, BALANCE);
         assertThat(next.balancer()).isInstanceOf(SmoothWeightedBalancer.class);
         assertThat(next.balancer().panic()).as("the pool's state, not the balancer's").isSameAs(old.balancer().panic());
         next.balancer().pick(List.of());

@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.runtime.Transport;
 import pibl.testing.PortBackend;
@@ -57,7 +58,7 @@ class HealthCheckerIT {
         for (PortBackend b : backends) {
             configs.add(BackendConfig.parse(b.address()));
         }
-        BackendGroup group = track(BackendGroup.create(configs, health));
+        BackendGroup group = track(BackendGroup.create(configs, health, BalanceConfig.defaults()));
         group.startHealthChecks(loops, TRANSPORT.clientChannel());
         return group;
     }
@@ -180,7 +181,12 @@ class HealthCheckerIT {
                 .isGreaterThanOrEqualTo(3);
         awaitLogged(b.address() + " UP");
         assertThat(log.about(b.address())).hasSize(2).last().asString()
-                .isEqualTo("INFO backend " + b.address() + " UP (health check passed 2 times in a row)");
+                .isEqualTo("INFO backend " + b.address() + " UP (health check passed 2 times in a row); slow start"
+                        + " over 30 s");
+        assertThat(backend.rampFactor()).as("back from DOWN, it ramps up from a tenth of its share")
+                .isBetween(0.1, 0.2);
+        assertThat(group.backends().get(1).rampFactor()).as("a backend of the first configuration never ramped")
+                .isEqualTo(1.0);
     }
 
     @Test

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.config.LimitConfig;
 import pibl.config.TimeoutConfig;
@@ -82,8 +83,9 @@ class PassiveHealthIT {
     }
 
     private BackendGroup wire(List<String> addresses, Duration backendResponse, LongSupplier clock) {
+        // Slow start off: these tests count whole round-robin turns of a backend back from its cooldown.
         BackendGroup group = track(BackendGroup.create(addresses.stream().map(BackendConfig::parse).toList(), HEALTH,
-                clock));
+                BalanceConfig.defaults().withSlowStart(Duration.ZERO), clock));
         TimeoutConfig timeouts = new TimeoutConfig(Duration.ofSeconds(1), backendResponse, Duration.ofSeconds(30),
                 Duration.ofSeconds(10), Duration.ofSeconds(1));
         upstream = new Upstream(TRANSPORT, timeouts, LimitConfig.defaults(), group.balancer());

@@ -1,6 +1,7 @@
 package pibl.testing;
 
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.CacheConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.config.PiblConfig;
@@ -29,7 +30,10 @@ public final class ProxyFixture {
                 .withBind("127.0.0.1")
                 // Active checks off unless a test wants them: they would add requests to every count.
                 .withHealthCheck(new HealthCheckConfig(false, "/health", Duration.ofSeconds(2), Duration.ofSeconds(1),
-                        3, 2, 3, Duration.ofSeconds(10)));
+                        3, 2, 3, Duration.ofSeconds(10)))
+                // Slow start off unless a test wants it: a backend back in rotation would get a tenth of its turns,
+                // and the tests of health and rotation count whole turns.
+                .withBalance(BalanceConfig.defaults().withSlowStart(Duration.ZERO));
     }
 
     /** The cache on, in {@code dir}, with the given default TTL. */
