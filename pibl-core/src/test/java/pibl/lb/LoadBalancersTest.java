@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.HealthCheckConfig;
 
 import java.time.Duration;
@@ -153,6 +154,31 @@ class LoadBalancersTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @ParameterizedTest(name = "balance: {0}, weights {1} → {2}")
+    @CsvSource(delimiter = '|', value = {
+        "ROUND_ROBIN   | 1,1 | RoundRobinBalancer     | round robin",
+        "ROUND_ROBIN   | 2,1 | SmoothWeightedBalancer | weighted round robin",
+        "WEIGHTED      | 1,1 | RoundRobinBalancer     | round robin",
+        "WEIGHTED      | 2,1 | SmoothWeightedBalancer | weighted round robin",
+        "LEAST_REQUEST | 2,1 | LeastRequestBalancer   | least-request",
+        "EWMA          | 1,1 | EwmaBalancer           | ewma",
+        "HASH          | 1,1 | HashBalancer           | hash (uri, bounded-load 1.25)",
+    })
+    void thePolicyNamesTheBalancer(BalanceConfig.Policy policy, String weights, String type, String name) {
+        int[] w = java.util.Arrays.stream(weights.trim().split(",")).mapToInt(Integer::parseInt).toArray();
+        LoadBalancer lb = LoadBalancers.create(backends(w), BalanceConfig.defaults().withPolicy(policy), new Panic());
+        assertThat(lb.getClass().getSimpleName()).isEqualTo(type);
+        assertThat(lb.policy()).as("what the reload's log line says").isEqualTo(name);
+    }
+
+    @Test
+    void theHashPolicySaysItsKeyAndBound() {
+        BalanceConfig hash = new BalanceConfig(BalanceConfig.Policy.HASH, BalanceConfig.HashKey.parse("cookie:SESSION"),
+                0, Duration.ZERO);
+        assertThat(LoadBalancers.create(backends(1, 1), hash, new Panic()).policy())
+                .isEqualTo("hash (cookie:SESSION, bounded-load off)");
     }
 
     /** Three refused requests in a row: 10 s of passive cooldown (the default). */
