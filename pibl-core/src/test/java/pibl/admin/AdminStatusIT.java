@@ -102,6 +102,32 @@ class AdminStatusIT {
     }
 
     @Test
+    void aBackendRampingUpShowsItsSlowStartShareInStatusPageAndMetrics() throws Exception {
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1_000_000_000L);
+        pibl.config.HealthCheckConfig health = pibl.config.HealthCheckConfig.defaults();
+        pibl.config.BalanceConfig balance = pibl.config.BalanceConfig.defaults(); // slow start 30 s
+        List<pibl.config.BackendConfig> one = List.of(pibl.config.BackendConfig.parse("127.0.0.1:9001"));
+        List<pibl.config.BackendConfig> two = List.of(pibl.config.BackendConfig.parse("127.0.0.1:9001"),
+                pibl.config.BackendConfig.parse("127.0.0.1:9002"));
+        try (pibl.lb.BackendGroup first = pibl.lb.BackendGroup.create(one, health, balance, nanos::get);
+             pibl.lb.BackendGroup group = first.reconfigure(two, health, balance);
+             AdminFixture admin = AdminFixture.start(new FakeView(group.backends().toArray(new Backend[0])))) {
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(12));
+
+            JsonNode backends = admin.status().get("backends");
+            assertThat(backends.get(0).get("slowStart").isNull()).as("not ramping: null").isTrue();
+            assertThat(backends.get(1).get("slowStart").asDouble()).as("added 12 s into a 30 s ramp")
+                    .isEqualTo(0.4);
+            assertThat(admin.get("/").bodyText()).contains("slow start 40 %");
+            assertThat(admin.metrics()).contains("pibl_backend_slow_start{backend=\"127.0.0.1:9002\"} 0.4")
+                    .contains("pibl_backend_slow_start{backend=\"127.0.0.1:9001\"} 1.0");
+
+            nanos.addAndGet(TimeUnit.SECONDS.toNanos(18));
+            assertThat(admin.status().get("backends").get(1).get("slowStart").isNull()).as("ramp over").isTrue();
+        }
+    }
+
+    @Test
     void connectionsAndResponsesByStatusClass() throws Exception {
         FakeView view = new FakeView(backend(9001));
         view.stats.connectionOpened();
