@@ -4,7 +4,7 @@
 #
 #   unit_exec ROOT/etc/systemd/system/pibl.service "" ROOT   # fills UNIT_ARGV and UNIT_WORKDIR
 #   svc_start pibl "$netns" "$logfile"                          # runs UNIT_ARGV in UNIT_WORKDIR; pid kept
-#   svc_wait_http pibl "$netns" http://198.18.0.10:8080/ 60     # bounded wait until it answers
+#   svc_wait_http pibl "$netns" http://198.18.0.10/ 60          # bounded wait until it answers
 #   svc_stop_all                                                # TERM, then KILL after 10 s, by pid
 #
 # What it understands of the unit: ExecStart=, EnvironmentFile= (one), WorkingDirectory=, LoadCredential=, the
@@ -116,17 +116,19 @@ svc_pid() { # NAME
   return 1
 }
 
-# svc_wait_http NAME NETNS URL SECONDS : until URL answers with any HTTP status; fails early if NAME exited.
+# svc_wait_http NAME NETNS URL SECONDS [CURL_ARG...] : until URL answers with any HTTP status (curl with the
+# extra arguments, such as --cacert FILE); fails early if NAME exited.
 svc_wait_http() {
   local name=$1 ns=$2 url=$3 seconds=$4 pid deadline code
+  shift 4
   pid=$(svc_pid "$name") || { unit_die "no service $name"; return 1; }
   deadline=$((SECONDS + seconds))
   while [ "$SECONDS" -lt "$deadline" ]; do
     kill -0 "$pid" 2>/dev/null || { unit_die "$name (pid $pid) exited before $url answered"; return 1; }
     if [ -n "$ns" ]; then
-      code=$(ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+      code=$(ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" || true)
     else
-      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" || true)
     fi
     [ "${code:-000}" != 000 ] && return 0
     sleep 0.3
