@@ -220,7 +220,9 @@ for i in 0 1 2; do
   svc_wait_http "${BACKEND_NAMES[$i]}" "$(ns_name "be$((i + 1))")" "http://127.0.0.1:$BACKEND_PORT/health" 60 ||
     { show_logs; die "backend ${BACKEND_NAMES[$i]} did not start"; }
 done
-svc_wait_http pibl "$(ns_name client)" "https://$PIBL_IP/health" 60 --cacert "$CERT" ||
+# Up: the cleartext port answers (its 308), then the TLS port (-k here: the certificate is the checks' business).
+svc_wait_http pibl "$(ns_name client)" "http://$PIBL_IP:$PIBL_PORT/health" 60 &&
+  svc_wait_http pibl "$(ns_name client)" "https://$PIBL_IP:$TLS_PORT/health" 10 -k ||
   { show_logs; die "PIBL did not start"; }
 echo "rehearse: 3 backends and PIBL up after $((SECONDS - STARTED))s"
 
