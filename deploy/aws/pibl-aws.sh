@@ -62,7 +62,7 @@ usage: $0 up|status|teardown [flags]
   --cert FILE --key FILE     PEM certificate chain (leaf first) and its key for PIBL's https, shipped in the
                              user-data (default: the instance makes a self-signed one for its public DNS name)
   --ssh-cidr CIDR            who may reach port 22 of the PIBL host (default: nobody)
-  --key-name KEY             EC2 key pair for SSH (default: none)
+  --key-name KEY             EC2 key pair for SSH, not the TLS --key (default: none)
   --bucket NAME              existing S3 bucket for the jars (default: create pibl-<account>-<region>-NAME)
   --pibl-jar PATH            (default: pibl-app/target/pibl.jar)
   --backend-jar PATH         (default: pibl-backend-demo/target/pibl-backend-demo.jar)
@@ -70,7 +70,7 @@ usage: $0 up|status|teardown [flags]
   --url-ttl SECONDS          lifetime of the presigned jar URLs (default: $URL_TTL)
   --wait-timeout SECONDS     how long up waits for PIBL to answer (default: $WAIT_TIMEOUT)
   --no-wait                  print PIBL's URL and return without waiting for it to answer
-  --out DIR                  keep the rendered user-data in DIR (it holds the presigned URLs)
+  --out DIR                  keep the rendered user-data in DIR, mode 0600 (presigned URLs, the --key)
   --dry-run                  print the AWS calls, with <placeholders> for what AWS would return; no AWS access
 EOF
 }
