@@ -194,7 +194,7 @@ ip -n "$(ns_name pibl)" addr add "$IMDS_IP/32" dev lo
 ip netns exec "$(ns_name pibl)" python3 "$REPO_ROOT/deploy/test/fake-imds.py" --bind "$IMDS_IP" --port 80 \
   --public-hostname "$PUBLIC_NAME" --public-ipv4 "$PIBL_IP" >"$WORK/imds.out" 2>"$WORK/imds.log" &
 IMDS_PID=$!
-for ((i = 0; i < 50; i++)); do grep -q '^port ' "$WORK/imds.out" && break; sleep 0.1; done
+for ((i = 0; i < 50; i++)); do grep -qs '^port ' "$WORK/imds.out" && break; sleep 0.1; done
 grep -q '^port ' "$WORK/imds.out" || { cat "$WORK/imds.log" >&2; die "the stand-in metadata service did not start"; }
 install_host pibl "$WORK/user-data-pibl.sh"
 kill "$IMDS_PID" 2>/dev/null || true
