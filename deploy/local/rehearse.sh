@@ -221,9 +221,11 @@ for i in 0 1 2; do
     { show_logs; die "backend ${BACKEND_NAMES[$i]} did not start"; }
 done
 # Up: the cleartext port answers (its 308), then the TLS port (-k here: the certificate is the checks' business).
-svc_wait_http pibl "$(ns_name client)" "http://$PIBL_IP:$PIBL_PORT/health" 60 &&
-  svc_wait_http pibl "$(ns_name client)" "https://$PIBL_IP:$TLS_PORT/health" 10 -k ||
-  { show_logs; die "PIBL did not start"; }
+if ! svc_wait_http pibl "$(ns_name client)" "http://$PIBL_IP:$PIBL_PORT/health" 60 ||
+  ! svc_wait_http pibl "$(ns_name client)" "https://$PIBL_IP:$TLS_PORT/health" 10 -k; then
+  show_logs
+  die "PIBL did not start"
+fi
 echo "rehearse: 3 backends and PIBL up after $((SECONDS - STARTED))s"
 
 # --- checks from the client namespace ---------------------------------------------------------------------------
