@@ -47,8 +47,9 @@ import java.util.Map;
  * verification (endpoint identification {@code HTTPS}) whenever {@code verify}.
  */
 public final class BackendTls {
-    private final SslProvider provider = ServerTls.provider();
     private final Map<Trust, SslContext> contexts = new HashMap<>();
+    /** Picked at the first context: a pool of cleartext backends never loads OpenSSL for this. */
+    private SslProvider provider;
 
     /** What a context trusts: the certificates of {@code ca} (the JDK's when null), or anything when not verifying. */
     private record Trust(Path ca, boolean verify) {
@@ -180,6 +181,9 @@ public final class BackendTls {
     }
 
     private SslContext build(Trust trust, String key) {
+        if (provider == null) {
+            provider = ServerTls.provider();
+        }
         SslContextBuilder b = SslContextBuilder.forClient()
                 .sslProvider(provider)
                 .protocols(TlsConfig.PROTOCOLS)

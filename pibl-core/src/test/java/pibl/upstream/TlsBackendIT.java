@@ -93,6 +93,19 @@ class TlsBackendIT {
     }
 
     @Test
+    void withoutCaTheJdksTrustStoreDecidesAndATestCaIsNotInIt() throws Exception {
+        TestCertificates.Authority ca = TestCertificates.authority(dir, "ca");
+        try (TestBackend origin = TestBackend.startTls("o", TestCertificates.issued(dir, "o", ca, "localhost"));
+             ProxyServer proxy = new ProxyServer(config(backend("localhost", origin, BackendConfig.Tls.ON))).start();
+             LogCapture log = new LogCapture("pibl", Level.INFO)) {
+            assertThat(get(proxy, "/a").status()).isEqualTo(502);
+
+            assertThat(log.about("TLS handshake failed for GET /a")).singleElement().asString()
+                    .contains("certificate verify failed: not issued by a CA of the JDK's trust store");
+        }
+    }
+
+    @Test
     void aCertificateForAnotherNameIs502HostnameMismatch() throws Exception {
         TestCertificates.Authority ca = TestCertificates.authority(dir, "ca");
         try (TestBackend origin = TestBackend.startTls("o", TestCertificates.issued(dir, "o", ca, "other.example"));
