@@ -115,6 +115,7 @@ class BackendTlsConfigTest {
 
         ConfigError e = catchThrowableOfType(ConfigError.class, () -> ConfigLoader.load(file));
 
+        assertThat(e).as("refused").isNotNull();
         String second = key.replace("backends[0]", "backends[1]");
         assertThat(e.getMessage()).isEqualTo(file + ": line 3: " + second + ": " + problem);
     }
