@@ -80,7 +80,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         List<BackendRow> rows = new ArrayList<>();
         LoadBalancer balancer = view.balancer();
         for (Backend b : balancer.backends()) {
-            rows.add(new BackendRow(b.label(), b.weight(), b.tls() != null, BackendReadings.health(b), b.inFlight(), b.requests(),
+            rows.add(new BackendRow(b.label(), b.weight(), b.tls() != null, BackendReadings.health(b), b.inFlight(),
+                    b.requests(),
                     b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
                     BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2])));
         }

@@ -103,11 +103,11 @@ public final class BackendGroup implements AutoCloseable {
     }
 
     /**
-     * The group for a new configuration. A backend whose address and TLS settings are kept stays the same object,
-     * with its counters, latencies, health and pooled connections, and takes the new weight; the
+     * The group for a new configuration. A backend whose address and TLS settings are kept stays the same
+     * object, with its counters, latencies, health and pooled connections, and takes the new weight; the
      * others are new (a TLS backend whose {@code sni} or {@code ca} changed is a new backend, with new
-     * connections). A {@code ca} that cannot be used throws before anything changes. The pool's panic state carries over (an episode under way goes on, unlogged; the counter
-     * keeps counting). This group's checks stop; the new group's start on the same loops if this
+     * connections). A {@code ca} that cannot be used throws before anything changes. The pool's panic state
+     * carries over (an episode under way goes on, unlogged; the counter keeps counting). This group's checks stop; the new group's start on the same loops if this
      * group's had been started. When active checks are now off, backends they had taken out return.
      */
     public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth) {

@@ -41,8 +41,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * A TLS backend is checked over TLS, as its requests go (the same SNI name and verification), the handshake
- * within the same {@code timeout}. A 2xx or 3xx head within {@code timeout} is a good check (the body is not read); any other
- * status, a refused or reset connection, or silence is a failed one. {@code fall} failed checks in
+ * within the same {@code timeout}. A 2xx or 3xx head within {@code timeout} is a good check (the body is not
+ * read); any other status, a refused or reset connection, or silence is a failed one. {@code fall} failed checks in
  * a row take the backend out of rotation, {@code rise} good ones bring it back; the
  * {@link Backend} logs each change.
  *
@@ -150,7 +150,7 @@ public final class HealthChecker implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel ch) {
                             if (tls != null) {
-                                // The request waits in the handler until the handshake is done; check.timer bounds both.
+                                // The request waits in it until the handshake is done; check.timer bounds both.
                                 SslHandler ssl = tls.newHandler(ch.alloc());
                                 ssl.handshakeFuture().addListener(h -> {
                                     if (!h.isSuccess()) {

@@ -33,18 +33,20 @@ import java.util.Map;
  * The client side of TLS, towards the backends of one configuration:
  *
  * <pre>
- * { address: api.internal:443, tls: true }                  SNI api.internal; chains to the JDK's trust store; names api.internal
- * { address: 10.0.0.7:8443, tls: true, sni: api.internal,
- *   ca: certs/internal-ca.pem }                             SNI api.internal; chains to internal-ca.pem; names api.internal
- * { address: 127.0.0.1:8443, tls: true, ca: ca.pem }        no SNI; chains to ca.pem; carries IP 127.0.0.1 in its SAN
- * { address: 127.0.0.1:8443, tls: true, verify: false }     no SNI; any certificate (encrypted, not authenticated)
+ * backend                                                SNI           the certificate must
+ * { address: api.internal:443, tls: true }               api.internal  chain to the JDK's CAs, name api.internal
+ * { address: 10.0.0.7:8443, tls: true,
+ *   sni: api.internal, ca: certs/internal-ca.pem }       api.internal  chain to internal-ca.pem, name api.internal
+ * { address: 127.0.0.1:8443, tls: true, ca: ca.pem }     none          chain to ca.pem, name IP 127.0.0.1
+ * { address: 127.0.0.1:8443, tls: true, verify: false }  none          nothing (encrypted, not authenticated)
  * </pre>
  *
  * One client {@link SslContext} per distinct {@code (ca, verify)}, made when the pool is built; a reload builds the
- * pool's again, so a CA file rewritten in place counts for the connections opened after it. Each backend's names
- * go on its connections' engines ({@link Peer}). Provider as {@link ServerTls} picks it (OpenSSL when it loads);
- * TLSv1.3 and TLSv1.2 with the provider's own cipher list (the backends, not browsers, are the peers); ALPN offers {@code http/1.1} alone, as requests go to backends in HTTP/1.1; hostname
- * verification (endpoint identification {@code HTTPS}) whenever {@code verify}.
+ * pool's again, so a CA file rewritten in place counts for the connections opened after it. Each backend's names go
+ * on its connections' engines ({@link Peer}). Provider as {@link ServerTls} picks it (OpenSSL when it loads);
+ * TLSv1.3 and TLSv1.2 with the provider's own cipher list (the backends, not browsers, are the peers); ALPN offers
+ * {@code http/1.1} alone, as requests go to backends in HTTP/1.1; hostname verification (endpoint identification
+ * {@code HTTPS}) whenever {@code verify}.
  */
 public final class BackendTls {
     private final Map<Trust, SslContext> contexts = new HashMap<>();

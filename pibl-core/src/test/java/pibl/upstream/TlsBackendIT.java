@@ -82,7 +82,8 @@ class TlsBackendIT {
             RawHttp.Response r = get(proxy, "/a");
 
             assertThat(r.status()).isEqualTo(502);
-            assertThat(r.bodyText()).as("the client gets a status, never the cause").doesNotContain("Exception", "PKIX");
+            assertThat(r.bodyText()).as("the client gets a status, never the cause")
+                    .doesNotContain("Exception", "PKIX");
             assertThat(origin.requestCount()).isZero();
             assertThat(log.about("TLS handshake failed for GET /a")).singleElement().asString()
                     .contains("certificate verify failed: not issued by a CA in " + ca.cert())
@@ -156,7 +157,8 @@ class TlsBackendIT {
         try (TestBackend origin = TestBackend.startTls("o", TestCertificates.issued(dir, "o", ca, "shop.example"));
              ProxyServer proxy = new ProxyServer(config(backend("127.0.0.1", origin,
                      new BackendConfig.Tls(true, "shop.example", true, ca.cert())))).start()) {
-            assertThat(get(proxy, "/a").status()).as("the certificate names shop.example, not 127.0.0.1").isEqualTo(200);
+            assertThat(get(proxy, "/a").status()).as("the certificate names shop.example, not 127.0.0.1")
+                    .isEqualTo(200);
             assertThat(origin.serverNames()).containsExactly("shop.example");
         }
     }
