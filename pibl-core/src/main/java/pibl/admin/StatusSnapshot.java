@@ -27,8 +27,11 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
 
-    /** One backend; latencies in milliseconds, NaN when there is no sample yet. */
-    record BackendRow(String address, int weight, String health, int inFlight, long requests, long errors,
+    /**
+     * One backend; {@code tls} when PIBL speaks TLS to it; latencies in milliseconds, NaN when there is no sample
+     * yet.
+     */
+    record BackendRow(String address, int weight, boolean tls, String health, int inFlight, long requests, long errors,
                       double p50, double p90, double p99) {
     }
 
@@ -77,7 +80,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         List<BackendRow> rows = new ArrayList<>();
         LoadBalancer balancer = view.balancer();
         for (Backend b : balancer.backends()) {
-            rows.add(new BackendRow(b.label(), b.weight(), BackendReadings.health(b), b.inFlight(), b.requests(),
+            rows.add(new BackendRow(b.label(), b.weight(), b.tls() != null, BackendReadings.health(b), b.inFlight(),
+                    b.requests(),
                     b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
                     BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2])));
         }
