@@ -6,7 +6,7 @@
 #   4. deploy/test/test-h2c.sh      HTTP/2 by prior knowledge with curl --http2-prior-knowledge and h2load
 #   5. deploy/test/test-tls.sh      HTTPS: curl --http2/--http1.1, h2load and a wss echo over TLS, the 308 redirect
 #   6. deploy/test/test-status-page.sh  the admin page's charts, as headless Chromium renders them
-#   7. deploy/local/rehearse.sh     the four-host topology in network namespaces (root only; skipped otherwise)
+#   7. deploy/local/rehearse.sh     the four-host topology in network namespaces, https/h2/wss as on EC2 (root only; skipped otherwise)
 #   8. postman/run-newman.sh        the Postman collection against a locally started demo
 # Installs the system packages the later steps need when run as root (Debian/Ubuntu: apt-get).
 set -euo pipefail

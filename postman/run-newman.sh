@@ -9,9 +9,11 @@
 # The Admin requests (adminUrl /status and /metrics) are skipped when adminUrl does not answer;
 # PIBL_REQUIRE_ADMIN=1 runs them anyway, so that a missing admin listener fails the run.
 #
-# The demo is installed the way the hosts are (deploy/lib/render.sh user-data under a temporary root) and
-# started with the systemd units' ExecStart lines, on free loopback ports from 29001 (backends), 28080 (PIBL)
-# and 28081 (admin), which are passed to newman as baseUrl and adminUrl. Prints "newman: N passed, M failed" last; exits non-zero on any failure.
+# The demo is installed the way the hosts are (deploy/lib/render.sh user-data under a temporary root, with a
+# self-signed certificate as pibl-aws.sh --cert would ship one) and started with the systemd units' ExecStart
+# lines, on free loopback ports from 29001 (backends), 28080 (PIBL), 28081 (admin) and 28443 (TLS, which the
+# collection does not use; the cleartext port serves rather than redirecting), which are passed to newman as
+# baseUrl and adminUrl. Prints "newman: N passed, M failed" last; exits non-zero on any failure.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +22,8 @@ REPO_ROOT=$(cd "$HERE/.." && pwd)
 source "$REPO_ROOT/deploy/lib/render.sh"
 # shellcheck source-path=SCRIPTDIR source=../deploy/lib/unit.sh
 source "$REPO_ROOT/deploy/lib/unit.sh"
+# shellcheck source-path=SCRIPTDIR source=../deploy/lib/self-signed.sh
+source "$REPO_ROOT/deploy/lib/self-signed.sh"
 
 PIBL_JAR=${PIBL_JAR:-$REPO_ROOT/pibl-app/target/pibl.jar}
 BACKEND_JAR=${BACKEND_JAR:-$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar}
@@ -89,8 +93,10 @@ if [ "$START" = 1 ]; then
   done
   pibl_port=$(pick_port 28080)
   admin_port=$(pick_port 28081)
-  render_user_data_pibl newman "file://$PIBL_JAR" 127.0.0.1 "$pibl_port" "$admin_port" 60 "${backends[@]}" \
-    >"$WORK/user-data-pibl.sh"
+  tls_port=$(pick_port 28443)
+  self_signed_cert "$WORK/site.crt" "$WORK/site.key" 2 "IP:127.0.0.1" || die "could not make a certificate"
+  render_user_data_pibl newman "file://$PIBL_JAR" 127.0.0.1 "$pibl_port" "$tls_port" false "$admin_port" 60 \
+    "$WORK/site.crt" "$WORK/site.key" "${backends[@]}" >"$WORK/user-data-pibl.sh"
   PIBL_ROOT=$ROOT bash "$WORK/user-data-pibl.sh" >/dev/null
   unit_exec "$ROOT/etc/systemd/system/pibl.service" "" "$ROOT"
   svc_start pibl "" "$WORK/pibl.out"

@@ -2,13 +2,16 @@
 # Provision PIBL on AWS EC2 with the AWS CLI v2: one PIBL host and three demo backends in the default VPC.
 #
 #   deploy/aws/pibl-aws.sh up       --region eu-west-1 --ssh-cidr 203.0.113.7/32 [--key-name KEY]
+#   deploy/aws/pibl-aws.sh up       --region eu-west-1 --cert site.crt --key site.key    # your certificate
 #   deploy/aws/pibl-aws.sh status   --region eu-west-1
 #   deploy/aws/pibl-aws.sh teardown --region eu-west-1
 #   deploy/aws/pibl-aws.sh up --dry-run --region eu-west-1     # prints every AWS call; no AWS access at all
 #
 # Every resource carries the tag pibl:deployment=<name>; teardown finds them by that tag, so it needs no state
 # file and may be run again at any time. The jars reach the hosts through presigned S3 URLs written into the
-# cloud-init user-data, so the instances need neither SSH nor an IAM role. Run --help for the flags.
+# cloud-init user-data, so the instances need neither SSH nor an IAM role. PIBL serves https on 443 (HTTP/2 and
+# HTTP/1.1) and answers 308 to https on 80, with --cert/--key or a self-signed certificate the instance makes
+# for its public DNS name at boot. Run --help for the flags.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,8 +34,13 @@ KEY_NAME=""
 BUCKET=""
 PIBL_JAR="$REPO_ROOT/pibl-app/target/pibl.jar"
 BACKEND_JAR="$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
-PIBL_PORT=8080
+PIBL_PORT=80
+TLS_PORT=443
+CERT=""
+CERT_KEY=""
 BACKEND_PORT=9001
+# EC2's limit on user-data, before the base64 encoding the CLI adds.
+USER_DATA_LIMIT=16384
 TTL=60
 URL_TTL=7200
 WAIT_TIMEOUT=900
@@ -50,9 +58,11 @@ usage: $0 up|status|teardown [flags]
   --instance-type TYPE       PIBL instance type (default: $INSTANCE_TYPE)
   --backend-instance-type T  backend instance type (default: the PIBL one)
   --ami AMI_ID               AMI for all hosts (default: SSM parameter $AMI_PARAMETER)
-  --http-cidr CIDR           who may reach PIBL on port $PIBL_PORT (default: $HTTP_CIDR)
+  --http-cidr CIDR           who may reach PIBL on ports $TLS_PORT and $PIBL_PORT (default: $HTTP_CIDR)
+  --cert FILE --key FILE     PEM certificate chain (leaf first) and its key for PIBL's https, shipped in the
+                             user-data (default: the instance makes a self-signed one for its public DNS name)
   --ssh-cidr CIDR            who may reach port 22 of the PIBL host (default: nobody)
-  --key-name KEY             EC2 key pair for SSH (default: none)
+  --key-name KEY             EC2 key pair for SSH, not the TLS --key (default: none)
   --bucket NAME              existing S3 bucket for the jars (default: create pibl-<account>-<region>-NAME)
   --pibl-jar PATH            (default: pibl-app/target/pibl.jar)
   --backend-jar PATH         (default: pibl-backend-demo/target/pibl-backend-demo.jar)
@@ -60,7 +70,7 @@ usage: $0 up|status|teardown [flags]
   --url-ttl SECONDS          lifetime of the presigned jar URLs (default: $URL_TTL)
   --wait-timeout SECONDS     how long up waits for PIBL to answer (default: $WAIT_TIMEOUT)
   --no-wait                  print PIBL's URL and return without waiting for it to answer
-  --out DIR                  keep the rendered user-data in DIR (it holds the presigned URLs)
+  --out DIR                  keep the rendered user-data in DIR, mode 0600 (presigned URLs, the --key)
   --dry-run                  print the AWS calls, with <placeholders> for what AWS would return; no AWS access
 EOF
 }
@@ -79,6 +89,8 @@ while [ "$#" -gt 0 ]; do
     --http-cidr) HTTP_CIDR=${2:?}; shift ;;
     --ssh-cidr) SSH_CIDR=${2:?}; shift ;;
     --key-name) KEY_NAME=${2:?}; shift ;;
+    --cert) CERT=${2:?}; shift ;;
+    --key) CERT_KEY=${2:?}; shift ;;
     --bucket) BUCKET=${2:?}; shift ;;
     --pibl-jar) PIBL_JAR=${2:?}; shift ;;
     --backend-jar) BACKEND_JAR=${2:?}; shift ;;
@@ -103,7 +115,14 @@ for cidr in "$HTTP_CIDR" ${SSH_CIDR:+"$SSH_CIDR"}; do
   [[ $cidr =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || die "bad CIDR: $cidr"
 done
 for n in "$TTL" "$URL_TTL" "$WAIT_TIMEOUT"; do [[ $n =~ ^[0-9]+$ ]] || die "not a number: $n"; done
+if [ -n "$CERT" ] || [ -n "$CERT_KEY" ]; then
+  if [ -z "$CERT" ] || [ -z "$CERT_KEY" ]; then die "--cert and --key go together"; fi
+  [ -r "$CERT" ] || die "cannot read --cert $CERT"
+  [ -r "$CERT_KEY" ] || die "cannot read --key $CERT_KEY"
+fi
 export AWS_PAGER=""
+# What this script writes (the user-data: presigned URLs, a private key from --key) is for its user only.
+umask 077
 
 if [ -n "$OUT_DIR" ]; then
   mkdir -p "$OUT_DIR"
@@ -219,20 +238,47 @@ instance_field() { # PLACEHOLDER INSTANCE FIELD
     --query "Reservations[0].Instances[0].$3" --output text
 }
 
+# certificate_names : the subjectAltName of --cert (say what the hosts will serve); fails, before anything is
+# made, when the files are not a PEM certificate and the private key of that certificate. PIBL would refuse
+# them too, but only on the instance, minutes later, in a log nobody is looking at.
+certificate_names() {
+  local cert_pub key_pub
+  command -v openssl >/dev/null || die "--cert/--key are checked with openssl, which is not installed"
+  cert_pub=$(openssl x509 -in "$CERT" -noout -pubkey 2>/dev/null) || die "--cert $CERT: not a PEM certificate"
+  key_pub=$(openssl pkey -in "$CERT_KEY" -pubout 2>/dev/null) || die "--key $CERT_KEY: not a PEM private key without a passphrase"
+  [ "$cert_pub" = "$key_pub" ] || die "--key $CERT_KEY is not the key of the certificate in $CERT"
+  openssl x509 -in "$CERT" -noout -ext subjectAltName 2>/dev/null | sed -n '2,$p' | sed 's/IP Address:/IP:/g' | tr -d ' '
+}
+
+# check_user_data FILE : EC2 refuses user-data over 16 KiB; say so before run-instances does.
+check_user_data() {
+  local size
+  size=$(wc -c <"$1")
+  [ "$size" -le "$USER_DATA_LIMIT" ] ||
+    die "${1##*/} is $size bytes, over EC2's $USER_DATA_LIMIT (a long certificate chain in --cert?)"
+}
+
 upload_jar() { # FILE KEY -> presigned URL
   aws_call "" s3 cp --region "$REGION" --only-show-errors "$1" "s3://$BUCKET/$NAME/$2" >/dev/null
   aws_call "<presigned-url-$2>" s3 presign --region "$REGION" "s3://$BUCKET/$NAME/$2" --expires-in "$URL_TTL"
 }
 
 cmd_up() {
-  local vpc existing sg_pibl sg_backend pibl_url backend_url i name id ip ids=() backends=() public_ip
+  local vpc existing sg_pibl sg_backend pibl_url backend_url i name id ip ids=() backends=() public_ip public_dns
+  local host names
   if [ "$DRY_RUN" = 0 ]; then
     command -v aws >/dev/null || die "the AWS CLI v2 is not installed (https://docs.aws.amazon.com/cli/)"
     [ -r "$PIBL_JAR" ] || die "no $PIBL_JAR: run mvn -B -q package -DskipTests first"
     [ -r "$BACKEND_JAR" ] || die "no $BACKEND_JAR: run mvn -B -q package -DskipTests first"
   fi
+  [ -z "$CERT" ] || names=$(certificate_names)
 
   comment "deployment $NAME in $REGION"
+  if [ -n "$CERT" ]; then
+    comment "https with the certificate in --cert (${names:-no subjectAltName}), shipped with its key in PIBL's user-data"
+  else
+    comment "https with a self-signed certificate the PIBL instance makes at boot for its public DNS name and IP"
+  fi
   local dry_bucket_exists=0
   [ -n "$BUCKET" ] || { BUCKET=$(default_bucket); dry_bucket_exists=1; }
   existing=$(aws_call "" ec2 describe-security-groups --region "$REGION" --filters "$tag_filter" \
@@ -260,9 +306,10 @@ cmd_up() {
   pibl_url=$(upload_jar "$PIBL_JAR" pibl.jar)
   backend_url=$(upload_jar "$BACKEND_JAR" pibl-backend-demo.jar)
 
-  comment "security groups: PIBL gets $PIBL_PORT from $HTTP_CIDR${SSH_CIDR:+ and 22 from $SSH_CIDR}; backends get $BACKEND_PORT from PIBL's group only"
+  comment "security groups: PIBL gets $TLS_PORT and $PIBL_PORT from $HTTP_CIDR${SSH_CIDR:+ and 22 from $SSH_CIDR}; backends get $BACKEND_PORT from PIBL's group only"
   sg_pibl=$(create_security_group pibl "PIBL load balancer ($NAME)" "$vpc")
-  allow "$sg_pibl" "IpProtocol=tcp,FromPort=$PIBL_PORT,ToPort=$PIBL_PORT,IpRanges=[{CidrIp=$HTTP_CIDR,Description=HTTP}]"
+  allow "$sg_pibl" "IpProtocol=tcp,FromPort=$TLS_PORT,ToPort=$TLS_PORT,IpRanges=[{CidrIp=$HTTP_CIDR,Description=HTTPS}]"
+  allow "$sg_pibl" "IpProtocol=tcp,FromPort=$PIBL_PORT,ToPort=$PIBL_PORT,IpRanges=[{CidrIp=$HTTP_CIDR,Description=HTTP-redirect}]"
   if [ -n "$SSH_CIDR" ]; then
     allow "$sg_pibl" "IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=$SSH_CIDR,Description=SSH}]"
   fi
@@ -273,6 +320,7 @@ cmd_up() {
     name=${BACKEND_NAMES[$i]}
     comment "$name: user-data <workdir>/user-data-$name.sh"
     render_user_data_backend "$NAME" "$backend_url" "$name" 0.0.0.0 "$BACKEND_PORT" >"$WORK/user-data-$name.sh"
+    check_user_data "$WORK/user-data-$name.sh"
     id=$(run_instance backend "$name" "$BACKEND_INSTANCE_TYPE" "$sg_backend" "$WORK/user-data-$name.sh")
     ip=$(instance_field "<private-ip-$name>" "$id" PrivateIpAddress)
     ids+=("$id")
@@ -280,30 +328,39 @@ cmd_up() {
   done
 
   comment "pibl: user-data <workdir>/user-data-pibl.sh, backends ${backends[*]}"
-  render_user_data_pibl "$NAME" "$pibl_url" 0.0.0.0 "$PIBL_PORT" 8081 "$TTL" "${backends[@]}" >"$WORK/user-data-pibl.sh"
+  render_user_data_pibl "$NAME" "$pibl_url" 0.0.0.0 "$PIBL_PORT" "$TLS_PORT" true 8081 "$TTL" "$CERT" "$CERT_KEY" \
+    "${backends[@]}" >"$WORK/user-data-pibl.sh"
+  check_user_data "$WORK/user-data-pibl.sh"
   id=$(run_instance pibl pibl "$INSTANCE_TYPE" "$sg_pibl" "$WORK/user-data-pibl.sh")
   ids+=("$id")
 
   aws_call "" ec2 wait instance-running --region "$REGION" --instance-ids "${ids[@]}"
   public_ip=$(instance_field "<public-ip-pibl>" "$id" PublicIpAddress)
   [ -n "$(words "$public_ip")" ] || die "the PIBL instance got no public IP (does the default subnet map one?)"
+  # The name the self-signed certificate is made for; a VPC without DNS hostnames gives none, then the IP.
+  public_dns=$(instance_field "<public-dns-pibl>" "$id" PublicDnsName)
+  host=$(words "$public_dns")
+  host=${host:-$public_ip}
 
-  comment "PIBL: http://$public_ip:$PIBL_PORT/"
+  comment "PIBL: https://$host/ (HTTP/2 and HTTP/1.1); http://$host/ answers 308 to it"
+  [ -n "$CERT" ] || comment "the certificate is self-signed: browsers warn once, curl needs -k (or --cacert with the host's /etc/pibl/tls.crt)"
   if [ "$WAIT" = 0 ]; then
-    echo "PIBL will answer at http://$public_ip:$PIBL_PORT/ once the hosts have booted (2-4 minutes)"
+    echo "PIBL will answer at https://$host/ once the hosts have booted (2-4 minutes)"
   elif [ "$DRY_RUN" = 1 ]; then
-    comment "then: poll http://$public_ip:$PIBL_PORT/ every 10 s until it answers 200, for at most ${WAIT_TIMEOUT}s"
+    comment "then: poll https://$host/ every 10 s until it answers 200, for at most ${WAIT_TIMEOUT}s"
   else
-    wait_for_pibl "http://$public_ip:$PIBL_PORT/" "$id"
+    wait_for_pibl "$host" "$id"
   fi
 }
 
-wait_for_pibl() { # URL INSTANCE
-  local url=$1 deadline code i backend
+wait_for_pibl() { # HOST INSTANCE
+  local url="https://$1/" deadline code i backend redirect
+  # -k: the certificate may be self-signed, or made for a name other than the instance's; this only waits.
+  local curl=(curl -s -k --max-time 5)
   say "waiting up to ${WAIT_TIMEOUT}s for $url (dnf, the jars and four JVMs take 2-4 minutes)"
   deadline=$((SECONDS + WAIT_TIMEOUT))
   while :; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)
+    code=$("${curl[@]}" -o /dev/null -w '%{http_code}' "$url" || true)
     [ "$code" = 200 ] && break
     if [ "$SECONDS" -ge "$deadline" ]; then
       say "no 200 from $url after ${WAIT_TIMEOUT}s (last status: ${code:-none})."
@@ -313,9 +370,11 @@ wait_for_pibl() { # URL INSTANCE
     sleep 10
   done
   for i in 1 2 3; do
-    backend=$(curl -s -o /dev/null -D - --max-time 5 "$url" | tr -d '\r' | sed -n 's/^[Xx]-[Bb]ackend: //p')
+    backend=$("${curl[@]}" -o /dev/null -D - "$url" | tr -d '\r' | sed -n 's/^[Xx]-[Bb]ackend: //p')
     say "request $i answered by ${backend:-?}"
   done
+  redirect=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 "http://$1/" || true)
+  say "http://$1/ answers ${redirect:-nothing}"
   echo "PIBL is up: $url"
 }
 

@@ -12,9 +12,18 @@ AWS_SCRIPT="$DEPLOY/aws/pibl-aws.sh"
 source "$DEPLOY/lib/render.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/unit.sh
 source "$DEPLOY/lib/unit.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/self-signed.sh
+source "$DEPLOY/lib/self-signed.sh"
 
 T=$(mktemp -d /tmp/pibl-test-render.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+IMDS_PIDS=()
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  local pid
+  for pid in "${IMDS_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
 PASSED=0
 FAILED=0
 
@@ -45,28 +54,46 @@ contains() { grep -qF -- "$2" "$1" || { echo "no line with '$2' in $1"; return 1
 lacks() { ! grep -qF -- "$2" "$1" || { echo "unexpected '$2' in $1"; return 1; }; }
 
 BACKENDS=(198.18.0.11:9001 198.18.0.12:9001 198.18.0.13:9001)
+mode() { stat -c %a "$1"; }
+# A certificate as --cert/--key would bring one, and a second whose key does not match the first.
+self_signed_cert "$T/site.crt" "$T/site.key" 2 "DNS:pibl.example.test"
+self_signed_cert "$T/other.crt" "$T/other.key" 2 "DNS:other.example.test"
 
 # --- templates ----------------------------------------------------------------------------------------------
 
-render_pibl_yaml rehearsal 0.0.0.0 8080 8081 60 "${BACKENDS[@]}" >"$T/pibl.yaml"
-golden "pibl.yaml lists the backends, the port, the TTL and the admin listener" pibl.yaml "$T/pibl.yaml"
-render_user_data_pibl rehearsal file:///srv/pibl.jar 0.0.0.0 8080 8081 45 "${BACKENDS[@]}" >"$T/ud-pibl.sh"
-golden "PIBL user-data" user-data-pibl.sh "$T/ud-pibl.sh"
+render_pibl_yaml rehearsal 0.0.0.0 80 443 true 8081 60 "${BACKENDS[@]}" >"$T/pibl.yaml"
+golden "pibl.yaml lists the backends, the ports, the TTL, the admin listener and TLS with redirect" pibl.yaml \
+  "$T/pibl.yaml"
+render_user_data_pibl rehearsal file:///srv/pibl.jar 0.0.0.0 80 443 true 8081 45 "" "" "${BACKENDS[@]}" >"$T/ud-pibl.sh"
+golden "PIBL user-data (a self-signed certificate made at boot)" user-data-pibl.sh "$T/ud-pibl.sh"
+render_user_data_pibl rehearsal file:///srv/pibl.jar 0.0.0.0 80 443 true 8081 45 "$T/site.crt" "$T/site.key" \
+  "${BACKENDS[@]}" >"$T/ud-pibl-cert.sh"
+check "PIBL user-data with --cert/--key ships both files instead of making one" \
+  diff <(sed '/^# No certificate was given/,/^say "made a self-signed/d' "$T/ud-pibl.sh") \
+  <(sed "/^install -m 0644 \/dev\/null \"\$ROOT\/etc\/pibl\/tls.crt\"$/,/^PIBL_FILE$/d;
+         /^install -m 0600 \/dev\/null \"\$ROOT\/etc\/pibl\/tls.key\"$/,/^PIBL_FILE$/d" "$T/ud-pibl-cert.sh")
 render_user_data_backend rehearsal file:///srv/pibl-backend-demo.jar backend-2 0.0.0.0 9001 >"$T/ud-backend.sh"
 golden "backend user-data" user-data-backend-2.sh "$T/ud-backend.sh"
 
 check "rendered user-data is valid bash" bash -n "$T/ud-pibl.sh"
+check "rendered user-data with a certificate is valid bash" bash -n "$T/ud-pibl-cert.sh"
 check "rendered backend user-data is valid bash" bash -n "$T/ud-backend.sh"
 if command -v shellcheck >/dev/null; then
-  check "rendered user-data is shellcheck-clean" shellcheck "$T/ud-pibl.sh" "$T/ud-backend.sh"
+  check "rendered user-data is shellcheck-clean" shellcheck "$T/ud-pibl.sh" "$T/ud-pibl-cert.sh" "$T/ud-backend.sh"
 fi
 
 url='https://b.s3.eu-west-1.amazonaws.com/demo/pibl.jar?X-Amz-Algorithm=AWS4&X-Amz-Signature=ab%2Fcd'
-render_user_data_pibl demo "$url" 0.0.0.0 8080 8081 60 10.0.0.1:9001 >"$T/ud-url.sh"
+render_user_data_pibl demo "$url" 0.0.0.0 80 443 true 8081 60 "" "" 10.0.0.1:9001 >"$T/ud-url.sh"
 check "a presigned URL with & and % is written verbatim" contains "$T/ud-url.sh" "'$url'"
-check_fails "a URL with a single quote is refused" render_user_data_pibl demo "http://x/'a" 0.0.0.0 8080 8081 60 a:1
-check_fails "a backend without a port is refused" render_pibl_yaml demo 0.0.0.0 8080 8081 60 10.0.0.1
-check_fails "no backend at all is refused" render_pibl_yaml demo 0.0.0.0 8080 8081 60
+check_fails "a URL with a single quote is refused" \
+  render_user_data_pibl demo "http://x/'a" 0.0.0.0 80 443 true 8081 60 "" "" a:1
+check_fails "a backend without a port is refused" render_pibl_yaml demo 0.0.0.0 80 443 true 8081 60 10.0.0.1
+check_fails "no backend at all is refused" render_pibl_yaml demo 0.0.0.0 80 443 true 8081 60
+check_fails "redirect-http is true or false" render_pibl_yaml demo 0.0.0.0 80 443 yes 8081 60 10.0.0.1:1
+check_fails "a certificate without its key is refused" \
+  render_user_data_pibl demo file:///j 0.0.0.0 80 443 true 8081 60 "$T/site.crt" "" a:1
+check_fails "a key that is not PEM is refused" \
+  render_user_data_pibl demo file:///j 0.0.0.0 80 443 true 8081 60 "$T/site.crt" "$T/site.crt" a:1
 check_fails "a template placeholder without a value is an error" render_template "$DEPLOY/templates/pibl.yaml.tmpl" PORT=1
 check_fails "a value for a placeholder the template lacks is an error" \
   render_template "$DEPLOY/templates/pibl.yaml.tmpl" NOPE=1
@@ -74,19 +101,52 @@ check_fails "an env key the default file lacks is an error" render_env "$DEPLOY/
 
 # --- the user-data, run under a prefix as deploy/local does --------------------------------------------------
 
+# fake_imds NAME ARGS... : deploy/test/fake-imds.py on a free loopback port; sets IMDS_URL.
+fake_imds() {
+  local name=$1 i
+  shift
+  python3 "$HERE/fake-imds.py" "$@" >"$T/imds-$name.out" 2>"$T/imds-$name.log" &
+  IMDS_PIDS+=("$!")
+  for ((i = 0; i < 50; i++)); do
+    grep -q '^port ' "$T/imds-$name.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  IMDS_URL="http://127.0.0.1:$(sed -n 's/^port //p' "$T/imds-$name.out")"
+}
+san() { openssl x509 -in "$1" -noout -ext subjectAltName | sed -n '2p' | tr -d ' '; }
+same_key() { [ "$(openssl x509 -in "$1" -noout -pubkey)" = "$(openssl pkey -in "$2" -pubout)" ]; }
+
 printf 'pibl jar\n' >"$T/pibl.jar"
 printf 'backend jar\n' >"$T/backend.jar"
-render_user_data_pibl demo "file://$T/pibl.jar" 0.0.0.0 8080 8081 45 "${BACKENDS[@]}" >"$T/run-pibl.sh"
+render_user_data_pibl demo "file://$T/pibl.jar" 0.0.0.0 8080 8443 false 8081 45 "" "" "${BACKENDS[@]}" >"$T/run-pibl.sh"
 render_user_data_backend demo "file://$T/backend.jar" backend-2 0.0.0.0 9002 >"$T/run-backend.sh"
 ROOT="$T/root"
-check "PIBL user-data runs under PIBL_ROOT" env PIBL_ROOT="$ROOT" bash "$T/run-pibl.sh"
+fake_imds ec2 --public-hostname ec2-203-0-113-9.eu-west-1.compute.amazonaws.com --public-ipv4 203.0.113.9
+check "PIBL user-data runs under PIBL_ROOT" env PIBL_ROOT="$ROOT" PIBL_IMDS="$IMDS_URL" bash "$T/run-pibl.sh"
+check "  it made a certificate for the public DNS name and IP the metadata service gave (IMDSv2 token)" test \
+  "$(san "$ROOT/etc/pibl/tls.crt")" = "DNS:ec2-203-0-113-9.eu-west-1.compute.amazonaws.com,IPAddress:203.0.113.9"
+check "  with its key, readable by root only" \
+  eval 'same_key "$ROOT/etc/pibl/tls.crt" "$ROOT/etc/pibl/tls.key" && test "$(mode "$ROOT/etc/pibl/tls.key")" = 600'
+check "  asking for a token first: a GET without one was never made" lacks "$T/imds-ec2.log" '" 401 '
+fake_imds noname --public-ipv4 203.0.113.10
+check "without a public DNS name (EC2 answers 404) the certificate is for the public IP" \
+  env PIBL_ROOT="$T/root-noname" PIBL_IMDS="$IMDS_URL" bash "$T/run-pibl.sh"
+check "  only" test "$(san "$T/root-noname/etc/pibl/tls.crt")" = "IPAddress:203.0.113.10"
+render_user_data_pibl demo "file://$T/pibl.jar" 0.0.0.0 80 443 true 8081 45 "$T/site.crt" "$T/site.key" \
+  "${BACKENDS[@]}" >"$T/run-pibl-cert.sh"
+check "PIBL user-data with a certificate runs under PIBL_ROOT, with no metadata service" \
+  env PIBL_ROOT="$T/root-cert" PIBL_IMDS=http://127.0.0.1:9 bash "$T/run-pibl-cert.sh"
+check "  the certificate is installed as given, 0644" \
+  eval 'cmp "$T/site.crt" "$T/root-cert/etc/pibl/tls.crt" && test "$(mode "$T/root-cert/etc/pibl/tls.crt")" = 644'
+check "  the key is installed as given, 0600" \
+  eval 'cmp "$T/site.key" "$T/root-cert/etc/pibl/tls.key" && test "$(mode "$T/root-cert/etc/pibl/tls.key")" = 600'
 check "backend user-data runs under PIBL_ROOT" env PIBL_ROOT="$ROOT" bash "$T/run-backend.sh"
 check "the jar is fetched from its URL" cmp "$T/pibl.jar" "$ROOT/opt/pibl/pibl.jar"
 check "the backend jar is fetched from its URL" cmp "$T/backend.jar" "$ROOT/opt/pibl/pibl-backend-demo.jar"
 check "pibl.service is installed verbatim" cmp "$DEPLOY/systemd/pibl.service" "$ROOT/etc/systemd/system/pibl.service"
 check "pibl-backend@.service is installed verbatim" \
   cmp "$DEPLOY/systemd/pibl-backend@.service" "$ROOT/etc/systemd/system/pibl-backend@.service"
-check "pibl.yaml is the rendered one" diff <(render_pibl_yaml demo 0.0.0.0 8080 8081 45 "${BACKENDS[@]}") \
+check "pibl.yaml is the rendered one" diff <(render_pibl_yaml demo 0.0.0.0 8080 8443 false 8081 45 "${BACKENDS[@]}") \
   "$ROOT/etc/pibl/pibl.yaml"
 check "pibl.env carries the TTL" contains "$ROOT/etc/pibl/pibl.env" "PIBL_TTL=45"
 check "backend-2.env carries the port" contains "$ROOT/etc/pibl/backend-2.env" "BACKEND_PORT=9002"
@@ -94,8 +154,27 @@ check "backend-2.env carries the port" contains "$ROOT/etc/pibl/backend-2.env" "
 # --- the unit's ExecStart, as deploy/local and postman/run-newman.sh run it ------------------------------------
 
 unit_exec "$ROOT/etc/systemd/system/pibl.service" "" "$ROOT"
-check "pibl ExecStart: JVM flags from pibl.env, jar, config and --ttl" test "${UNIT_ARGV[*]}" = \
-  "/bin/sh $ROOT/opt/pibl/pibl-jvm $ROOT/var/lib/pibl/pibl.jsa -Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled -jar $ROOT/opt/pibl/pibl.jar --config $ROOT/etc/pibl/pibl.yaml --ttl 45"
+CREDS="$ROOT/run/credentials/pibl.service"
+check "pibl ExecStart: JVM flags from pibl.env, jar, config, --ttl and the TLS credentials" test "${UNIT_ARGV[*]}" = \
+  "/bin/sh $ROOT/opt/pibl/pibl-jvm $ROOT/var/lib/pibl/pibl.jsa -Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled -jar $ROOT/opt/pibl/pibl.jar --config $ROOT/etc/pibl/pibl.yaml --ttl 45 --tls-cert $CREDS/tls.crt --tls-key $CREDS/tls.key"
+check "LoadCredential=: the certificate and key copied into the unit's credentials directory" \
+  eval 'test "$UNIT_CREDENTIALS" = "$CREDS" && cmp "$ROOT/etc/pibl/tls.crt" "$CREDS/tls.crt" && cmp "$ROOT/etc/pibl/tls.key" "$CREDS/tls.key"'
+check "  the directory 0700, the copies 0400" \
+  test "$(mode "$CREDS") $(mode "$CREDS/tls.crt") $(mode "$CREDS/tls.key")" = "700 400 400"
+check "the unit may bind ports 80 and 443 as its transient user, and nothing more" eval \
+  'contains "$ROOT/etc/systemd/system/pibl.service" AmbientCapabilities=CAP_NET_BIND_SERVICE &&
+   contains "$ROOT/etc/systemd/system/pibl.service" CapabilityBoundingSet=CAP_NET_BIND_SERVICE'
+mkdir -p "$T/credroot/etc/pibl" "$T/credroot/unit"
+echo secret >"$T/credroot/etc/pibl/token"
+printf '[Service]\nLoadCredential=token:/etc/pibl/token\nWorkingDirectory=/var/lib/pibl-t\nExecStart=/usr/bin/env\n' \
+  >"$T/credroot/unit/t.service"
+check "the command started for a unit with credentials finds CREDENTIALS_DIRECTORY in its environment" eval \
+  'unit_exec "$T/credroot/unit/t.service" "" "$T/credroot" && svc_start t "" "$T/t.out" && wait "$(svc_pid t)" &&
+   grep -qx "CREDENTIALS_DIRECTORY=$T/credroot/run/credentials/t.service" "$T/t.out"'
+SVC_NAMES=() SVC_PIDS=()
+rm "$T/credroot/etc/pibl/token"
+check_fails "a credential that cannot be read stops the start, as systemd's does" \
+  unit_exec "$T/credroot/unit/t.service" "" "$T/credroot"
 check "the PIBL user-data installs pibl-jvm as the repository has it" cmp "$ROOT/opt/pibl/pibl-jvm" "$DEPLOY/systemd/pibl-jvm"
 
 # --- pibl-jvm: the class-data archive is recorded when missing or stale, used when fresh ---------------------------
@@ -150,6 +229,33 @@ check "the hosts get the jars by presigned URL" contains "$T/out/user-data-backe
 check "the backends' group admits only PIBL's group" \
   contains "$T/up.txt" "UserIdGroupPairs=[{GroupId=<sg-pibl>,Description=from-PIBL}]"
 check "SSH is open only to the given CIDR" contains "$T/up.txt" "FromPort=22,ToPort=22,IpRanges=[{CidrIp=203.0.113.7/32"
+check "PIBL's group opens 443 and 80 to the HTTP CIDR" eval \
+  'contains "$T/up.txt" "FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTPS}]" &&
+   contains "$T/up.txt" "FromPort=80,ToPort=80,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTP-redirect}]"'
+check "  and nothing else but SSH: 3 ingress rules on PIBL's group" \
+  test "$(grep -c 'authorize-security-group-ingress .*--group-id <sg-pibl>' "$T/up.txt")" = 3
+check "without --cert, PIBL's user-data makes a self-signed certificate at boot" eval \
+  'contains "$T/out/user-data-pibl.sh" "self_signed_cert \"\$ROOT/etc/pibl/tls.crt\"" && lacks "$T/out/user-data-pibl.sh" "PRIVATE KEY"'
+check "the user-data in --out is for the user only (presigned URLs, maybe a key)" \
+  test "$(mode "$T/out/user-data-pibl.sh")" = 600
+check "the URL printed is https on the instance's public DNS name" contains "$T/up.txt" "# PIBL: https://<public-dns-pibl>/"
+
+dry up --region eu-west-1 --ssh-cidr 203.0.113.7/32 --key-name demo-key --cert "$T/site.crt" --key "$T/site.key" \
+  --out "$T/out-cert" >"$T/up-cert.txt" 2>&1
+check "--cert/--key: the same AWS calls; only what the run says of the certificate differs" \
+  diff <(grep -v '^# https with' "$T/up.txt" | grep -v 'self-signed') <(grep -v '^# https with' "$T/up-cert.txt")
+check "  it names the certificate's subjectAltName" \
+  contains "$T/up-cert.txt" "# https with the certificate in --cert (DNS:pibl.example.test)"
+check "  PIBL's user-data holds the certificate and the key, and makes none" eval \
+  'contains "$T/out-cert/user-data-pibl.sh" "$(sed -n 2p "$T/site.crt")" &&
+   contains "$T/out-cert/user-data-pibl.sh" "$(sed -n 2p "$T/site.key")" && lacks "$T/out-cert/user-data-pibl.sh" self_signed_cert'
+check_fails "--cert without --key is an error" dry up --region eu-west-1 --cert "$T/site.crt"
+check_fails "a key that is not the certificate's is an error, before any call" \
+  dry up --region eu-west-1 --cert "$T/site.crt" --key "$T/other.key"
+for ((i = 0; i < 24; i++)); do cat "$T/site.crt"; done >"$T/long-chain.crt"
+dry up --region eu-west-1 --cert "$T/long-chain.crt" --key "$T/site.key" >"$T/up-long.txt" 2>&1 || true
+check "user-data over EC2's 16 KiB is refused before run-instances" eval \
+  'contains "$T/up-long.txt" "over EC2'"'"'s 16384" && lacks "$T/up-long.txt" "run-instances --region eu-west-1 --image-id <ami-id> --instance-type t3.micro --count 1 --security-group-ids <sg-pibl>"'
 check "the default AMI comes from the public SSM parameter" \
   contains "$T/up.txt" "--name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
@@ -159,7 +265,8 @@ check "us-east-1 creates no bucket LocationConstraint" lacks "$T/up3.txt" "Locat
 check "a named bucket is used, not created" lacks "$T/up3.txt" "create-bucket"
 check "no --ssh-cidr, no SSH rule" lacks "$T/up3.txt" "FromPort=22"
 check "--ami skips the SSM lookup" lacks "$T/up3.txt" "ssm get-parameter"
-check "--http-cidr is the HTTP rule" contains "$T/up3.txt" "CidrIp=198.51.100.0/24,Description=HTTP"
+check "--http-cidr is the HTTPS and HTTP rule" eval \
+  'contains "$T/up3.txt" "CidrIp=198.51.100.0/24,Description=HTTPS" && contains "$T/up3.txt" "CidrIp=198.51.100.0/24,Description=HTTP-redirect"'
 check "--backend-instance-type applies to the backends" contains "$T/up3.txt" \
   "--image-id ami-0abc --instance-type t3.nano --count 1 --security-group-ids <sg-backend>"
 check "--instance-type applies to PIBL" contains "$T/up3.txt" \
@@ -184,7 +291,7 @@ live() { awk '$3 == "running"' "$FAKE/instances" | wc -l; }
 calls() { grep -c -- "$1" "$FAKE/calls" || true; }
 
 check "up makes two groups, four instances and a tagged bucket holding the jars" \
-  real up --no-wait --ssh-cidr 203.0.113.7/32 --out "$T/real"
+  eval 'real up --no-wait --ssh-cidr 203.0.113.7/32 --out "$T/real" >"$T/real-up.txt" 2>&1 || { cat "$T/real-up.txt"; false; }'
 check "  two security groups" test "$(wc -l <"$FAKE/groups")" = 2
 check "  four running instances" test "$(live)" = 4
 check "  the bucket is tagged with the deployment" grep -q '^pibl-123456789012-eu-west-1-demo demo$' "$FAKE/buckets"
@@ -193,6 +300,8 @@ pibl_sg=$(awk '$3 == "pibl" { print $1 }' "$FAKE/groups")
 check "  the backend group admits the PIBL group's id" grep -q "UserIdGroupPairs=\[{GroupId=$pibl_sg," "$FAKE/rules"
 check "  PIBL's pibl.yaml lists the private IPs AWS gave the backends" \
   contains "$T/real/user-data-pibl.sh" '  - "198.18.1.22:9001"'
+check "  it says PIBL's https URL, on the public DNS name AWS gave" \
+  contains "$T/real-up.txt" "PIBL will answer at https://ec2-198-18-1-250.eu-west-1.compute.amazonaws.com/"
 check "  the PIBL host is the one in PIBL's group" test "$(awk '$5 == "'"$pibl_sg"'"' "$FAKE/instances" | wc -l)" = 1
 check_fails "a second up of the same deployment is refused" real up --no-wait
 check "  and makes nothing" test "$(live)" = 4

@@ -3,7 +3,7 @@
 #   curl --http2 (ALPN h2)       a GET answered over HTTP/2, then a cache MISS and a HIT; HSTS on the answer
 #   curl --http1.1 (ALPN http/1.1)  the same port speaks HTTP/1.1 too
 #   h2load -n 200 -c 2 -m 10     200 requests over 2 TLS connections, 10 streams each at once: all 2xx
-#   a WebSocket echo over wss    Python's ssl module: 101, one masked text frame out, the same text back
+#   a WebSocket echo over wss    deploy/test/ws-echo.py: 101, one masked text frame out, the same text back
 #   cleartext port               308 to https:// (redirect-http)
 # Starts one demo backend and PIBL from the built jars on free loopback ports, in a temporary directory; stops
 # them at the end. Needs curl, openssl, python3 and h2load (Debian: nghttp2-client). Prints "test-tls: ok" last.
@@ -43,38 +43,8 @@ grep -q 'requests: 200 total, 200 started, 200 done, 200 succeeded' <<<"$load" |
 grep -q 'status codes: 200 2xx' <<<"$load" || die "h2load status codes: $load"
 grep -q 'Application protocol: h2' <<<"$load" || die "h2load did not negotiate h2: $load"
 
-echo=$(timeout 20 python3 - "$TLS_PORT" "$WORK/site.crt" <<'PY'
-import base64, os, socket, ssl, sys
-port, ca = int(sys.argv[1]), sys.argv[2]
-ctx = ssl.create_default_context(cafile=ca)
-ctx.set_alpn_protocols(["http/1.1"])
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall(("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit("closed before the 101")
-    head += chunk
-status, rest = head.split(b"\r\n")[0], head.split(b"\r\n\r\n", 1)[1]
-if b" 101 " not in status:
-    sys.exit("no 101: %r" % status)
-text = b"hello over wss"
-mask = os.urandom(4)
-s.sendall(bytes([0x81, 0x80 | len(text)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(text)))
-buf = rest
-while len(buf) < 2 or len(buf) < 2 + (buf[1] & 0x7F):
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit("closed before the echo")
-    buf += chunk
-if buf[0] != 0x81:
-    sys.exit("not a text frame: %r" % buf[:2])
-print(buf[2:2 + (buf[1] & 0x7F)].decode())
-PY
-) || die "WebSocket over wss failed: $echo"
+echo=$(timeout 20 python3 "$REPO_ROOT/deploy/test/ws-echo.py" "wss://127.0.0.1:$TLS_PORT/ws" --cacert "$WORK/site.crt" \
+	--text "hello over wss") || die "WebSocket over wss failed: $echo"
 [ "$echo" = "hello over wss" ] || die "WebSocket echo over wss: expected 'hello over wss', got '$echo'"
 
 redirect=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$PORT/api/info?a=1")

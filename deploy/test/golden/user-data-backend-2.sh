@@ -2,12 +2,13 @@
 # cloud-init user-data for the backend host backend-2 of deployment rehearsal, rendered by deploy/lib/render.sh.
 # cloud-init runs it once, as root, at first boot; its output goes to /var/log/cloud-init-output.log.
 # With PIBL_ROOT=DIR it writes every file under DIR and skips packages and systemd: deploy/local/rehearse.sh does that.
+# It must stay under EC2's 16 KiB of user-data: deploy/aws/pibl-aws.sh refuses a larger one.
 set -euo pipefail
 ROOT="${PIBL_ROOT:-}"
 say() { echo "pibl-user-data: $*"; }
 
 if [ -z "$ROOT" ]; then
-  say "installing the Java 17 runtime"
+  say "installing java-17-amazon-corretto-headless"
   for attempt in 1 2 3 4 5; do
     dnf install -y java-17-amazon-corretto-headless && break
     [ "$attempt" -lt 5 ] || exit 1

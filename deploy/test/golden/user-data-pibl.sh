@@ -2,14 +2,15 @@
 # cloud-init user-data for the pibl host pibl of deployment rehearsal, rendered by deploy/lib/render.sh.
 # cloud-init runs it once, as root, at first boot; its output goes to /var/log/cloud-init-output.log.
 # With PIBL_ROOT=DIR it writes every file under DIR and skips packages and systemd: deploy/local/rehearse.sh does that.
+# It must stay under EC2's 16 KiB of user-data: deploy/aws/pibl-aws.sh refuses a larger one.
 set -euo pipefail
 ROOT="${PIBL_ROOT:-}"
 say() { echo "pibl-user-data: $*"; }
 
 if [ -z "$ROOT" ]; then
-  say "installing the Java 17 runtime"
+  say "installing java-17-amazon-corretto-headless openssl"
   for attempt in 1 2 3 4 5; do
-    dnf install -y java-17-amazon-corretto-headless && break
+    dnf install -y java-17-amazon-corretto-headless openssl && break
     [ "$attempt" -lt 5 ] || exit 1
     sleep 10
   done
@@ -25,7 +26,7 @@ chmod 0644 "$ROOT/opt/pibl/pibl.jar"
 cat >"$ROOT/etc/pibl/pibl.yaml" <<'PIBL_FILE'
 # PIBL configuration for rehearsal, rendered by deploy/lib/render.sh.
 # Relative paths are resolved against the working directory (WorkingDirectory= in pibl.service).
-port: 8080
+port: 80
 bind: 0.0.0.0
 backends:
   - "198.18.0.11:9001"
@@ -39,6 +40,14 @@ cache:
 admin:
   host: 127.0.0.1
   port: 8081
+# The certificate and key are not named here: pibl.service passes them as --tls-cert/--tls-key, from the copies
+# systemd makes of /etc/pibl/tls.crt and tls.key for the service's transient user (LoadCredential=).
+tls:
+  port: 443
+  redirect-http: true
+  # Short: a browser that saw it over a trusted certificate keeps to https for this long, and an EC2 public
+  # DNS name goes to someone else once the instance is gone.
+  hsts: 1h
 PIBL_FILE
 cat >"$ROOT/etc/pibl/pibl.env" <<'PIBL_FILE'
 # /etc/pibl/pibl.env: read by pibl.service.
@@ -48,6 +57,35 @@ JAVA_OPTS=-Xms256m -Xmx256m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Dio.netty.
 # Seconds a cached response stays fresh when the backend gives no max-age (the --ttl flag).
 PIBL_TTL=45
 PIBL_FILE
+# No certificate was given to pibl-aws.sh up: make a self-signed one for this instance's public DNS name and IP,
+# as the instance metadata service (IMDSv2: a token first, then the values) tells them.
+self_signed_cert() {
+	local cert=$1 key=$2 days=$3 san=$4 cn
+	cn=${san%%,*}
+	cn=${cn#*:}
+	command -v openssl >/dev/null || { echo "self_signed_cert: openssl is needed (apt-get install openssl)" >&2; return 1; }
+	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days "$days" -subj "/CN=$cn" \
+		-addext "subjectAltName=$san" -keyout "$key" -out "$cert" 2>/dev/null) &&
+		chmod 600 "$key" && chmod 644 "$cert"
+}
+imds=${PIBL_IMDS:-http://169.254.169.254}
+imds_token=$(curl -fsS --retry 5 --retry-connrefused --max-time 5 -X PUT \
+  -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$imds/latest/api/token" || true)
+imds_get() { # NAME : the metadata value, or nothing (EC2 answers 404 for a name the instance has not got)
+  [ -n "$imds_token" ] || return 0
+  curl -fs --max-time 5 -H "X-aws-ec2-metadata-token: $imds_token" "$imds/latest/meta-data/$1" || true
+}
+public_name=$(imds_get public-hostname)
+public_ip=$(imds_get public-ipv4)
+san=""
+[[ $public_name =~ ^[A-Za-z0-9.-]+$ ]] && san="DNS:$public_name"
+[[ $public_ip =~ ^[0-9]+(\.[0-9]+){3}$ ]] && san="${san:+$san,}IP:$public_ip"
+if [ -z "$san" ]; then
+  say "the metadata service gave no public name or address: the certificate is for localhost only"
+  san="DNS:localhost"
+fi
+self_signed_cert "$ROOT/etc/pibl/tls.crt" "$ROOT/etc/pibl/tls.key" 365 "$san"
+say "made a self-signed certificate for $san, valid 365 days: /etc/pibl/tls.crt"
 cat >"$ROOT/opt/pibl/pibl-jvm" <<'PIBL_FILE'
 #!/bin/sh
 # Starts PIBL's JVM with an application class-data archive (AppCDS), so that the ~4,400 classes PIBL loads at
@@ -80,9 +118,11 @@ rm -f "$archive"
 exec "$java" -XX:ArchiveClassesAtExit="$archive" -Xlog:cds=off "$@"
 PIBL_FILE
 cat >"$ROOT/etc/systemd/system/pibl.service" <<'PIBL_FILE'
-# PIBL: caching HTTP/1.1 reverse proxy and round-robin load balancer.
-# Install: /opt/pibl/pibl.jar, /opt/pibl/pibl-jvm, /etc/pibl/pibl.yaml, /etc/pibl/pibl.env (see pibl.env here), then
+# PIBL: caching reverse proxy (HTTP/1.1, HTTP/2, TLS, WebSocket) and round-robin load balancer.
+# Install: /opt/pibl/pibl.jar, /opt/pibl/pibl-jvm, /etc/pibl/pibl.yaml, /etc/pibl/pibl.env (see pibl.env here),
+# /etc/pibl/tls.crt and /etc/pibl/tls.key (PEM, owned by root, the key 0600), then
 #   systemctl enable --now pibl.service     reload config: systemctl reload pibl
+#   new certificate or key: replace the two files, then systemctl restart pibl (see LoadCredential= below)
 # deploy/local/rehearse.sh runs this ExecStart line (with pibl.env) inside a network namespace.
 [Unit]
 Description=PIBL caching reverse proxy and round-robin load balancer
@@ -99,9 +139,15 @@ EnvironmentFile=/etc/pibl/pibl.env
 StateDirectory=pibl
 StateDirectoryMode=0750
 WorkingDirectory=/var/lib/pibl
+# The certificate and key, readable by the transient user without being readable by anyone else: systemd copies
+# them at each start into a directory only this service may read, $CREDENTIALS_DIRECTORY, and ExecStart names
+# the copies (--tls-cert/--tls-key win over pibl.yaml, which holds the rest of the tls: block). The copies are
+# fixed for the life of the process, so reload (SIGHUP) re-reads them unchanged: a new certificate takes a restart.
+LoadCredential=tls.crt:/etc/pibl/tls.crt
+LoadCredential=tls.key:/etc/pibl/tls.key
 # pibl-jvm runs /usr/bin/java with a class-data archive it keeps in the state directory (the port opens in
 # ~0.7 s instead of ~1 s); the first start after an install or a JDK update records it, at the next stop.
-ExecStart=/bin/sh /opt/pibl/pibl-jvm /var/lib/pibl/pibl.jsa $JAVA_OPTS -jar /opt/pibl/pibl.jar --config /etc/pibl/pibl.yaml --ttl ${PIBL_TTL}
+ExecStart=/bin/sh /opt/pibl/pibl-jvm /var/lib/pibl/pibl.jsa $JAVA_OPTS -jar /opt/pibl/pibl.jar --config /etc/pibl/pibl.yaml --ttl ${PIBL_TTL} --tls-cert ${CREDENTIALS_DIRECTORY}/tls.crt --tls-key ${CREDENTIALS_DIRECTORY}/tls.key
 ExecReload=/bin/kill -HUP $MAINPID
 # The JVM exits with 143 after a SIGTERM it handled: that is a clean stop.
 SuccessExitStatus=143
@@ -110,10 +156,11 @@ Restart=on-failure
 RestartSec=2
 LimitNOFILE=65536
 
-# Hardening: the proxy needs the network, its state directory and nothing else.
+# Hardening: the proxy needs the network, its state directory and nothing else. Its one capability binds ports
+# below 1024 (80 and 443 on the EC2 host); it survives the exec of java because it is ambient.
 NoNewPrivileges=yes
-CapabilityBoundingSet=
-AmbientCapabilities=
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+AmbientCapabilities=CAP_NET_BIND_SERVICE
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes

@@ -103,6 +103,12 @@ public final class ConfigLoader {
             if (config.tls().enabled()) {
                 CertificateFiles.load(config.tls()); // unreadable, mismatched: refused before anything listens
             }
+            for (int i = 0; i < config.backends().size(); i++) {
+                Path ca = config.backends().get(i).tls().ca();
+                if (ca != null) {
+                    CertificateFiles.trusted(ca, "backends[" + i + "].ca");
+                }
+            }
             return new Loaded(config, level);
         } catch (ConfigException e) {
             throw blame(e, source, index, flags);
@@ -222,7 +228,7 @@ public final class ConfigLoader {
             return "a list";
         }
         if (type == ConfigModel.Backend.class) {
-            return "host:port or { address: host:port, weight: N }";
+            return "host:port or { address: host:port, weight: N, tls: true }";
         }
         if (type == ConfigModel.class) {
             return "a mapping of keys such as port: and backends:";

@@ -72,10 +72,17 @@ final class ConfigModel {
                 balance("", balance, hash, slowStart, d.balance()));
     }
 
-    /** {@code - 127.0.0.1:9001} or {@code - { address: 127.0.0.1:9001, weight: 5 }}. */
+    /**
+     * {@code - 127.0.0.1:9001}, or {@code - { address: 127.0.0.1:9001, weight: 5 }}, or over TLS
+     * {@code - { address: api.internal:443, tls: true, sni: name, verify: true, ca: FILE }}.
+     */
     static final class Backend {
         public String address;
         public Integer weight;
+        public Boolean tls;
+        public String sni;
+        public Boolean verify;
+        public String ca;
         /** The short form: errors then name the list item itself. */
         boolean shortForm;
 
@@ -100,7 +107,21 @@ final class ConfigModel {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(shortForm ? key : key + ".address", e.getMessage());
             }
-            return new BackendConfig(parsed.host(), parsed.port(), or(weight, parsed.weight()));
+            return new BackendConfig(parsed.host(), parsed.port(), or(weight, parsed.weight()), tls(key));
+        }
+
+        /** Written without {@code tls: true}, even {@code verify: true} is a mistake: it would check nothing. */
+        private BackendConfig.Tls tls(String key) {
+            if (!Boolean.TRUE.equals(tls)) {
+                String given = sni != null ? "sni" : verify != null ? "verify" : ca != null ? "ca" : null;
+                if (given != null) {
+                    throw BackendConfig.Tls.withoutTls(key + "." + given);
+                }
+                return BackendConfig.Tls.OFF;
+            }
+            BackendConfig.Tls d = BackendConfig.Tls.ON;
+            return new BackendConfig.Tls(true, or(sni, d.sni()), or(verify, d.verify()),
+                    ca == null ? d.ca() : Path.of(ca));
         }
     }
 

@@ -166,7 +166,7 @@ class ConfigLoaderTest {
                         "unknown key, expected one of: backend-response, client-header, client-idle, connect, drain, "
                                 + "tunnel-idle"),
                 bad("unknown key in a backend", "backends:\n  - { address: 127.0.0.1:1, wieght: 2 }\n",
-                        "backends[0].wieght", 2, "unknown key, expected one of: address, weight"),
+                        "backends[0].wieght", 2, "unknown key, expected one of: address, ca, sni, tls, verify, weight"),
                 bad("port not a number", ok + "port: abc\n", "port", 2, "expected a whole number, got 'abc'"),
                 bad("port a fraction", ok + "port: 80.5\n", "port", 2, "expected a whole number"),
                 bad("port too big for an int", ok + "port: 99999999999\n", "port", 2,

@@ -68,6 +68,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         String path = new QueryStringDecoder(request.uri()).path();
+        try {
+            route(ctx, request, path, keepAlive);
+        } catch (RuntimeException e) {
+            // A page that cannot be rendered is PIBL's fault, not the operator's: say so, and keep the listener up.
+            LOG.warn("admin {} failed", path, e);
+            respond(ctx, request, HttpResponseStatus.INTERNAL_SERVER_ERROR, TEXT,
+                    "internal error rendering " + path + "; PIBL's log has the details\n", false);
+        }
+    }
+
+    private void route(ChannelHandlerContext ctx, FullHttpRequest request, String path, boolean keepAlive) {
         switch (path) {
             case "/" -> respond(ctx, request, HttpResponseStatus.OK, HTML,
                     StatusPage.render(StatusSnapshot.of(view, System.currentTimeMillis()), history.series()),

@@ -51,6 +51,7 @@ final class StatusJson {
             g.writeStartObject();
             g.writeStringField("address", b.address());
             g.writeNumberField("weight", b.weight());
+            g.writeBooleanField("tls", b.tls());
             g.writeStringField("health", b.health());
             g.writeNumberField("inFlight", b.inFlight());
             g.writeNumberField("requests", b.requests());

@@ -28,10 +28,11 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
 
     /**
-     * One backend; latencies in milliseconds, NaN when there is no sample yet; {@code slowStart} the share factor
-     * while it ramps up after coming back (0.1..1), NaN when it is not ramping.
+     * One backend; {@code tls} when PIBL speaks TLS to it; latencies in milliseconds, NaN when there is no sample
+     * yet; {@code slowStart} the share factor while it ramps up after coming back (0.1..1), NaN when it is not
+     * ramping.
      */
-    record BackendRow(String address, int weight, String health, int inFlight, long requests, long errors,
+    record BackendRow(String address, int weight, boolean tls, String health, int inFlight, long requests, long errors,
                       double p50, double p90, double p99, double slowStart) {
     }
 
@@ -80,7 +81,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         List<BackendRow> rows = new ArrayList<>();
         LoadBalancer balancer = view.balancer();
         for (Backend b : balancer.backends()) {
-            rows.add(new BackendRow(b.label(), b.weight(), BackendReadings.health(b), b.inFlight(), b.requests(),
+            rows.add(new BackendRow(b.label(), b.weight(), b.tls() != null, BackendReadings.health(b), b.inFlight(),
+                    b.requests(),
                     b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
                     BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2]),
                     BackendReadings.slowStart(b)));

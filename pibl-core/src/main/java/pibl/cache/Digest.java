@@ -1,7 +1,10 @@
 package pibl.cache;
 
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -18,10 +21,13 @@ import java.util.HexFormat;
  */
 record Digest(long hi, int lo) {
 
+    /** One per thread: a lookup digests its key on the event loop, and this keeps that free of garbage. */
+    private static final VarHandle BIG_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BIG_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final ThreadLocal<Hasher> HASHER = ThreadLocal.withInitial(Hasher::new);
+
     static Digest of(String text) {
-        byte[] d = sha256(text);
-        ByteBuffer b = ByteBuffer.wrap(d);
-        return nonZero(b.getLong(0), b.getInt(8));
+        return HASHER.get().digest(text);
     }
 
     /** This digest with {@code primary}'s first byte: a variant's digest, next to its key's. */
@@ -59,10 +65,49 @@ record Digest(long hi, int lo) {
     }
 
     static byte[] sha256(String text) {
+        return newSha256().digest(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static MessageDigest newSha256() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /**
+     * A thread's SHA-256 and its scratch buffers: {@link MessageDigest#getInstance} and the UTF-8 copy of the key
+     * were most of what a cache hit allocated.
+     */
+    private static final class Hasher {
+        private final MessageDigest sha = newSha256();
+        private final byte[] out = new byte[32];
+        private byte[] in = new byte[256];
+
+        Digest digest(String text) {
+            int n = text.length();
+            boolean ascii = n <= 64 * 1024; // a longer key is rare enough to be copied
+            for (int i = 0; ascii && i < n; i++) {
+                ascii = text.charAt(i) < 0x80;
+            }
+            if (!ascii) {
+                sha.update(text.getBytes(StandardCharsets.UTF_8));
+            } else {
+                if (n > in.length) {
+                    in = new byte[Math.max(n, in.length * 2)];
+                }
+                for (int i = 0; i < n; i++) {
+                    in[i] = (byte) text.charAt(i);
+                }
+                sha.update(in, 0, n);
+            }
+            try {
+                sha.digest(out, 0, out.length);
+            } catch (DigestException e) {
+                throw new IllegalStateException("a 32-byte buffer holds a SHA-256", e);
+            }
+            return nonZero((long) BIG_LONG.get(out, 0), (int) BIG_INT.get(out, 8));
         }
     }
 }

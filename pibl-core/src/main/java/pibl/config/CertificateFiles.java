@@ -30,13 +30,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the {@code tls.certificates} PEM files with the JDK alone (no Netty: the configuration is checked before
- * logging starts), so that a bad file is one line naming it before anything listens:
+ * Reads the {@code tls.certificates} PEM files, and the {@code ca} files of TLS backends, with the JDK alone (no
+ * Netty: the configuration is checked before logging starts), so that a bad file is one line naming it before
+ * anything listens:
  *
  * <pre>
  * tls.certificates[0].cert: cannot read certs/site.crt: no such file
  * tls.certificates[0].key: certs/site.key: holds no private key in PKCS#8, PKCS#1 (RSA) or EC form
  * tls.certificates[1].key: certs/b.key: does not match the certificate in certs/b.crt
+ * backends[2].ca: certs/ca.key: holds no PEM certificate (BEGIN CERTIFICATE)
  * </pre>
  *
  * Keys: {@code BEGIN PRIVATE KEY} (PKCS#8: RSA, EC, Ed25519), {@code BEGIN RSA PRIVATE KEY} (PKCS#1) and
@@ -89,6 +91,14 @@ public final class CertificateFiles {
                     + files.cert());
         }
         return new Loaded(files, privateKey, chain, names(chain.get(0)));
+    }
+
+    /**
+     * The certificates of a backend's {@code ca} file, which its certificate must chain to; throws
+     * {@link ConfigException} naming {@code key} when the file cannot be read or holds no PEM certificate.
+     */
+    public static List<X509Certificate> trusted(Path file, String key) {
+        return chain(file, key);
     }
 
     private static List<X509Certificate> chain(Path file, String key) {

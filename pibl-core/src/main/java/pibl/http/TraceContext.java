@@ -3,6 +3,7 @@ package pibl.http;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -123,18 +124,29 @@ public final class TraceContext {
         if (hi == 0 && lo == 0) {
             lo = 1;
         }
-        return hex16(hi) + hex16(lo);
+        byte[] b = HEX_SCRATCH.get();
+        hex16(hi, b, 0);
+        hex16(lo, b, 16);
+        return new String(b, 0, 32, StandardCharsets.ISO_8859_1);
     }
 
     /** 16 lower-case hex digits, never all zero: a span id. */
     public static String newId64() {
         long v = ThreadLocalRandom.current().nextLong();
-        return hex16(v == 0 ? 1 : v);
+        byte[] b = HEX_SCRATCH.get();
+        hex16(v == 0 ? 1 : v, b, 0);
+        return new String(b, 0, 16, StandardCharsets.ISO_8859_1);
     }
 
-    private static String hex16(long v) {
-        String h = Long.toHexString(v);
-        return "0".repeat(16 - h.length()) + h;
+    /** Every request gets an id: written through a thread's scratch array, the id is its String and nothing else. */
+    private static final ThreadLocal<byte[]> HEX_SCRATCH = ThreadLocal.withInitial(() -> new byte[32]);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
+
+    private static void hex16(long v, byte[] into, int at) {
+        for (int i = 15; i >= 0; i--) {
+            into[at + i] = HEX[(int) (v & 0xF)];
+            v >>>= 4;
+        }
     }
 
     private static boolean hex(String s, int from, int to) {

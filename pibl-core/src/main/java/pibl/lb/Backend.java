@@ -5,6 +5,7 @@ import org.apache.logging.log4j.Logger;
 import pibl.config.BackendConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.runtime.LatencyHistogram;
+import pibl.tls.BackendTls;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -57,6 +58,8 @@ public final class Backend {
     private final long origin;
     private volatile BackendConfig config;
     private volatile HealthCheckConfig health;
+    /** Null for cleartext. */
+    private volatile BackendTls.Peer tls;
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -83,8 +86,17 @@ public final class Backend {
 
     /** With the clock the passive cooldown is measured by (tests move it instead of sleeping). */
     public Backend(BackendConfig config, HealthCheckConfig health, LongSupplier nanoTime) {
+        this(config, health, nanoTime, new BackendTls().peer(config, config.address()));
+    }
+
+    /** With the TLS of its pool ({@link BackendGroup} shares the contexts among its backends). */
+    Backend(BackendConfig config, HealthCheckConfig health, LongSupplier nanoTime, BackendTls.Peer tls) {
+        if (config.tls().enabled() != (tls != null)) {
+            throw new IllegalArgumentException(config + ": TLS settings and context disagree");
+        }
         this.config = config;
         this.health = health;
+        this.tls = tls;
         this.nanoTime = nanoTime;
         this.origin = nanoTime.getAsLong();
         // An unresolvable name stays unresolved here and fails (and is retried) at connect time.
@@ -109,13 +121,33 @@ public final class Backend {
         return label;
     }
 
-    /** A reload kept this backend: new weight and health settings, same counters and health. */
-    void update(BackendConfig newConfig, HealthCheckConfig newHealth) {
-        if (!newConfig.address().equals(label)) {
-            throw new IllegalArgumentException(newConfig.address() + " is not " + label);
+    /** How its connections speak TLS; null for a cleartext backend. */
+    public BackendTls.Peer tls() {
+        return tls;
+    }
+
+    /**
+     * What a reload matches backends by: the address and the TLS settings. A backend whose {@code tls}, {@code sni},
+     * {@code verify} or {@code ca} changed is another backend, whose pooled connections were made another way.
+     */
+    static Identity identity(BackendConfig config) {
+        return new Identity(config.address(), config.tls());
+    }
+
+    record Identity(String address, BackendConfig.Tls tls) {
+    }
+
+    /**
+     * A reload kept this backend: new weight and health settings, same counters and health; its TLS context is the
+     * new pool's (the same trust, built again: a CA file rewritten in place counts from now on).
+     */
+    void update(BackendConfig newConfig, HealthCheckConfig newHealth, BackendTls.Peer newTls) {
+        if (!identity(newConfig).equals(identity(config))) {
+            throw new IllegalArgumentException(newConfig + " is not " + config);
         }
         this.config = newConfig;
         this.health = newHealth;
+        this.tls = newTls;
     }
 
     /** Whether the balancer may pick this backend now: not actively DOWN and not cooling down. */

@@ -7,6 +7,7 @@ import org.apache.logging.log4j.Logger;
 import pibl.config.BackendConfig;
 import pibl.config.BalanceConfig;
 import pibl.config.HealthCheckConfig;
+import pibl.tls.BackendTls;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -67,11 +68,27 @@ public final class BackendGroup implements AutoCloseable {
     /**
      * With the clock passive cooldowns, slow starts and latency estimates are measured by (tests move it instead
      * of sleeping). These first backends begin at their full share.
+     *
+     * @throws pibl.config.ConfigException when a TLS backend's {@code ca} cannot be used
      */
     public static BackendGroup create(List<BackendConfig> configs, HealthCheckConfig health, BalanceConfig balance,
                                       LongSupplier nanoTime) {
-        List<Backend> list = configs.stream().map(c -> new Backend(c, health, nanoTime)).toList();
+        List<BackendTls.Peer> tls = tls(configs);
+        List<Backend> list = new ArrayList<>(configs.size());
+        for (int i = 0; i < configs.size(); i++) {
+            list.add(new Backend(configs.get(i), health, nanoTime, tls.get(i)));
+        }
         return new BackendGroup(list, health, balance, nanoTime, new Panic());
+    }
+
+    /** The TLS of each backend (null for cleartext), the contexts shared among those that trust alike. */
+    private static List<BackendTls.Peer> tls(List<BackendConfig> configs) {
+        BackendTls contexts = new BackendTls();
+        List<BackendTls.Peer> peers = new ArrayList<>(configs.size());
+        for (int i = 0; i < configs.size(); i++) {
+            peers.add(contexts.peer(configs.get(i), "backends[" + i + "]"));
+        }
+        return peers;
     }
 
     /**
@@ -100,40 +117,45 @@ public final class BackendGroup implements AutoCloseable {
     }
 
     /**
-     * The group for a new configuration. A backend whose address is kept stays the same object,
-     * with its counters, latencies, health, slow start and pooled connections, and takes the new weight; the
-     * others are new, and ramp up over {@code slow-start}. The pool's panic state carries over (an episode under
-     * way goes on, unlogged; the counter keeps counting). This group's checks stop; the new group's start on the
-     * same loops if this group's had been started. When active checks are now off, backends they had taken out
-     * return. The balancer is new (a hash ring is built from the new addresses only).
+     * The group for a new configuration. A backend whose address and TLS settings are kept stays the same
+     * object, with its counters, latencies, health, slow start and pooled connections, and takes the new weight;
+     * the others are new (a TLS backend whose {@code sni} or {@code ca} changed is a new backend, with new
+     * connections), and ramp up over {@code slow-start}. A {@code ca} that cannot be used throws before anything
+     * changes. The pool's panic state carries over (an episode under way goes on, unlogged; the counter keeps
+     * counting). This group's checks stop; the new group's start on the same loops if this group's had been
+     * started. When active checks are now off, backends they had taken out return. The balancer is new (a hash
+     * ring is built from the new addresses only).
      */
     public BackendGroup reconfigure(List<BackendConfig> configs, HealthCheckConfig newHealth,
                                     BalanceConfig newBalance) {
-        Map<String, Deque<Backend>> byAddress = new LinkedHashMap<>();
+        List<BackendTls.Peer> tls = tls(configs);
+        Map<Backend.Identity, Deque<Backend>> byIdentity = new LinkedHashMap<>();
         for (Backend b : backends) {
-            byAddress.computeIfAbsent(b.label(), k -> new ArrayDeque<>()).add(b);
+            byIdentity.computeIfAbsent(Backend.identity(b.config()), k -> new ArrayDeque<>()).add(b);
         }
         List<Backend> next = new ArrayList<>(configs.size());
         List<String> kept = new ArrayList<>();
         List<String> added = new ArrayList<>();
         List<Backend> fresh = new ArrayList<>();
-        for (BackendConfig c : configs) {
-            Deque<Backend> same = byAddress.get(c.address());
+        for (int i = 0; i < configs.size(); i++) {
+            BackendConfig c = configs.get(i);
+            Deque<Backend> same = byIdentity.get(Backend.identity(c));
             Backend b = same == null ? null : same.poll();
             if (b != null) {
-                b.update(c, newHealth);
+                b.update(c, newHealth, tls.get(i));
                 if (!newHealth.enabled()) {
                     b.clearActiveVerdict();
                 }
                 kept.add(c.toString());
             } else {
-                b = new Backend(c, newHealth, nanoTime);
+                b = new Backend(c, newHealth, nanoTime, tls.get(i));
                 fresh.add(b);
                 added.add(c.toString());
             }
             next.add(b);
         }
-        List<String> removed = byAddress.values().stream().flatMap(Deque::stream).map(Backend::label).toList();
+        List<String> removed = byIdentity.values().stream().flatMap(Deque::stream).map(b -> b.config().toString())
+                .toList();
         BackendGroup group = new BackendGroup(next, newHealth, newBalance, nanoTime, balancer.panic());
         for (Backend b : fresh) {
             b.added();

@@ -18,11 +18,13 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.HealthCheckConfig;
+import pibl.tls.BackendTls;
 
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
@@ -38,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  * User-Agent: pibl-health-check
  * </pre>
  *
- * A 2xx or 3xx head within {@code timeout} is a good check (the body is not read); any other
- * status, a refused or reset connection, or silence is a failed one. {@code fall} failed checks in
+ * A TLS backend is checked over TLS, as its requests go (the same SNI name and verification), the handshake
+ * within the same {@code timeout}. A 2xx or 3xx head within {@code timeout} is a good check (the body is not
+ * read); any other status, a refused or reset connection, or silence is a failed one. {@code fall} failed checks in
  * a row take the backend out of rotation, {@code rise} good ones bring it back; the
  * {@link Backend} logs each change.
  *
@@ -134,6 +137,7 @@ public final class HealthChecker implements AutoCloseable {
             }
             startedNanos = System.nanoTime();
             Check check = new Check(this);
+            BackendTls.Peer tls = backend.tls();
             check.timer = loop.schedule(() -> check.finish("no answer within " + Failures.human(config.timeout())),
                     timeoutNanos, TimeUnit.NANOSECONDS);
             ChannelFuture connect = new Bootstrap()
@@ -145,6 +149,16 @@ public final class HealthChecker implements AutoCloseable {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (tls != null) {
+                                // The request waits in it until the handshake is done; check.timer bounds both.
+                                SslHandler ssl = tls.newHandler(ch.alloc());
+                                ssl.handshakeFuture().addListener(h -> {
+                                    if (!h.isSuccess()) {
+                                        check.finish("TLS handshake failed: " + tls.describe(h.cause()));
+                                    }
+                                });
+                                ch.pipeline().addLast("tls", ssl);
+                            }
                             ch.pipeline().addLast("codec", new HttpClientCodec(4096, 8192, 8192));
                             ch.pipeline().addLast("check", check);
                         }

@@ -93,14 +93,15 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
      * @throws BindException naming the address when a port is taken
      */
     public ProxyServer start() throws InterruptedException, BindException {
+        // Both fail on a file that cannot be used (certificates, a backend's CA) before anything binds.
+        backendGroup = BackendGroup.create(config.backends(), config.healthCheck(), config.balance());
         if (config.tls().enabled()) {
-            tls = new TlsContexts(ServerTls.build(config.tls(), config.http2().enabled())); // a bad file fails here, before anything binds
+            tls = new TlsContexts(ServerTls.build(config.tls(), config.http2().enabled()));
             warnExpired(tls.current());
         }
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
-        backendGroup = BackendGroup.create(config.backends(), config.healthCheck(), config.balance());
         clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
         upstream = new Upstream(transport, config.timeouts(), config.limits(), backendGroup.balancer());
         if (config.cache().enabled()) {
@@ -231,7 +232,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
 
     /**
      * Applies a new configuration without dropping anything open: backends (their counters and
-     * pooled connections kept where the address stays), weights, timeouts and limits take effect
+     * pooled connections kept where the address and TLS settings stay), weights, timeouts and limits take effect
      * for the next requests and connections. The listen address, the cache and the admin listener
      * change only on a restart; the log says so.
      */
@@ -247,8 +248,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         if (!next.admin().equals(current.admin())) {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
-        reloadTls(current.tls(), next.tls(), next.http2().enabled());
+        // First: a backend CA that cannot be used refuses the whole reload before anything changed.
         backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck(), next.balance());
+        reloadTls(current.tls(), next.tls(), next.http2().enabled());
         upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
         initializer.update(next);
         if (tlsInitializer != null) {

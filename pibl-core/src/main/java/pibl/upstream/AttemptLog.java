@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.lb.Backend;
+import pibl.tls.BackendTls;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
 
@@ -25,6 +26,8 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * WARN backend 127.0.0.1:9001 connect failed for GET /a: Connection refused, trying the next backend
+ * WARN backend api.internal:443 TLS handshake failed for GET /a: hostname mismatch: the certificate does not
+ *      name api.internal, trying the next backend
  * WARN backend 127.0.0.1:9001: 412 more failed attempts in the last 1 s (connect refused 400, timed out 12)
  * WARN backend 127.0.0.1:9001: 398 more failed attempts in the last 1 s (connect refused 398)
  *      (a quiet second: the next failure is a full line again)
@@ -115,6 +118,7 @@ final class AttemptLog {
         return switch (kind) {
             case CONNECT_REFUSED -> "connect refused";
             case CONNECT_TIMEOUT -> "connect timed out";
+            case TLS_HANDSHAKE -> "TLS handshake failed";
             case CLOSED -> "closed";
             case RESPONSE_TIMEOUT -> "timed out";
         };
@@ -124,6 +128,7 @@ final class AttemptLog {
                                boolean responseStarted, boolean idempotent, boolean streamed, long timeoutNanos) {
         String what = switch (kind) {
             case CONNECT_REFUSED, CONNECT_TIMEOUT -> "connect failed for";
+            case TLS_HANDSHAKE -> "TLS handshake failed for";
             case CLOSED -> responseStarted ? "failed mid-response for" : "closed the connection before answering";
             case RESPONSE_TIMEOUT -> "sent nothing for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms on";
         };
@@ -140,7 +145,8 @@ final class AttemptLog {
     }
 
     static String describe(Throwable t) {
-        if (t instanceof ConnectException || t instanceof PrematureChannelClosureException) {
+        if (t instanceof ConnectException || t instanceof PrematureChannelClosureException
+                || t instanceof BackendTls.HandshakeFailure) {
             return t.getMessage();
         }
         return t == null ? "unknown" : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());

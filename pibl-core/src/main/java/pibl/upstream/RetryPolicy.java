@@ -10,6 +10,7 @@ package pibl.upstream;
  * any                              any     any         any       yes               any            -&gt; CLOSE (a truncated body must not look complete)
  * connect refused                  -       any         any       no                yes / no       -&gt; NEXT_BACKEND / FAIL_502 (nothing was sent)
  * connect timed out                -       any         any       no                yes / no       -&gt; NEXT_BACKEND / FAIL_504
+ * TLS handshake failed             -       any         any       no                yes / no       -&gt; NEXT_BACKEND / FAIL_502 (nothing was sent)
  * closed before any response byte  yes     yes         no        no                any            -&gt; RESEND_SAME_BACKEND (the keep-alive race, on a fresh connection, not counted)
  * closed before any response byte  no      yes         no        no                yes / no       -&gt; NEXT_BACKEND / FAIL_502
  * closed before any response byte  any     no          any       no                any            -&gt; FAIL_502 (the backend may have acted on it)
@@ -29,8 +30,10 @@ public final class RetryPolicy {
     public enum Failure {
         /** The connection was refused or could not be made; nothing was sent. */
         CONNECT_REFUSED,
-        /** The connection was not made within {@code timeouts.connect}; nothing was sent. */
+        /** The connection (with its TLS handshake, for a TLS backend) was not made within {@code timeouts.connect}. */
         CONNECT_TIMEOUT,
+        /** The TLS handshake failed: certificate not trusted, name mismatch, nothing in common; nothing was sent. */
+        TLS_HANDSHAKE,
         /** The connection was closed or reset, or the request could not be written, before any response byte. */
         CLOSED,
         /** The backend sent nothing for {@code timeouts.backend-response}. */
@@ -65,7 +68,7 @@ public final class RetryPolicy {
             return Decision.CLOSE;
         }
         return switch (failure) {
-            case CONNECT_REFUSED -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_502;
+            case CONNECT_REFUSED, TLS_HANDSHAKE -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_502;
             case CONNECT_TIMEOUT -> attemptsLeft ? Decision.NEXT_BACKEND : Decision.FAIL_504;
             case RESPONSE_TIMEOUT -> Decision.FAIL_504;
             case CLOSED -> !resendable(idempotent, streamed) ? Decision.FAIL_502

@@ -5,15 +5,21 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import pibl.config.LimitConfig;
 import pibl.config.TimeoutConfig;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
 import pibl.runtime.Transport;
+import pibl.tls.BackendTls;
 
 import java.util.concurrent.TimeUnit;
 
@@ -36,6 +42,8 @@ public final class Upstream {
     private static final int MAX_IDLE_PER_BACKEND = 512;
     /** The name of a backend connection's HTTP codec, which an {@link Upgraded} connection removes. */
     static final String CODEC = "codec";
+    /** The name of a TLS backend connection's first handler. */
+    static final String TLS = "tls";
 
     private final Transport transport;
     private volatile TimeoutConfig timeouts;
@@ -109,20 +117,62 @@ public final class Upstream {
         return pools.get();
     }
 
-    ChannelFuture connect(EventLoop loop, Backend backend) {
+    /**
+     * A new connection to {@code backend}, ready for a request: connected and, for a TLS backend, handshaken, all
+     * within {@code timeouts.connect}. A handshake that fails is a {@link BackendTls.HandshakeFailure}; one not done
+     * in time a {@link ConnectTimeoutException}, as a connect that takes too long is.
+     */
+    Future<Channel> connect(EventLoop loop, Backend backend) {
         ConnectionPool pool = pool();
-        return new Bootstrap()
+        BackendTls.Peer tls = backend.tls();
+        long connectMillis = Math.max(1, Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(connectMillis);
+        Promise<Channel> ready = loop.newPromise();
+        ChannelFuture connect = new Bootstrap()
                 .group(loop)
                 .channel(transport.clientChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeouts.connect().toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectMillis)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(TLS, tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(CODEC, new HttpClientCodec(8192, maxResponseHeaderSize, 64 * 1024));
                         ch.pipeline().addLast("backend", new BackendHandler(backend, pool));
                     }
                 })
                 .connect(backend.address());
+        connect.addListener(f -> {
+            Channel ch = connect.channel();
+            if (!f.isSuccess()) {
+                ready.tryFailure(f.cause());
+            } else if (tls == null) {
+                ready.trySuccess(ch);
+            } else {
+                handshake(ch, tls, ready, deadline - System.nanoTime(), connectMillis);
+            }
+        });
+        return ready;
+    }
+
+    /** Completes {@code ready} once the handshake is done, or fails it (and closes) when it fails or takes too long. */
+    private static void handshake(Channel ch, BackendTls.Peer tls, Promise<Channel> ready, long leftNanos,
+                                  long connectMillis) {
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
+            if (ready.tryFailure(new ConnectTimeoutException("TLS handshake not done within " + connectMillis
+                    + " ms"))) {
+                ch.close();
+            }
+        }, Math.max(0, leftNanos), TimeUnit.NANOSECONDS);
+        ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+            timer.cancel(false);
+            if (h.isSuccess()) {
+                ready.trySuccess(ch);
+            } else if (ready.tryFailure(tls.failure(h.cause()))) {
+                ch.close();
+            }
+        });
     }
 }

@@ -1,6 +1,6 @@
 package pibl.upstream;
 
-import io.netty.channel.ChannelFuture;
+import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -10,11 +10,13 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import pibl.http.HopByHop;
 import pibl.http.HttpMethods;
 import pibl.http.Upgrades;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
+import pibl.tls.BackendTls;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
 
@@ -27,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  * {@link RetryPolicy} whether another attempt is safe.
  *
  * <pre>
- * pick backend → pooled connection (or connect) → write request → response head → parts → last part
- *                                                                    ↓ hop-by-hop fields of the backend
- *                                                                      connection consumed here, not relayed
+ * pick backend → pooled connection (or connect, TLS handshake) → write request → response head → parts → last part
+ *                                                                                ↓ hop-by-hop fields of the backend
+ *                                                                                  connection consumed here, not relayed
  * </pre>
  *
  * The sink gets an end-to-end response: the backend connection's own fields ({@code Connection},
@@ -200,22 +202,25 @@ public final class UpstreamCall implements Call {
                 return;
             }
         }
-        upstream.connect(loop, target).addListener(f -> onConnected((ChannelFuture) f, target));
+        Future<Channel> connect = upstream.connect(loop, target);
+        connect.addListener(f -> onConnected(connect));
     }
 
-    private void onConnected(ChannelFuture f, Backend target) {
+    private void onConnected(Future<Channel> f) {
         if (done) {
             if (f.isSuccess()) {
-                f.channel().close();
+                f.getNow().close();
             }
             return;
         }
         if (!f.isSuccess()) {
-            Failure kind = f.cause() instanceof ConnectTimeoutException ? Failure.CONNECT_TIMEOUT : Failure.CONNECT_REFUSED;
-            failed(kind, f.cause());
+            Throwable cause = f.cause();
+            Failure kind = cause instanceof ConnectTimeoutException ? Failure.CONNECT_TIMEOUT
+                    : cause instanceof BackendTls.HandshakeFailure ? Failure.TLS_HANDSHAKE : Failure.CONNECT_REFUSED;
+            failed(kind, cause);
             return;
         }
-        dispatch(f.channel().pipeline().get(BackendHandler.class), false);
+        dispatch(f.getNow().pipeline().get(BackendHandler.class), false);
     }
 
     private void dispatch(BackendHandler conn, boolean wasPooled) {

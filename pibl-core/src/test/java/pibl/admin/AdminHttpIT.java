@@ -2,6 +2,7 @@ package pibl.admin;
 
 import pibl.testing.NoLeaks;
 import io.netty.channel.EventLoopGroup;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import pibl.config.AdminConfig;
@@ -71,6 +72,22 @@ class AdminHttpIT {
             assertThat(missing.status()).isEqualTo(404);
             assertThat(missing.header("cache-control")).isEqualTo("no-store");
             assertThat(admin.get("/status/extra").status()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void aPageThatFailsToRenderIsA500AndTheListenerStaysUp() throws Exception {
+        FakeView view = new FakeView(backend(9001));
+        try (AdminFixture admin = AdminFixture.start(view)) {
+            view.backends = null; // every page that lists backends now throws while rendering
+            for (String path : List.of("/status", "/metrics", "/")) {
+                RawHttp.Response r = admin.get(path);
+                assertThat(r.status()).as(path).isEqualTo(500);
+                assertThat(r.header("Connection")).isEqualTo("close");
+                assertThat(r.bodyText()).contains("internal error rendering " + path);
+            }
+            view.backends = List.of(backend(9001));
+            assertThat(admin.get("/status").status()).isEqualTo(200);
         }
     }
 

@@ -13,6 +13,7 @@ import pibl.cache.CacheKey;
 import pibl.cache.CacheStatus;
 import pibl.cache.CacheWriter;
 import pibl.cache.HttpCache;
+import pibl.config.BackendConfig;
 import pibl.config.CacheConfig;
 import pibl.lb.Backend;
 import pibl.testing.RawHttp;
@@ -45,13 +46,16 @@ class AdminStatusIT {
             cooling.onRequestEnd();
             cooling.recordFailure();
         }
-        try (AdminFixture admin = AdminFixture.start(new FakeView(busy, cooling))) {
+        Backend secure = new Backend(new BackendConfig("127.0.0.1", 9443, 1, BackendConfig.Tls.ON));
+        try (AdminFixture admin = AdminFixture.start(new FakeView(busy, cooling, secure))) {
             JsonNode backends = admin.status().get("backends");
 
-            assertThat(backends).hasSize(2);
+            assertThat(backends).hasSize(3);
             JsonNode b1 = backends.get(0);
             assertThat(b1.get("address").asText()).isEqualTo("127.0.0.1:9001");
             assertThat(b1.get("weight").asInt()).isEqualTo(1);
+            assertThat(b1.get("tls").asBoolean()).isFalse();
+            assertThat(backends.get(2).get("tls").asBoolean()).as("PIBL speaks TLS to it").isTrue();
             assertThat(b1.get("health").asText()).isEqualTo("up");
             assertThat(b1.get("requests").asLong()).as("five ended and two still open").isEqualTo(7);
             assertThat(b1.get("inFlight").asInt()).isEqualTo(2);

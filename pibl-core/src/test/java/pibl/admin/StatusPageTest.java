@@ -20,7 +20,8 @@ class StatusPageTest {
     private static StatusSnapshot snapshot(String address, String health, StatusSnapshot.CacheRow cache,
                                            StatusSnapshot.Upstream upstream) {
         return new StatusSnapshot("1.<b>", 0, 3_723_000, "epoll", 8080,
-                List.of(new StatusSnapshot.BackendRow(address, 2, health, 1, 10, 0, 1.25, Double.NaN, 9.5, Double.NaN)),
+                List.of(new StatusSnapshot.BackendRow(address, 2, false, health, 1, 10, 0, 1.25, Double.NaN, 9.5,
+                        Double.NaN)),
                 upstream, cache, new StatusSnapshot.Connections(1, 2, 3),
                 new StatusSnapshot.Tunnels(1, 4),
                 Map.of("2xx", 10L), Map.of("total", 2L, "400", 2L, "505", 0L),

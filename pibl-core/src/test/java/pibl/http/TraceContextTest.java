@@ -84,4 +84,20 @@ class TraceContextTest {
         assertThat(TraceContext.of(new DefaultHttpHeaders().add("traceparent", VALID).add("traceparent", VALID), false)
                 .traceId()).as("two traceparent lines are invalid: replaced").isNotEqualTo(TRACE);
     }
+
+    @Test
+    void newIdsAreFixedWidthLowerCaseHexAndDistinct() {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int leadingZero = 0;
+        for (int i = 0; i < 10_000; i++) {
+            String id = TraceContext.newId128();
+            String span = TraceContext.newId64();
+            assertThat(id).matches("[0-9a-f]{32}");
+            assertThat(span).matches("[0-9a-f]{16}");
+            assertThat(seen.add(id)).isTrue();
+            leadingZero += id.charAt(0) == '0' || id.charAt(16) == '0' ? 1 : 0;
+        }
+        assertThat(leadingZero).as("a value below 2^60 keeps its leading zeros (about 1 in 8 ids here)")
+                .isBetween(500, 2000);
+    }
 }

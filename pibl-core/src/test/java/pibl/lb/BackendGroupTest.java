@@ -74,6 +74,32 @@ class BackendGroupTest {
     }
 
     @Test
+    void aBackendIsItsAddressAndItsTlsSettings() {
+        BackendConfig.Tls unverified = new BackendConfig.Tls(true, null, false, null);
+        BackendConfig.Tls named = new BackendConfig.Tls(true, "shop.example", false, null);
+        BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9002, 1).withTls(unverified),
+                at(9003, 1).withTls(unverified)), HEALTH, BALANCE);
+        Backend cleartext = old.backends().get(0);
+        Backend tls = old.backends().get(1);
+        Backend renamed = old.backends().get(2);
+        assertThat(cleartext.tls()).isNull();
+        assertThat(tls.tls()).isNotNull();
+        assertThat(tls.tls().serverName()).as("an IP literal without sni sends none").isNull();
+
+        BackendGroup next = old.reconfigure(List.of(at(9001, 1).withTls(unverified), at(9002, 3).withTls(unverified),
+                at(9003, 1).withTls(named)), HEALTH);
+
+        assertThat(next.backends().get(0)).as("cleartext to TLS: another backend").isNotSameAs(cleartext);
+        assertThat(next.backends().get(0).tls()).isNotNull();
+        assertThat(next.backends().get(1)).as("the same TLS settings, another weight: kept").isSameAs(tls);
+        assertThat(tls.weight()).isEqualTo(3);
+        assertThat(next.backends().get(2)).as("another sni: another backend").isNotSameAs(renamed);
+        assertThat(next.backends().get(2).tls().serverName()).isEqualTo("shop.example");
+        next.close();
+        old.close();
+    }
+
+    @Test
     void aDuplicatedAddressGetsOneBackendPerEntry() {
         BackendGroup old = BackendGroup.create(List.of(at(9001, 1), at(9001, 1)), HEALTH, BALANCE);
         assertThat(old.backends().get(0)).isNotSameAs(old.backends().get(1));

@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -19,6 +20,13 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.Mapping;
+import pibl.config.TlsConfig;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +40,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A scriptable backend on 127.0.0.1 for integration tests: records every request and every TCP
  * connection it accepts, and answers through a {@link Behaviour} the test can swap at any time.
  * By default it answers 200 with its name as the body and in {@code X-Backend}.
+ *
+ * <p>{@link #startTls} makes it an HTTPS origin: it records the SNI name of each ClientHello and counts the
+ * handshakes that succeeded and failed; {@link #serve} swaps its certificate for the handshakes after.
  */
 public final class TestBackend implements AutoCloseable {
 
@@ -54,10 +65,15 @@ public final class TestBackend implements AutoCloseable {
     private final boolean recording;
     private final List<Channel> open = new CopyOnWriteArrayList<>();
     private volatile Behaviour behaviour = TestBackend::answerName;
+    private volatile SslContext tls;
+    private final List<String> serverNames = new CopyOnWriteArrayList<>();
+    private final AtomicInteger handshakes = new AtomicInteger();
+    private final AtomicInteger handshakeFailures = new AtomicInteger();
 
-    private TestBackend(String name, boolean recording) throws InterruptedException {
+    private TestBackend(String name, boolean recording, SslContext tls) throws InterruptedException {
         this.name = name;
         this.recording = recording;
+        this.tls = tls;
         this.server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -67,6 +83,9 @@ public final class TestBackend implements AutoCloseable {
                         connections.incrementAndGet();
                         open.add(ch);
                         ch.closeFuture().addListener(f -> open.remove(ch));
+                        if (TestBackend.this.tls != null) {
+                            addTls(ch);
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 << 20),
                                 new SimpleChannelInboundHandler<FullHttpRequest>() {
                                     @Override
@@ -85,12 +104,68 @@ public final class TestBackend implements AutoCloseable {
     }
 
     public static TestBackend start(String name) throws InterruptedException {
-        return new TestBackend(name, true);
+        return new TestBackend(name, true, null);
     }
 
     /** One that only counts requests: for tests that send hundreds of thousands. */
     public static TestBackend startCounting(String name) throws InterruptedException {
-        return new TestBackend(name, false);
+        return new TestBackend(name, false, null);
+    }
+
+    /** An HTTPS origin serving {@code certificate} (Netty's server context, the JDK's provider). */
+    public static TestBackend startTls(String name, TlsConfig.Certificate certificate) throws Exception {
+        return new TestBackend(name, true, serverContext(certificate));
+    }
+
+    /** The handshakes from now on show {@code certificate}. */
+    public TestBackend serve(TlsConfig.Certificate certificate) throws Exception {
+        this.tls = serverContext(certificate);
+        return this;
+    }
+
+    private static SslContext serverContext(TlsConfig.Certificate certificate) throws Exception {
+        return SslContextBuilder.forServer(certificate.cert().toFile(), certificate.key().toFile())
+                .sslProvider(SslProvider.JDK).build();
+    }
+
+    /** SNI first (recording the name asked for), then the handshake's outcome counted. */
+    private void addTls(Channel ch) {
+        ch.pipeline().addLast(new SniHandler((Mapping<String, SslContext>) host -> {
+            serverNames.add(host == null ? NO_SNI : host);
+            return tls;
+        }));
+        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                if (evt instanceof SslHandshakeCompletionEvent done) {
+                    (done.isSuccess() ? handshakes : handshakeFailures).incrementAndGet();
+                }
+                ctx.fireUserEventTriggered(evt);
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close(); // a refused handshake: the client's doing, and the test's to look at
+            }
+        });
+    }
+
+    /** What {@link #serverNames} records for a ClientHello without SNI. */
+    public static final String NO_SNI = "(none)";
+
+    /** The SNI name of each ClientHello, in order; {@link #NO_SNI} for one without. */
+    public List<String> serverNames() {
+        return List.copyOf(serverNames);
+    }
+
+    /** TLS handshakes completed. */
+    public int handshakes() {
+        return handshakes.get();
+    }
+
+    /** TLS handshakes that failed (the client refused the certificate, say). */
+    public int handshakeFailures() {
+        return handshakeFailures.get();
     }
 
     public TestBackend behave(Behaviour b) {

@@ -3,9 +3,11 @@ package pibl.testing;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -31,10 +33,13 @@ import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Self-signed certificates made at test time (BouncyCastle), written as PEM files in a test's directory.
+ * Certificates made at test time (BouncyCastle), written as PEM files in a test's directory: self-signed, or issued
+ * by a test CA. A name that is an IPv4 literal goes in the SAN as an IP address, any other as a DNS name.
  *
  * <pre>
  * TlsConfig.Certificate site = TestCertificates.rsa(dir, "site", "localhost", "*.example.com");
+ * TestCertificates.Authority ca = TestCertificates.authority(dir, "ca");      // ca.crt
+ * TlsConfig.Certificate origin = TestCertificates.issued(dir, "origin", ca, "localhost", "127.0.0.1");
  * </pre>
  */
 public final class TestCertificates {
@@ -42,6 +47,10 @@ public final class TestCertificates {
 
     /** How the private key is written. */
     public enum KeyForm { PKCS8, TRADITIONAL }
+
+    /** A test CA: its certificate as a PEM file ({@code cert}, what a backend's {@code ca:} names) and its keys. */
+    public record Authority(Path cert, X509Certificate certificate, KeyPair keys) {
+    }
 
     private TestCertificates() {
     }
@@ -78,6 +87,62 @@ public final class TestCertificates {
         }
     }
 
+    /** A CA (EC P-256, {@code CA:TRUE}) named {@code CN=file}, valid from an hour ago for a day: {@code file.crt}. */
+    public static Authority authority(Path dir, String file) {
+        try {
+            KeyPair pair = keyPair("EC");
+            X500Name subject = new X500Name("CN=" + file);
+            Instant now = Instant.now();
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject,
+                    BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(Duration.ofDays(1))), subject, pair.getPublic());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
+                    b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+            Path certFile = dir.resolve(file + ".crt");
+            Files.writeString(certFile, pem(cert));
+            return new Authority(certFile, cert, pair);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An EC P-256 leaf issued by {@code ca} for {@code names} (the first is its CN), valid for a day. */
+    public static TlsConfig.Certificate issued(Path dir, String file, Authority ca, String... names) {
+        try {
+            KeyPair pair = keyPair("EC");
+            Instant now = Instant.now();
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
+                    X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded()),
+                    BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(now.minus(Duration.ofHours(1))),
+                    Date.from(now.plus(Duration.ofDays(1))), new X500Name("CN=" + names[0]), pair.getPublic());
+            b.addExtension(Extension.subjectAlternativeName, false, altNames(names));
+            X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
+                    b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.keys().getPrivate())));
+            Path certFile = dir.resolve(file + ".crt");
+            Path keyFile = dir.resolve(file + ".key");
+            Files.writeString(certFile, pem(cert));
+            Files.writeString(keyFile, pkcs8(pair.getPrivate()));
+            return new TlsConfig.Certificate(certFile, keyFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static GeneralNames altNames(String... names) {
+        GeneralName[] alt = new GeneralName[names.length];
+        for (int i = 0; i < names.length; i++) {
+            boolean ip = names[i].matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+            alt[i] = new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, names[i]);
+        }
+        return new GeneralNames(alt);
+    }
+
     public static KeyPair keyPair(String algorithm) {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance(algorithm);
@@ -99,11 +164,7 @@ public final class TestCertificates {
         X500Name subject = new X500Name("CN=" + names[0]);
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject,
                 BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(from), Date.from(to), subject, pair.getPublic());
-        GeneralName[] alt = new GeneralName[names.length];
-        for (int i = 0; i < names.length; i++) {
-            alt[i] = new GeneralName(GeneralName.dNSName, names[i]);
-        }
-        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(alt));
+        b.addExtension(Extension.subjectAlternativeName, false, altNames(names));
         String algorithm = pair.getPrivate().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
         return new JcaX509CertificateConverter().getCertificate(
                 b.build(new JcaContentSignerBuilder(algorithm).build(pair.getPrivate())));

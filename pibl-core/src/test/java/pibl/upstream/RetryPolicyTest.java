@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The retry decision as a table: failure kind x reused connection x idempotent method x streamed body x response
- * started x attempts left. "any" cells are expanded; every one of the 4 x 2 x 2 x 2 x 2 x 2 = 128 combinations must
+ * started x attempts left. "any" cells are expanded; every one of the 5 x 2 x 2 x 2 x 2 x 2 = 160 combinations must
  * have exactly one row.
  */
 class RetryPolicyTest {
@@ -21,6 +21,7 @@ class RetryPolicyTest {
             # Once response bytes went to the client nothing can be retried: a truncated body must not look complete.
             CONNECT_REFUSED  any     any         any       true     any    CLOSE
             CONNECT_TIMEOUT  any     any         any       true     any    CLOSE
+            TLS_HANDSHAKE    any     any         any       true     any    CLOSE
             CLOSED           any     any         any       true     any    CLOSE
             RESPONSE_TIMEOUT any     any         any       true     any    CLOSE
             # Nothing was sent: any request, streamed too, may go to the next backend.
@@ -28,6 +29,9 @@ class RetryPolicyTest {
             CONNECT_REFUSED  any     any         any       false    false  FAIL_502
             CONNECT_TIMEOUT  any     any         any       false    true   NEXT_BACKEND
             CONNECT_TIMEOUT  any     any         any       false    false  FAIL_504
+            # A refused handshake is a connection that could not be made: its request never left PIBL.
+            TLS_HANDSHAKE    any     any         any       false    true   NEXT_BACKEND
+            TLS_HANDSHAKE    any     any         any       false    false  FAIL_502
             # The keep-alive race: a reused connection closed before any response byte; resent, not counted.
             CLOSED           true    true        false     false    any    RESEND_SAME_BACKEND
             CLOSED           false   true        false     false    true   NEXT_BACKEND
