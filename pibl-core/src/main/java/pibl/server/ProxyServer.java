@@ -19,8 +19,10 @@ import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
 import pibl.handler.DrainEvent;
 import pibl.lb.Backend;
-import pibl.lb.BackendGroup;
 import pibl.lb.LoadBalancer;
+import pibl.route.Pool;
+import pibl.route.Pools;
+import pibl.route.Router;
 import pibl.tls.ServerTls;
 import pibl.tls.TlsContexts;
 import pibl.upstream.Upstream;
@@ -32,6 +34,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A running PIBL: the public listener, its event loops, and the backends behind it.
@@ -62,7 +65,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     private Channel tlsChannel;
     private int tlsPort = -1;
     private Upstream upstream;
-    private volatile BackendGroup backendGroup;
+    /** Replaced on reload (its kept pools' backends carried over), then {@link #router}, which refers to it. */
+    private volatile Pools pools;
+    /** The routes in force: read once per exchange by the route segment, replaced whole on reload. */
+    private volatile Router router;
     private int port;
 
     public ProxyServer(PiblConfig config) {
@@ -100,11 +106,13 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         int threads = Integer.getInteger("pibl.threads", Runtime.getRuntime().availableProcessors());
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
-        backendGroup = BackendGroup.create(config.backends(), config.healthCheck());
+        pools = Pools.create(config.poolsInForce());
         clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
-        upstream = new Upstream(transport, config.timeouts(), config.limits(), backendGroup.balancer());
+        upstream = new Upstream(transport, config.timeouts(), config.limits());
+        router = Router.create(config, pools, config.cache(), System::nanoTime);
         if (config.cache().enabled()) {
             cache = new HttpCache(config.cache(), clock, clearCacheOnStart);
+            cache.rules(router); // before its index loads: each entry's freshness by its route's settings
             if (clearCacheOnStart) {
                 LOG.info("cache cleared at start: {}", config.cache().directory().toAbsolutePath());
             }
@@ -118,7 +126,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients));
+                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients,
+                            this::router));
             if (tls != null) {
                 // First, so that the cleartext port's redirects name the bound TLS port from its first request.
                 binding = "TLS " + config.bind() + ":" + config.tls().port();
@@ -154,12 +163,12 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             }
             throw e;
         }
-        backendGroup.startHealthChecks(workerGroup, transport.clientChannel());
+        pools.startHealthChecks(workerGroup, transport.clientChannel());
         if (cache != null) {
             cache.store().startLoading(); // listening first: however large the cache, the port opens at once
         }
-        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {}", config.bind(), port,
-                transport.label(), threads, config.backends());
+        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), {}", config.bind(), port,
+                transport.label(), threads, describeRouting(config));
         if (tls != null) {
             tls.startRotation(workerGroup.next());
             LOG.info("TLS on {}:{} with {}, {}, certificates {}", config.bind(), tlsPort,
@@ -220,7 +229,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             tlsChannel.close().syncUninterruptibly();
             tls.close();
         }
-        backendGroup.close();
+        pools.close();
         drain(config.timeouts().drain().toMillis());
         shutdownGroups();
         if (cache != null) {
@@ -230,10 +239,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     }
 
     /**
-     * Applies a new configuration without dropping anything open: backends (their counters and
-     * pooled connections kept where the address stays), weights, timeouts and limits take effect
-     * for the next requests and connections. The listen address, the cache and the admin listener
-     * change only on a restart; the log says so.
+     * Applies a new configuration without dropping anything open: pools and routes, backends (their counters and
+     * pooled connections kept where the pool's name and the address stay), weights, timeouts and limits take
+     * effect for the next requests and connections; an exchange already routed finishes on the pool it started on.
+     * The listen address, the cache and the admin listener change only on a restart; the log says so.
      */
     public synchronized void reload(PiblConfig next) {
         next.validate();
@@ -248,14 +257,18 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
         reloadTls(current.tls(), next.tls(), next.http2().enabled());
-        backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck());
-        upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
+        pools = pools.reconfigure(next.poolsInForce());
+        router = router.next(next, pools); // one write: a new exchange sees the new routes and their pools together
+        if (cache != null) {
+            cache.rules(router);
+        }
+        upstream.reconfigure(next.timeouts(), next.limits());
         initializer.update(next);
         if (tlsInitializer != null) {
             tlsInitializer.update(next);
         }
         config = next;
-        LOG.info("reloaded: backends {}, timeouts {}, limits {}", next.backends(), next.timeouts(), next.limits());
+        LOG.info("reloaded: {}, timeouts {}, limits {}", describeRouting(next), next.timeouts(), next.limits());
     }
 
     /**
@@ -289,9 +302,31 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         }
     }
 
+    /** {@code backends [..]} for the shorthand; {@code pools shop [..], static [..]; 3 routes} otherwise. */
+    private static String describeRouting(PiblConfig c) {
+        if (c.pools().isEmpty() && c.routes().isEmpty()) {
+            return "backends " + c.backends();
+        }
+        return "pools " + c.poolsInForce().stream().map(p -> p.name() + " " + p.backends())
+                .collect(Collectors.joining(", ")) + "; " + c.routesInForce().size() + " routes";
+    }
+
+    /** Every pool's backends, pool after pool. */
     @Override
     public List<Backend> backends() {
-        return upstream.balancer().backends();
+        return pools.all().stream().flatMap(p -> p.balancer().backends().stream()).toList();
+    }
+
+    /** The pools in force, in configuration order. */
+    @Override
+    public List<Pool> pools() {
+        return pools.all();
+    }
+
+    /** The routes in force (replaced on reload). */
+    @Override
+    public Router router() {
+        return router;
     }
 
     /** The bound admin port, -1 when disabled. */
@@ -305,10 +340,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         return stats;
     }
 
-    /** The balancer in force (it changes on reload). */
+    /** The balancer of the first pool in force (the only one of the {@code backends:} shorthand); it changes on reload. */
     @Override
     public LoadBalancer balancer() {
-        return upstream.balancer();
+        return pools.all().get(0).balancer();
     }
 
     /** The cache, or null when disabled. */

@@ -18,8 +18,9 @@ import pibl.runtime.Transport;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The backend side of PIBL: sends a request to a backend chosen by the {@link LoadBalancer} over a
- * pooled keep-alive connection and hands the response to a {@link ResponseSink}.
+ * The backend side of PIBL: sends a request to a backend chosen by the {@link LoadBalancer} of its pool over a
+ * pooled keep-alive connection and hands the response to a {@link ResponseSink}. The call keeps that balancer for
+ * every attempt, retries too: a request routed before a reload finishes on the pool it started on.
  *
  * <p>Each event loop has its own {@link ConnectionPool}; connections are opened on the loop of the
  * client connection that needs them, so a request and its backend connection share one thread.
@@ -40,7 +41,6 @@ public final class Upstream {
     private final Transport transport;
     private volatile TimeoutConfig timeouts;
     private volatile LimitConfig limits;
-    private volatile LoadBalancer balancer;
     private final int maxResponseHeaderSize;
     private final AttemptLog attemptLog = new AttemptLog();
     private final FastThreadLocal<ConnectionPool> pools = new FastThreadLocal<>() {
@@ -55,21 +55,20 @@ public final class Upstream {
         }
     };
 
-    public Upstream(Transport transport, TimeoutConfig timeouts, LimitConfig limits, LoadBalancer balancer) {
+    public Upstream(Transport transport, TimeoutConfig timeouts, LimitConfig limits) {
         this.transport = transport;
         this.timeouts = timeouts;
         this.limits = limits;
-        this.balancer = balancer;
         this.maxResponseHeaderSize = 64 * 1024;
     }
 
     /**
      * Starts sending {@code request} (ownership passes to the call) from {@code loop}, which must be
-     * the caller's own event loop. A {@code FullHttpRequest} carries its body; any other request is a head
-     * whose body follows through {@link Call#sendBody}.
+     * the caller's own event loop, to a backend {@code balancer} picks. A {@code FullHttpRequest} carries its body;
+     * any other request is a head whose body follows through {@link Call#sendBody}.
      */
-    public UpstreamCall send(EventLoop loop, HttpRequest request, ResponseSink sink) {
-        UpstreamCall call = new UpstreamCall(this, loop, request, sink);
+    public UpstreamCall send(EventLoop loop, HttpRequest request, LoadBalancer balancer, ResponseSink sink) {
+        UpstreamCall call = new UpstreamCall(this, loop, request, balancer, sink);
         call.start();
         return call;
     }
@@ -79,15 +78,10 @@ public final class Upstream {
         return attemptLog;
     }
 
-    /** Applies a new balancer and timeouts to the requests that start from now on. */
-    public void reconfigure(LoadBalancer newBalancer, TimeoutConfig newTimeouts, LimitConfig newLimits) {
-        this.balancer = newBalancer;
+    /** Applies new timeouts and limits to the requests that start from now on. */
+    public void reconfigure(TimeoutConfig newTimeouts, LimitConfig newLimits) {
         this.timeouts = newTimeouts;
         this.limits = newLimits;
-    }
-
-    public LoadBalancer balancer() {
-        return balancer;
     }
 
     TimeoutConfig timeouts() {

@@ -14,6 +14,7 @@ import pibl.http.HopByHop;
 import pibl.http.HttpMethods;
 import pibl.http.Upgrades;
 import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
 import pibl.upstream.RetryPolicy.Decision;
 import pibl.upstream.RetryPolicy.Failure;
 
@@ -48,6 +49,8 @@ import java.util.concurrent.TimeUnit;
 public final class UpstreamCall implements Call {
 
     private final Upstream upstream;
+    /** The pool's balancer as it was when the request was routed: every attempt picks from it. */
+    private final LoadBalancer balancer;
     private final EventLoop loop;
     private final HttpRequest request;
     private final ResponseSink sink;
@@ -76,8 +79,9 @@ public final class UpstreamCall implements Call {
     private long lastActivityNanos;
     private long dispatchNanos;
 
-    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, ResponseSink sink) {
+    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, LoadBalancer balancer, ResponseSink sink) {
         this.upstream = upstream;
+        this.balancer = balancer;
         this.loop = loop;
         this.request = request;
         this.sink = sink;
@@ -167,7 +171,7 @@ public final class UpstreamCall implements Call {
      * attempt even when the whole pool is out of rotation (panic), so the 503 is for a pool with nothing in it.
      */
     private Backend pick() {
-        Backend next = upstream.balancer().pick(tried);
+        Backend next = balancer.pick(tried);
         if (next == null) {
             boolean none = tried.isEmpty() && lastFailure == null;
             fail(none ? 503 : failStatus(), none ? "no backend to send to" : "every backend failed");

@@ -58,6 +58,7 @@ class PassiveHealthIT {
     private final Closer closer = new Closer();
     private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
     private Upstream upstream;
+    private LoadBalancer balancer;
 
     /** What came back for one request. */
     record Result(int status, String backend, String body, Throwable error) {
@@ -86,7 +87,8 @@ class PassiveHealthIT {
                 clock));
         TimeoutConfig timeouts = new TimeoutConfig(Duration.ofSeconds(1), backendResponse, Duration.ofSeconds(30),
                 Duration.ofSeconds(10), Duration.ofSeconds(1));
-        upstream = new Upstream(TRANSPORT, timeouts, LimitConfig.defaults(), group.balancer());
+        upstream = new Upstream(TRANSPORT, timeouts, LimitConfig.defaults());
+        balancer = group.balancer();
         return group;
     }
 
@@ -101,7 +103,7 @@ class PassiveHealthIT {
             FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
                     Unpooled.EMPTY_BUFFER);
             request.headers().set(HttpHeaderNames.HOST, "test.local");
-            upstream.send(loop, request, new ResponseSink() {
+            upstream.send(loop, request, balancer, new ResponseSink() {
                 private int status;
                 private String backend;
                 private final StringBuilder body = new StringBuilder();
