@@ -96,6 +96,28 @@ class RoutesConfigTest {
         assertThat(c.routes().get(3).label()).as("methods upper-cased, in the order written").isEqualTo("/admin[GET,POST]");
     }
 
+    /** The commented example in the shipped pibl.yaml, uncommented in place of its backends: list, is valid. */
+    @Test
+    void theCommentedExampleInTheShippedPiblYamlIsValid() throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("..", "pibl.yaml"));
+        int from = lines.indexOf("#pools:");
+        int to = lines.indexOf("#trusted-proxies: [127.0.0.1]");
+        assertThat(from).as("the example is there").isPositive();
+        StringBuilder yaml = new StringBuilder();
+        for (String line : lines.subList(from, to + 1)) {
+            boolean commented = line.startsWith("#") && (line.length() > 1 && line.charAt(1) != ' '
+                    || line.startsWith("#  "));
+            yaml.append(commented ? line.substring(1) : line).append('\n');
+        }
+
+        PiblConfig c = ConfigLoader.load(write(yaml.toString())).config();
+
+        assertThat(c.pools()).extracting(PoolConfig::name).containsExactly("shop", "static");
+        assertThat(c.routes()).hasSize(4);
+        assertThat(c.routes().get(2).rateLimit()).isEqualTo(new RouteConfig.RateLimit(50, Duration.ofSeconds(1), 100));
+        assertThat(c.trustedProxies()).containsExactly(Cidr.parse("127.0.0.1"));
+    }
+
     @Test
     void theBackendsShorthandIsOnePoolNamedDefaultWithACatchAllRoute() throws IOException {
         PiblConfig c = ConfigLoader.load(write("backends: [127.0.0.1:9001]\nbalance: ewma\n")).config();

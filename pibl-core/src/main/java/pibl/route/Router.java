@@ -35,6 +35,9 @@ import java.util.function.LongSupplier;
  */
 public final class Router implements CacheRules {
     private final List<Route> routes;
+    /** Whether any route looks at the host, or the path: the shorthand's one route looks at neither. */
+    private final boolean readsHost;
+    private final boolean readsPath;
     private final List<Cidr> trustedProxies;
     private final CacheConfig baseCache;
     private final Shared shared;
@@ -52,6 +55,8 @@ public final class Router implements CacheRules {
 
     private Router(List<Route> routes, List<Cidr> trustedProxies, CacheConfig baseCache, Shared shared) {
         this.routes = List.copyOf(routes);
+        this.readsHost = routes.stream().anyMatch(r -> r.match().host() != null);
+        this.readsPath = routes.stream().anyMatch(r -> !r.match().path().isEmpty());
         this.trustedProxies = trustedProxies;
         this.baseCache = baseCache;
         this.shared = shared;
@@ -105,8 +110,8 @@ public final class Router implements CacheRules {
      * @param uri        its origin-form target
      */
     public Route match(String hostHeader, String uri, String method) {
-        String host = RequestTarget.host(hostHeader);
-        String path = RequestTarget.path(uri);
+        String host = readsHost ? RequestTarget.host(hostHeader) : null;
+        String path = readsPath ? RequestTarget.path(uri) : "/";
         for (Route r : routes) {
             if (r.match().matches(host, path, method)) {
                 return r;

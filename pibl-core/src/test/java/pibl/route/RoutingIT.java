@@ -14,6 +14,7 @@ import pibl.config.RouteConfig;
 import pibl.handler.AccessLines;
 import pibl.server.ProxyServer;
 import pibl.testing.Closer;
+import pibl.testing.H2Client;
 import pibl.testing.NoLeaks;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -252,6 +254,32 @@ class RoutingIT {
         assertThat(proxy.router().noRoute()).isEqualTo(1);
         assertThat(lines.get(0)).contains("\"GET /x HTTP/1.1\" 404 ").endsWith(" route=- pool=-");
         assertThat(lines.get(1)).contains("\"GET /x HTTP/1.1\" 200 ").endsWith(" route=shop.example/ pool=shop");
+    }
+
+    @Test
+    void eachHttp2StreamIsRoutedByItsAuthority() throws Exception {
+        TestBackend shop = backend("shop");
+        TestBackend api = backend("api");
+        ProxyServer proxy = start(routed(List.of(pool("shop", shop), pool("api", api)),
+                RouteConfig.catchAll("api").withHost("api.example"),
+                RouteConfig.catchAll("shop").withHost("*.shop.example").withHeaders(new RouteConfig.Headers(
+                        Map.of(), List.of(), Map.of("X-Route", "shop"), List.of()))));
+
+        try (H2Client h2 = H2Client.connect(proxy.port())) {
+            FullHttpResponse toShop = h2.get("/a", h -> h.authority("www.shop.example")).get(5, TimeUnit.SECONDS);
+            FullHttpResponse toApi = h2.get("/a", h -> h.authority("API.example:8080")).get(5, TimeUnit.SECONDS);
+            FullHttpResponse none = h2.get("/a", h -> h.authority("other.example")).get(5, TimeUnit.SECONDS);
+            try {
+                assertThat(toShop.headers().get("X-Backend")).isEqualTo("shop");
+                assertThat(toShop.headers().get("X-Route")).as("the route's response-set on a stream").isEqualTo("shop");
+                assertThat(toApi.headers().get("X-Backend")).isEqualTo("api");
+                assertThat(none.status().code()).isEqualTo(404);
+            } finally {
+                toShop.release();
+                toApi.release();
+                none.release();
+            }
+        }
     }
 
     @Test
