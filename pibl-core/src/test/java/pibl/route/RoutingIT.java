@@ -188,6 +188,20 @@ class RoutingIT {
     }
 
     @Test
+    void aRoutesResponseFieldsAreOnPiblsOwnErrorsToo() throws Exception {
+        TestBackend gone = backend("gone");
+        gone.close(); // its port now refuses connections
+        ProxyServer proxy = start(routed(List.of(pool("shop", gone)), RouteConfig.catchAll("shop").withHeaders(
+                new RouteConfig.Headers(Map.of(), List.of(), Map.of("Strict-Transport-Security", "max-age=60"),
+                        List.of()))));
+
+        RawHttp.Response failed = get(proxy, "a", "/");
+
+        assertThat(failed.status()).isEqualTo(502);
+        assertThat(failed.header("Strict-Transport-Security")).isEqualTo("max-age=60");
+    }
+
+    @Test
     void addressListsAnswer403WithDenyWinning() throws Exception {
         TestBackend origin = backend("origin");
         ProxyServer proxy = start(routed(List.of(pool("shop", origin)),
