@@ -139,7 +139,8 @@ final class ProxyMetrics implements AutoCloseable {
                 "HTTP/2 connections closed with no request head within timeouts.client-header", Tags.empty(),
                 v -> v.stats().http2().headerTimeouts());
         gauge("pibl.upstream.panic", "1 when every backend of a pool is out of rotation and its requests go to all of "
-                + "them in turn", Tags.empty(), null, v -> v.pools().stream().anyMatch(p -> p.balancer().inPanic()) ? 1 : 0);
+                + "them in turn", Tags.empty(), null,
+                v -> v.pools().stream().anyMatch(p -> p.balancer().inPanic()) ? 1 : 0);
         counter("pibl.upstream.panic.requests", "backends picked in panic (every backend of the pool out of rotation)",
                 Tags.empty(), v -> v.pools().stream().mapToLong(p -> p.balancer().panic().requests()).sum());
         counter("pibl.requests.no.route", "requests no route took, answered 404", Tags.empty(),

@@ -60,7 +60,7 @@ public final class Cidr {
         return out;
     }
 
-    /** Whether {@code address} (4 or 16 bytes, as {@link #address} or {@code InetAddress.getAddress()} give) is in it. */
+    /** Whether {@code address} (4 or 16 bytes: {@link #address}'s, or {@code InetAddress.getAddress()}) is in it. */
     public boolean contains(byte[] address) {
         byte[] a = unmapped(address);
         if (a == null || a.length != network.length) {

@@ -107,9 +107,16 @@ public record RouteMatch(String host, boolean suffix, String path, Set<String> m
      * {@code later} leaves it nothing (first match wins).
      */
     public boolean covers(RouteMatch later) {
-        boolean hostCovers = host == null
-                || later.host != null && (suffix ? later.host.endsWith("." + host) || later.suffix && later.host.equals(host)
-                : !later.suffix && later.host.equals(host));
+        boolean hostCovers;
+        if (host == null) {
+            hostCovers = true;
+        } else if (later.host == null) {
+            hostCovers = false;
+        } else if (suffix) { // *.a.b takes x.a.b, *.x.a.b and *.a.b
+            hostCovers = later.host.endsWith("." + host) || later.suffix && later.host.equals(host);
+        } else {
+            hostCovers = !later.suffix && later.host.equals(host);
+        }
         boolean pathCovers = path.isEmpty() || !later.path.isEmpty() && pathMatches(later.path);
         boolean methodsCover = methods.isEmpty() || !later.methods.isEmpty() && methods.containsAll(later.methods);
         return hostCovers && pathCovers && methodsCover;

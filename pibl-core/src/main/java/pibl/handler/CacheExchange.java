@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 final class CacheExchange {
     final Exchange exchange;
     final CacheKey key;
-    /** The settings of the exchange's route: {@code cache:} with the route's {@code enabled}, {@code ttl}, {@code ttl-mode}. */
+    /** The route's cache settings: {@code cache:} with its {@code enabled}, {@code ttl} and {@code ttl-mode}. */
     final CacheConfig rules;
     final HttpHeaders clientHeaders;
     final RangeRequest range;

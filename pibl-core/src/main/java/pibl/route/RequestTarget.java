@@ -80,8 +80,7 @@ final class RequestTarget {
     }
 
     private static int hex(char c) {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                : -1;
+        return Character.digit(c, 16) >= 0 && c < 128 ? Character.digit(c, 16) : -1;
     }
 
     /** RFC 3986 5.2.4 on the segments, empty segments (from {@code //}) dropped; a trailing slash kept. */
