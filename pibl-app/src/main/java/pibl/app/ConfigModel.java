@@ -7,19 +7,24 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 import pibl.config.AdminConfig;
 import pibl.config.BackendConfig;
 import pibl.config.BalanceConfig;
 import pibl.config.CacheConfig;
+import pibl.config.Cidr;
 import pibl.config.ConfigException;
 import pibl.config.HealthCheckConfig;
 import pibl.config.Http2Config;
 import pibl.config.LimitConfig;
 import pibl.config.LogConfig;
 import pibl.config.PiblConfig;
+import pibl.config.PoolConfig;
+import pibl.config.RouteConfig;
 import pibl.config.TimeoutConfig;
 import pibl.config.TlsConfig;
 
@@ -57,19 +62,131 @@ final class ConfigModel {
     @JsonSetter(nulls = Nulls.SKIP)
     public Hash hash = new Hash();
     public String slowStart;
+    /** In the file's order; YAML itself refuses a name given twice (and {@link KeyIndex} says where). */
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Map<String, Pool> pools = new LinkedHashMap<>();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public List<Route> routes = List.of();
+    @JsonSetter(nulls = Nulls.SKIP)
+    public List<String> trustedProxies = List.of();
 
     /** The records, not yet validated (flags may still replace values). */
     PiblConfig toConfig() {
         PiblConfig d = PiblConfig.defaults(List.of());
+        HealthCheckConfig health = healthCheck.toRecord("", d.healthCheck());
+        BalanceConfig balancing = balance("", balance, hash, slowStart, d.balance());
+        List<PoolConfig> poolList = new ArrayList<>();
+        pools.forEach((name, pool) -> poolList.add(pool.toRecord(name, health, balancing)));
+        List<RouteConfig> routeList = new ArrayList<>();
+        for (int i = 0; i < routes.size(); i++) {
+            routeList.add(routes.get(i).toRecord("routes[" + i + "]"));
+        }
+        return new PiblConfig(or(bind, d.bind()), or(port, d.port()), backends(backends, "backends"),
+                timeouts.toRecord(d.timeouts()), limits.toRecord(d.limits()), log.toRecord(d.log()),
+                cache.toRecord(d.cache()), health, admin.toRecord(d.admin()),
+                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF), http2.toRecord(d.http2()), balancing,
+                poolList, routeList, cidrs("trusted-proxies", trustedProxies));
+    }
+
+    private static List<BackendConfig> backends(List<Backend> backends, String key) {
         List<BackendConfig> list = new ArrayList<>();
         for (int i = 0; i < backends.size(); i++) {
-            list.add(backends.get(i).toRecord("backends[" + i + "]"));
+            list.add(backends.get(i).toRecord(key + "[" + i + "]"));
         }
-        return new PiblConfig(or(bind, d.bind()), or(port, d.port()), list, timeouts.toRecord(d.timeouts()),
-                limits.toRecord(d.limits()), log.toRecord(d.log()), cache.toRecord(d.cache()),
-                healthCheck.toRecord(d.healthCheck()), admin.toRecord(d.admin()),
-                tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF), http2.toRecord(d.http2()),
-                balance("", balance, hash, slowStart, d.balance()));
+        return list;
+    }
+
+    private static List<Cidr> cidrs(String key, List<String> texts) {
+        List<Cidr> list = new ArrayList<>();
+        for (int i = 0; texts != null && i < texts.size(); i++) {
+            try {
+                list.add(Cidr.parse(texts.get(i)));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + "[" + i + "]", e.getMessage());
+            }
+        }
+        return list;
+    }
+
+    /**
+     * {@code pools.NAME}: backends, and the top-level {@code health-check:} and balancing keys changed where the pool
+     * says otherwise.
+     */
+    static final class Pool {
+        @JsonSetter(nulls = Nulls.SKIP)
+        public List<Backend> backends = List.of();
+        public HealthCheck healthCheck;
+        public String balance;
+        public Hash hash;
+        public String slowStart;
+
+        PoolConfig toRecord(String name, HealthCheckConfig topHealth, BalanceConfig topBalance) {
+            String prefix = "pools." + name + ".";
+            return new PoolConfig(name, backends(backends, prefix + "backends"),
+                    healthCheck == null ? topHealth : healthCheck.toRecord(prefix, topHealth),
+                    balance(prefix, balance, hash, slowStart, topBalance));
+        }
+    }
+
+    /** One item of {@code routes:}; see {@link RouteConfig}. */
+    static final class Route {
+        public String host;
+        public String path;
+        public List<String> methods;
+        public String pool;
+        public RouteCache cache;
+        public Headers headers;
+        public RateLimit rateLimit;
+        public List<String> allow;
+        public List<String> deny;
+
+        RouteConfig toRecord(String key) {
+            RouteConfig.RateLimit limit = null;
+            if (rateLimit != null) {
+                if (rateLimit.perClient == null) {
+                    throw new ConfigException(key + ".rate-limit.per-client", "is required, as a rate such as 50/s");
+                }
+                try {
+                    limit = RouteConfig.RateLimit.parse(rateLimit.perClient, rateLimit.burst);
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(key + ".rate-limit.per-client", e.getMessage());
+                }
+            }
+            return new RouteConfig(host, path, methods, pool,
+                    cache == null ? RouteConfig.CacheOverride.NONE : cache.toRecord(key + ".cache"),
+                    headers == null ? RouteConfig.Headers.NONE : headers.toRecord(),
+                    limit, cidrs(key + ".allow", allow), cidrs(key + ".deny", deny));
+        }
+    }
+
+    /** A route's {@code cache:}: only the keys it changes. */
+    static final class RouteCache {
+        public Boolean enabled;
+        public String ttl;
+        public String ttlMode;
+
+        RouteConfig.CacheOverride toRecord(String key) {
+            return new RouteConfig.CacheOverride(enabled, duration(key + ".ttl", ttl, null),
+                    ttlMode == null ? null : choice(key + ".ttl-mode", ttlMode, CacheConfig.TtlMode.class));
+        }
+    }
+
+    /** A route's {@code headers:}. */
+    static final class Headers {
+        public Map<String, String> requestSet;
+        public List<String> requestRemove;
+        public Map<String, String> responseSet;
+        public List<String> responseRemove;
+
+        RouteConfig.Headers toRecord() {
+            return new RouteConfig.Headers(requestSet, requestRemove, responseSet, responseRemove);
+        }
+    }
+
+    /** A route's {@code rate-limit: { per-client: 50/s, burst: 100 }}. */
+    static final class RateLimit {
+        public String perClient;
+        public Integer burst;
     }
 
     /**
@@ -239,16 +356,18 @@ final class ConfigModel {
         public Integer passiveFailures;
         public String passiveCooldown;
 
-        HealthCheckConfig toRecord(HealthCheckConfig d) {
+        /** @param prefix empty at the top level, {@code pools.shop.} in a pool (whose {@code d} is the top level's) */
+        HealthCheckConfig toRecord(String prefix, HealthCheckConfig d) {
+            String key = prefix + "health-check.";
             return new HealthCheckConfig(
                     or(enabled, d.enabled()),
                     or(path, d.path()),
-                    duration("health-check.interval", interval, d.interval()),
-                    duration("health-check.timeout", timeout, d.timeout()),
+                    duration(key + "interval", interval, d.interval()),
+                    duration(key + "timeout", timeout, d.timeout()),
                     or(fall, d.fall()),
                     or(rise, d.rise()),
                     or(passiveFailures, d.passiveFailures()),
-                    duration("health-check.passive-cooldown", passiveCooldown, d.passiveCooldown()));
+                    duration(key + "passive-cooldown", passiveCooldown, d.passiveCooldown()));
         }
     }
 

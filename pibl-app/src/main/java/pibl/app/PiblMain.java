@@ -311,7 +311,7 @@ public final class PiblMain {
     static String describe(PiblConfig config) {
         var cache = config.cache();
         var admin = config.admin();
-        return "backends " + config.backends().stream().map(Object::toString).collect(Collectors.joining(", "))
+        return routing(config)
                 + "; cache " + (cache.enabled()
                         ? cache.directory() + " ttl " + Units.format(cache.ttl()) + " ("
                                 + cache.ttlMode().toString().toLowerCase(Locale.ROOT) + "), max "
@@ -321,6 +321,17 @@ public final class PiblMain {
                         + config.tls().certificates().size() + " certificate(s)" : "off")
                 + "; admin " + (admin.enabled() ? address(admin.host(), admin.port()) : "off")
                 + "; log " + config.log().file();
+    }
+
+    /** {@code backends a, b} for the shorthand; {@code pools shop (a, b), static (c); 3 routes} otherwise. */
+    private static String routing(PiblConfig config) {
+        if (config.pools().isEmpty() && config.routes().isEmpty()) {
+            return "backends " + config.backends().stream().map(Object::toString).collect(Collectors.joining(", "));
+        }
+        return "pools " + config.poolsInForce().stream()
+                .map(p -> p.name() + " (" + p.backends().stream().map(Object::toString)
+                        .collect(Collectors.joining(", ")) + ")")
+                .collect(Collectors.joining(", ")) + "; " + config.routesInForce().size() + " routes";
     }
 
     private int cannotStart(Exception e) {

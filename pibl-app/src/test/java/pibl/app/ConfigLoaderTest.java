@@ -160,8 +160,8 @@ class ConfigLoaderTest {
                 bad("duplicate key", "port: 1\n" + ok + "port: 2\n", "port", 3, "appears twice, first on line 1"),
                 bad("unknown top-level key", ok + "prot: 8080\n", "prot", 2,
                         "unknown key, expected one of: admin, backends, balance, bind, cache, hash, health-check, http2, "
-                                + "limits, log, port, slow-start, "
-                                + "timeouts"),
+                                + "limits, log, pools, port, routes, slow-start, "
+                                + "timeouts, tls, trusted-proxies"),
                 bad("unknown nested key", ok + "timeouts:\n  conect: 5s\n", "timeouts.conect", 3,
                         "unknown key, expected one of: backend-response, client-header, client-idle, connect, drain, "
                                 + "tunnel-idle"),

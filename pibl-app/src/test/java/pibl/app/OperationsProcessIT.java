@@ -132,6 +132,33 @@ class OperationsProcessIT {
 
     @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void sighupReplacesPoolsAndRoutesAndRefusesAShadowedRouteKeepingTheRunningOnes() throws Exception {
+        DemoBackend b1 = backend("b1");
+        DemoBackend b2 = backend("b2");
+        Files.writeString(dir.resolve("pibl.yaml"), routed(b1, b2, "[{ path: /api/, pool: one }, { pool: two }]"));
+        pibl = start();
+        assertThat(pibl.startupLine).contains("; pools one (127.0.0.1:" + b1.port() + "), two (127.0.0.1:"
+                + b2.port() + "); 2 routes;");
+
+        try (Socket client = connect(pibl.port)) {
+            assertKeptAliveFrom(client, "b1");
+            Files.writeString(dir.resolve("pibl.yaml"), routed(b1, b2, "[{ path: /api/, pool: two }, { pool: one }]"));
+            pibl.hangUp();
+            pibl.awaitLine("PiblMain - SIGHUP: configuration reloaded");
+            assertKeptAliveFrom(client, "b2");
+
+            Files.writeString(dir.resolve("pibl.yaml"), routed(b1, b2, "[{ pool: one }, { path: /api/, pool: two }]"));
+            pibl.hangUp();
+            String refused = pibl.awaitLine("PiblMain - SIGHUP: configuration ");
+            assertThat(refused).contains(" ERROR ", "configuration refused, the running one stays: pibl.yaml: "
+                    + "line 8: routes[1]: can never match: routes[0] (/) comes first");
+            assertKeptAliveFrom(client, "b2");
+        }
+        assertThat(pibl.process.isAlive()).isTrue();
+    }
+
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void aReloadedFileThatDoesNotLoadIsRefusedAndTheRunningConfigurationStays() throws Exception {
         DemoBackend b1 = backend("b1");
         DemoBackend b2 = backend("b2");
@@ -267,6 +294,23 @@ class OperationsProcessIT {
                 log: { file: pibl.log }
                 """.formatted(java.util.Arrays.stream(list).map(b -> "127.0.0.1:" + b.port())
                 .collect(Collectors.joining(", ")));
+    }
+
+    /** Pools {@code one} (b1) and {@code two} (b2), and these routes (a YAML flow list). */
+    private static String routed(DemoBackend one, DemoBackend two, String routes) {
+        return """
+                bind: 127.0.0.1
+                port: 0
+                pools:
+                  one: { backends: [127.0.0.1:%d] }
+                  two: { backends: [127.0.0.1:%d] }
+                routes:
+                  %s
+                health-check: { enabled: false }
+                admin: { enabled: false }
+                log: { file: pibl.log }
+                """.formatted(one.port(), two.port(), routes.replace("}, {", "}\n  - {").replace("[{", "- {")
+                .replace("}]", "}"));
     }
 
     // --- HTTP/1.1 on a raw socket, so the test decides when a connection is opened ---

@@ -9,10 +9,12 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import pibl.cache.CacheStatus;
 import pibl.lb.Backend;
+import pibl.route.Pool;
 import pibl.runtime.LatencyHistogram;
 import pibl.runtime.ProxyStats;
 
-import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * The latencies as Prometheus histograms, so that they add up across nodes and over time (quantiles do not):
@@ -20,7 +22,8 @@ import java.util.List;
  * <pre>
  * pibl_request_duration_seconds_bucket{class="2xx",cache="HIT",le="0.000131072"} 812   request to last byte
  * pibl_response_first_byte_seconds_bucket{le="0.000262144"} 640                         request to response head
- * pibl_backend_response_seconds_bucket{backend="10.0.0.1:9001",le="0.004194304"} 97     dispatch to backend head
+ * pibl_backend_response_seconds_bucket{backend="10.0.0.1:9001",pool="default",le="0.004194304"} 97   dispatch to
+ *                                                                                       backend head
  * </pre>
  *
  * Read at scrape time from the {@link LatencyHistogram}s the proxy records into anyway (one {@code LongAdder}
@@ -53,9 +56,14 @@ final class Histograms implements MultiCollector {
                 .dataPoint(point(stats.firstByte().snapshot(), Labels.EMPTY));
         HistogramSnapshot.Builder backends = HistogramSnapshot.builder().name("pibl_backend_response_seconds")
                 .unit(Unit.SECONDS).help("backend requests, from being sent to the backend's response head");
-        List<Backend> current = view.backends();
-        for (Backend b : current) {
-            backends.dataPoint(point(b.latency().snapshot(), Labels.of("backend", b.label())));
+        Set<String> seen = new HashSet<>();
+        for (Pool pool : view.pools()) {
+            for (Backend b : pool.balancer().backends()) {
+                if (seen.add(pool.name() + " " + b.label())) { // one series per pool and address
+                    backends.dataPoint(point(b.latency().snapshot(),
+                            Labels.of("backend", b.label(), "pool", pool.name())));
+                }
+            }
         }
         return MetricSnapshots.of(requests.build(), firstByte.build(), backends.build());
     }

@@ -62,6 +62,13 @@ final class History {
                 durations = durations.plus(stats.durations(cls, o).snapshot());
             }
         }
+        // By address: a backend listed in two pools is one machine, its series the sum of both pools' counters.
+        Map<String, long[]> perAddress = new LinkedHashMap<>();
+        for (Backend b : view.backends()) {
+            long[] sum = perAddress.computeIfAbsent(b.label(), k -> new long[2]);
+            sum[0] += b.requests();
+            sum[1] += b.failures();
+        }
         HttpCache cache = view.cache();
         long hits = cache == null ? 0 : cache.stats().count(CacheStatus.HIT);
         long lookups = 0;
@@ -81,12 +88,12 @@ final class History {
             p50[i] = second.percentileMillis(0.5);
             p99[i] = second.percentileMillis(0.99);
             hitRatio[i] = lookups > lastLookups ? (double) (hits - lastHits) / (lookups - lastLookups) : -1;
-            for (Backend b : view.backends()) {
-                double[][] series = backends.computeIfAbsent(b.label(), k -> new double[2][SECONDS]);
-                long[] last = lastBackend.getOrDefault(b.label(), new long[] {b.requests(), b.failures()});
-                series[0][i] = b.requests() - last[0];
-                series[1][i] = b.failures() - last[1];
-            }
+            perAddress.forEach((address, now) -> {
+                double[][] series = backends.computeIfAbsent(address, k -> new double[2][SECONDS]);
+                long[] last = lastBackend.getOrDefault(address, now);
+                series[0][i] = now[0] - last[0];
+                series[1][i] = now[1] - last[1];
+            });
             next = (next + 1) % SECONDS;
             size = Math.min(SECONDS, size + 1);
         }
@@ -96,9 +103,7 @@ final class History {
         lastDurations = durations;
         lastHits = hits;
         lastLookups = lookups;
-        for (Backend b : view.backends()) {
-            lastBackend.put(b.label(), new long[] {b.requests(), b.failures()});
-        }
+        lastBackend.putAll(perAddress);
     }
 
     /** The figures, oldest first. */

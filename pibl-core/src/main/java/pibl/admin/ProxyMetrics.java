@@ -14,6 +14,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import pibl.cache.CacheStatus;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
+import pibl.lb.LoadBalancer;
+import pibl.route.Pool;
+import pibl.route.Route;
+import pibl.route.RouteStats;
+import pibl.route.Router;
 import pibl.runtime.Http2Stats;
 import pibl.runtime.ProxyStats;
 
@@ -22,6 +27,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -30,9 +36,13 @@ import java.util.function.ToDoubleFunction;
  * {@link ProxyStats}, the cache's stats), read only when Prometheus scrapes; the latency histograms too.
  *
  * <pre>
- * pibl_backend_requests_total{backend="10.0.0.1:9001"} 5.0
- * pibl_backend_up{backend="10.0.0.1:9001"} 1.0
- * pibl_backend_latency_seconds{backend="10.0.0.1:9001",quantile="0.99"} 0.0123   (kept; the histograms below add up)
+ * pibl_backend_requests_total{backend="10.0.0.1:9001",pool="default"} 5.0
+ * pibl_backend_up{backend="10.0.0.1:9001",pool="default"} 1.0
+ * pibl_backend_latency_seconds{backend="10.0.0.1:9001",pool="default",quantile="0.99"} 0.0123   (kept; the
+ *                                                                  histograms below add up)
+ * pibl_pool_panic{pool="default"} 0.0
+ * pibl_route_requests_total{pool="default",route="/"} 5.0         (and _denied_total, _rate_limited_total)
+ * pibl_requests_no_route_total 0.0
  * pibl_request_duration_seconds_bucket{cache="HIT",class="2xx",le="0.000131072"} 812  ({@link Histograms})
  * pibl_upstream_panic 0.0
  * pibl_upstream_panic_requests_total 0.0
@@ -40,11 +50,11 @@ import java.util.function.ToDoubleFunction;
  * pibl_responses_total{class="2xx"} 8.0
  * </pre>
  *
- * <p>Backends change on reload, so each scrape first compares the view's current backends with those it has
- * meters for, by address: a new address gets its meters, a vanished one loses them, and an address whose
- * {@link Backend} object was replaced is re-bound to the new object (its counters restart, which Prometheus
- * reads as a counter reset). The proxy-wide meters read the view, so a replaced cache or stats object is
- * followed without re-binding.
+ * <p>Pools, backends and routes change on reload, so each scrape first compares the view's current ones with
+ * those it has meters for: a backend by pool and address, a route by its label, a pool by name. A new one gets its
+ * meters, a vanished one loses them, and one whose object was replaced is re-bound to the new object (a backend's
+ * counters then restart, which Prometheus reads as a counter reset; a route keeps its counters over a reload). The
+ * proxy-wide meters read the view, so a replaced cache or stats object is followed without re-binding.
  */
 final class ProxyMetrics implements AutoCloseable {
     /** Prometheus text exposition format 0.0.4, what {@link PrometheusMeterRegistry#scrape()} writes. */
@@ -53,10 +63,17 @@ final class ProxyMetrics implements AutoCloseable {
     private final ProxyView view;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
-    /** By backend address: the object the meters read, and the meters. Guarded by {@code this}. */
+    /** By pool and backend address: the object the meters read, and the meters. Guarded by {@code this}. */
     private final Map<String, Bound> bound = new HashMap<>();
+    /** By route label, the same for routes; and by name for pools. Guarded by {@code this}. */
+    private final Map<String, Bound> boundRoutes = new HashMap<>();
+    private final Map<String, Bound> boundPools = new HashMap<>();
 
-    private record Bound(Backend backend, List<Meter> meters) {
+    /**
+     * {@code read} is what the meters read (compared by identity), {@code pool} the pool's name they are tagged with,
+     * {@code name} the backend's address, the pool's or the route's label.
+     */
+    private record Bound(Object read, String pool, String name, List<Meter> meters) {
     }
 
     ProxyMetrics(ProxyView view) {
@@ -70,9 +87,12 @@ final class ProxyMetrics implements AutoCloseable {
         registry.getPrometheusRegistry().register(new Histograms(view));
     }
 
-    /** The current backends' meters brought up to date, then every series in the text format. */
+    /** The current pools', backends' and routes' meters brought up to date, then every series in the text format. */
     synchronized String scrape() {
-        syncBackends(view.backends());
+        List<Pool> pools = view.pools();
+        syncBackends(pools);
+        syncPools(pools);
+        syncRoutes(view.router());
         return registry.scrape();
     }
 
@@ -118,10 +138,13 @@ final class ProxyMetrics implements AutoCloseable {
         counter("pibl.http2.closed.header.timeout",
                 "HTTP/2 connections closed with no request head within timeouts.client-header", Tags.empty(),
                 v -> v.stats().http2().headerTimeouts());
-        gauge("pibl.upstream.panic", "1 when every backend is out of rotation and requests go to all of them in turn",
-                Tags.empty(), null, v -> v.balancer().inPanic() ? 1 : 0);
-        counter("pibl.upstream.panic.requests", "backends picked in panic (every backend out of rotation)",
-                Tags.empty(), v -> v.balancer().panic().requests());
+        gauge("pibl.upstream.panic", "1 when every backend of a pool is out of rotation and its requests go to all of "
+                + "them in turn", Tags.empty(), null,
+                v -> v.pools().stream().anyMatch(p -> p.balancer().inPanic()) ? 1 : 0);
+        counter("pibl.upstream.panic.requests", "backends picked in panic (every backend of the pool out of rotation)",
+                Tags.empty(), v -> v.pools().stream().mapToLong(p -> p.balancer().panic().requests()).sum());
+        counter("pibl.requests.no.route", "requests no route took, answered 404", Tags.empty(),
+                v -> v.router() == null ? 0 : v.router().noRoute());
         gauge("pibl.cache.enabled", "1 when the cache is on", Tags.empty(), null, v -> v.cache() == null ? 0 : 1);
         gauge("pibl.cache.entries", "stored variants", Tags.empty(), null,
                 v -> v.cache() == null ? 0 : v.cache().store().entryCount());
@@ -155,23 +178,71 @@ final class ProxyMetrics implements AutoCloseable {
                 .register(registry);
     }
 
-    private void syncBackends(List<Backend> current) {
-        Map<String, Backend> byAddress = new LinkedHashMap<>();
-        for (Backend b : current) {
-            byAddress.putIfAbsent(b.label(), b);
+    private void syncBackends(List<Pool> pools) {
+        Map<String, Bound> now = new LinkedHashMap<>();
+        for (Pool p : pools) {
+            for (Backend b : p.balancer().backends()) {
+                now.putIfAbsent(p.name() + " " + b.label(), new Bound(b, p.name(), b.label(), List.of()));
+            }
         }
+        sync(bound, now, w -> bind((Backend) w.read(), w.pool()));
+    }
+
+    private void syncPools(List<Pool> pools) {
+        Map<String, Bound> now = new LinkedHashMap<>();
+        for (Pool p : pools) {
+            now.put(p.name(), new Bound(p.balancer(), p.name(), p.name(), List.of()));
+        }
+        sync(boundPools, now, w -> new Bound(w.read(), w.pool(), w.name(), List.of(
+                Gauge.builder("pibl.pool.panic", (LoadBalancer) w.read(), b -> b.inPanic() ? 1 : 0)
+                        .description("1 when every backend of the pool is out of rotation (panic)")
+                        .tags(Tags.of("pool", w.pool())).register(registry),
+                FunctionCounter.builder("pibl.pool.panic.requests", (LoadBalancer) w.read(), b -> b.panic().requests())
+                        .description("the pool's backends picked in panic").tags(Tags.of("pool", w.pool()))
+                        .register(registry))));
+    }
+
+    private void syncRoutes(Router router) {
+        Map<String, Bound> now = new LinkedHashMap<>();
+        if (router != null) {
+            for (Route r : router.routes()) {
+                now.put(r.label(), new Bound(r.stats(), r.pool().name(), r.label(), List.of()));
+            }
+        }
+        sync(boundRoutes, now, w -> {
+            RouteStats stats = (RouteStats) w.read();
+            Tags tags = Tags.of("route", w.name(), "pool", w.pool());
+            return new Bound(stats, w.pool(), w.name(), List.of(
+                    FunctionCounter.builder("pibl.route.requests", stats, RouteStats::matches)
+                            .description("requests the route took, refused ones included").tags(tags)
+                            .register(registry),
+                    FunctionCounter.builder("pibl.route.denied", stats, RouteStats::denials)
+                            .description("requests the route answered 403 (allow:, deny:)").tags(tags)
+                            .register(registry),
+                    FunctionCounter.builder("pibl.route.rate.limited", stats, RouteStats::rateLimits)
+                            .description("requests the route answered 429 (rate-limit:)").tags(tags)
+                            .register(registry)));
+        });
+    }
+
+    /**
+     * Brings {@code bound} to {@code now} (both by key): what is gone or read from another object or pool loses its
+     * meters, what is new gets them from {@code bind} (given the wanted entry, meters empty).
+     */
+    private void sync(Map<String, Bound> bound, Map<String, Bound> now, Function<Bound, Bound> bind) {
         bound.entrySet().removeIf(e -> {
-            if (byAddress.get(e.getKey()) == e.getValue().backend()) {
+            Bound want = now.get(e.getKey());
+            if (want != null && want.read() == e.getValue().read() && want.pool().equals(e.getValue().pool())) {
                 return false;
             }
             e.getValue().meters().forEach(registry::remove);
             return true;
         });
-        byAddress.forEach((address, backend) -> bound.computeIfAbsent(address, a -> bind(backend)));
+        now.forEach((key, want) -> bound.computeIfAbsent(key, k -> bind.apply(want)));
     }
 
-    private Bound bind(Backend b) {
-        Tags tags = Tags.of("backend", b.label());
+    private Bound bind(Backend b, String pool) {
+        Tags tags = Tags.of("backend", b.label(), "pool", pool);
         List<Meter> meters = new ArrayList<>();
         meters.add(FunctionCounter.builder("pibl.backend.requests", b, Backend::requests)
                 .description("requests sent to the backend").tags(tags).register(registry));
@@ -191,7 +262,7 @@ final class ProxyMetrics implements AutoCloseable {
                     .description("recent response latency quantiles").baseUnit("seconds")
                     .tags(tags.and("quantile", quantile(q))).register(registry));
         }
-        return new Bound(b, List.copyOf(meters));
+        return new Bound(b, pool, b.label(), List.copyOf(meters));
     }
 
     private static String quantile(double q) {

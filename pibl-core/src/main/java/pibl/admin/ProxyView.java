@@ -1,9 +1,12 @@
 package pibl.admin;
 
 import pibl.cache.HttpCache;
+import pibl.config.PoolConfig;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
 import pibl.runtime.ProxyStats;
+import pibl.route.Pool;
+import pibl.route.Router;
 import pibl.runtime.Version;
 
 import java.util.List;
@@ -29,12 +32,22 @@ public interface ProxyView {
     /** The cache, or null when it is disabled. */
     HttpCache cache();
 
-    /** The balancer in force now, with the pool's panic state. */
+    /** The balancer of the first pool in force now (the {@code backends:} shorthand's only one). */
     LoadBalancer balancer();
 
-    /** The backends in force now, in configuration order. */
+    /** The pools in force now, in configuration order; by default the one pool of {@link #balancer()}. */
+    default List<Pool> pools() {
+        return List.of(new Pool(PoolConfig.DEFAULT, balancer()));
+    }
+
+    /** The routes in force now; null when the view has none (then none are shown). */
+    default Router router() {
+        return null;
+    }
+
+    /** The backends in force now, every pool's, in configuration order. */
     default List<Backend> backends() {
-        return balancer().backends();
+        return pools().stream().flatMap(p -> p.balancer().backends().stream()).toList();
     }
 
     /** PIBL's version, from the jar manifest, or {@code dev}. */

@@ -15,9 +15,13 @@ import java.util.Map;
  *
  * <pre>
  * {"version":"1.0.0","startedAt":"2025-01-01T10:00:00Z","uptimeSeconds":42,"transport":"epoll","port":8080,
- *  "backends":[{"address":"10.0.0.1:9001","weight":1,"health":"up","inFlight":0,"requests":5,"errors":1,
- *               "latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8},"slowStart":null}],
+ *  "backends":[{"address":"10.0.0.1:9001","pool":"default","weight":1,"tls":false,"health":"up","inFlight":0,
+ *               "requests":5,"errors":1,"latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8},"slowStart":null}],
  *  "upstream":{"panic":false,"panicRequests":0},
+ *  "pools":[{"name":"default","backends":["10.0.0.1:9001"],"health":{"up":1,"down":0,"cooldown":0},
+ *            "inFlight":0,"requests":5,"errors":1,"latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8},
+ *            "panic":false,"panicRequests":0}],
+ *  "routes":[{"route":"/","pool":"default","matches":5,"denied":0,"rateLimited":0}],"noRoute":0,
  *  "cache":{"enabled":true,"entries":3,"bytes":12288,"hitRatio":0.75,
  *           "lookups":{"HIT":3,"MISS":1,"STALE":0,"REVALIDATED":0,"BYPASS":2},
  *           "index":{"loading":false,"filesScanned":3,"slots":3,"maxSlots":1074816,
@@ -50,20 +54,14 @@ final class StatusJson {
         for (StatusSnapshot.BackendRow b : s.backends()) {
             g.writeStartObject();
             g.writeStringField("address", b.address());
+            g.writeStringField("pool", b.pool());
             g.writeNumberField("weight", b.weight());
             g.writeBooleanField("tls", b.tls());
             g.writeStringField("health", b.health());
             g.writeNumberField("inFlight", b.inFlight());
             g.writeNumberField("requests", b.requests());
             g.writeNumberField("errors", b.errors());
-            g.writeObjectFieldStart("latencyMs");
-            g.writeFieldName("p50");
-            Json.number(g, round(b.p50()));
-            g.writeFieldName("p90");
-            Json.number(g, round(b.p90()));
-            g.writeFieldName("p99");
-            Json.number(g, round(b.p99()));
-            g.writeEndObject();
+            latency(g, b.p50(), b.p90(), b.p99());
             g.writeFieldName("slowStart");
             Json.number(g, Double.isFinite(b.slowStart()) ? Math.round(b.slowStart() * 1000) / 1000.0 : b.slowStart());
             g.writeEndObject();
@@ -73,6 +71,41 @@ final class StatusJson {
         g.writeBooleanField("panic", s.upstream().panic());
         g.writeNumberField("panicRequests", s.upstream().panicRequests());
         g.writeEndObject();
+        g.writeArrayFieldStart("pools");
+        for (StatusSnapshot.PoolRow p : s.pools()) {
+            g.writeStartObject();
+            g.writeStringField("name", p.name());
+            g.writeArrayFieldStart("backends");
+            for (String address : p.backends()) {
+                g.writeString(address);
+            }
+            g.writeEndArray();
+            g.writeObjectFieldStart("health");
+            for (Map.Entry<String, Integer> e : p.health().entrySet()) {
+                g.writeNumberField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+            g.writeNumberField("inFlight", p.inFlight());
+            g.writeNumberField("requests", p.requests());
+            g.writeNumberField("errors", p.errors());
+            latency(g, p.p50(), p.p90(), p.p99());
+            g.writeBooleanField("panic", p.panic());
+            g.writeNumberField("panicRequests", p.panicRequests());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("routes");
+        for (StatusSnapshot.RouteRow r : s.routes()) {
+            g.writeStartObject();
+            g.writeStringField("route", r.route());
+            g.writeStringField("pool", r.pool());
+            g.writeNumberField("matches", r.matches());
+            g.writeNumberField("denied", r.denied());
+            g.writeNumberField("rateLimited", r.rateLimited());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeNumberField("noRoute", s.noRoute());
         StatusSnapshot.CacheRow c = s.cache();
         g.writeObjectFieldStart("cache");
         g.writeBooleanField("enabled", c.enabled());
@@ -117,6 +150,17 @@ final class StatusJson {
         g.writeNumberField("idleClosed", h2.idleClosed());
         g.writeNumberField("headerTimeouts", h2.headerTimeouts());
         g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private static void latency(JsonGenerator g, double p50, double p90, double p99) throws IOException {
+        g.writeObjectFieldStart("latencyMs");
+        g.writeFieldName("p50");
+        Json.number(g, round(p50));
+        g.writeFieldName("p90");
+        Json.number(g, round(p90));
+        g.writeFieldName("p99");
+        Json.number(g, round(p99));
         g.writeEndObject();
     }
 

@@ -62,8 +62,8 @@ final class StatusPage {
                 .append("</span><span class=\"muted\"><a href=\"/status\">/status</a> &middot; ")
                 .append("<a href=\"/metrics\">/metrics</a></span></header>\n");
 
-        h.append("<section class=\"card\"><h2>Backends</h2><table><thead><tr><th>Address</th><th>Health</th>")
-                .append("<th>Weight</th><th>In flight</th><th>Requests</th><th>Errors</th>")
+        h.append("<section class=\"card\"><h2>Backends</h2><table><thead><tr><th>Address</th><th>Pool</th>")
+                .append("<th>Health</th><th>Weight</th><th>In flight</th><th>Requests</th><th>Errors</th>")
                 .append("<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th></tr></thead><tbody>\n");
         for (StatusSnapshot.BackendRow b : s.backends()) {
             String health = esc(b.health());
@@ -71,7 +71,8 @@ final class StatusPage {
                 case "up", "down", "cooldown" -> b.health();
                 default -> "unknown";
             };
-            h.append("<tr><td>").append(esc(b.address())).append("</td><td><span class=\"badge ").append(css)
+            h.append("<tr><td>").append(esc(b.address())).append("</td><td>").append(esc(b.pool()))
+                    .append("</td><td><span class=\"badge ").append(css)
                     .append("\">").append(health).append("</span>").append(slowStart(b.slowStart()))
                     .append("</td><td>").append(b.weight())
                     .append("</td><td>").append(b.inFlight()).append("</td><td>").append(b.requests())
@@ -85,7 +86,10 @@ final class StatusPage {
                     .append(" requests go to all of them in turn</p>");
         }
         h.append("<p class=\"muted\">Requests sent in panic since start: ").append(s.upstream().panicRequests())
-                .append("</p></section>\n<div class=\"grid\">\n");
+                .append("</p></section>\n");
+        pools(h, s);
+        routes(h, s);
+        h.append("<div class=\"grid\">\n");
 
         StatusSnapshot.CacheRow c = s.cache();
         h.append("<section class=\"card\"><h2>Cache</h2><dl>");
@@ -132,6 +136,38 @@ final class StatusPage {
         }
         h.append("<p class=\"muted\">Refreshes every ").append(REFRESH_SECONDS).append(" s.</p></body></html>\n");
         return h.toString();
+    }
+
+    /** Each pool: its backends by health, what they carry together, its panic. */
+    private static void pools(StringBuilder h, StatusSnapshot s) {
+        h.append("<section class=\"card wide\"><h2>Pools</h2><table><thead><tr><th>Pool</th><th>Backends</th>")
+                .append("<th>Up</th><th>Down</th><th>Cooldown</th><th>In flight</th><th>Requests</th><th>Errors</th>")
+                .append("<th>p50 ms</th><th>p99 ms</th><th>Panic</th></tr></thead><tbody>\n");
+        for (StatusSnapshot.PoolRow p : s.pools()) {
+            h.append("<tr><td>").append(esc(p.name())).append("</td><td>").append(p.backends().size())
+                    .append("</td><td>").append(p.health().get("up")).append("</td><td>").append(p.health().get("down"))
+                    .append("</td><td>").append(p.health().get("cooldown")).append("</td><td>").append(p.inFlight())
+                    .append("</td><td>").append(p.requests()).append("</td><td>").append(p.errors())
+                    .append("</td><td>").append(millis(p.p50())).append("</td><td>").append(millis(p.p99()))
+                    .append("</td><td>").append(p.panic() ? "<span class=\"badge down\">panic</span>" : "no")
+                    .append("</td></tr>\n");
+        }
+        h.append("</tbody></table></section>\n");
+    }
+
+    /** Each route, first match first: its pool, what it took and refused; then the requests none took. */
+    private static void routes(StringBuilder h, StatusSnapshot s) {
+        if (s.routes().isEmpty()) {
+            return;
+        }
+        h.append("<section class=\"card wide\"><h2>Routes</h2><table><thead><tr><th>Route</th><th>Pool</th>")
+                .append("<th>Matches</th><th>Denied</th><th>Rate-limited</th></tr></thead><tbody>\n");
+        for (StatusSnapshot.RouteRow r : s.routes()) {
+            h.append("<tr><td>").append(esc(r.route())).append("</td><td>").append(esc(r.pool()))
+                    .append("</td><td>").append(r.matches()).append("</td><td>").append(r.denied())
+                    .append("</td><td>").append(r.rateLimited()).append("</td></tr>\n");
+        }
+        h.append("</tbody></table><p class=\"muted\">No route (404): ").append(s.noRoute()).append("</p></section>\n");
     }
 
     private static void item(StringBuilder h, String term, String value) {

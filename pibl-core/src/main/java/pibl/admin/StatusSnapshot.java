@@ -5,7 +5,11 @@ import pibl.cache.CacheStore;
 import pibl.cache.HttpCache;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
+import pibl.route.Pool;
+import pibl.route.Route;
+import pibl.route.Router;
 import pibl.runtime.Http2Stats;
+import pibl.runtime.LatencyHistogram;
 import pibl.runtime.ProxyStats;
 
 import java.util.ArrayList;
@@ -20,27 +24,41 @@ import java.util.Map;
  * render. Every number is read from counters the proxy keeps anyway; taking a snapshot costs the proxy nothing.
  */
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
-                      List<BackendRow> backends, Upstream upstream, CacheRow cache, Connections connections,
-                      Tunnels tunnels, Map<String, Long> responses, Map<String, Long> refused, Tls tls,
-                      Http2Row http2) {
+                      List<BackendRow> backends, Upstream upstream, List<PoolRow> pools, List<RouteRow> routes,
+                      long noRoute, CacheRow cache, Connections connections, Tunnels tunnels,
+                      Map<String, Long> responses, Map<String, Long> refused, Tls tls, Http2Row http2) {
 
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
 
     /**
-     * One backend; {@code tls} when PIBL speaks TLS to it; latencies in milliseconds, NaN when there is no sample
-     * yet; {@code slowStart} the share factor while it ramps up after coming back (0.1..1), NaN when it is not
-     * ramping.
+     * One backend of a pool; {@code tls} when PIBL speaks TLS to it; latencies in milliseconds, NaN when there is no
+     * sample yet; {@code slowStart} the share factor while it ramps up after coming back (0.1..1), NaN when it is
+     * not ramping.
      */
-    record BackendRow(String address, int weight, boolean tls, String health, int inFlight, long requests, long errors,
-                      double p50, double p90, double p99, double slowStart) {
+    record BackendRow(String pool, String address, int weight, boolean tls, String health, int inFlight,
+                      long requests, long errors, double p50, double p90, double p99, double slowStart) {
     }
 
     /**
-     * The pool: {@code panic} when every backend is out of rotation and requests go to all of them in turn,
-     * {@code panicRequests} the picks made in panic since start (a reload keeps the count).
+     * Every pool together: {@code panic} when any pool has every backend out of rotation (its requests go to all
+     * of them in turn), {@code panicRequests} the picks made in panic since start, over all pools (a reload keeps
+     * the counts).
      */
     record Upstream(boolean panic, long panicRequests) {
+    }
+
+    /**
+     * One pool: its backends' addresses, how many are in each health state ({@code up}, {@code down},
+     * {@code cooldown}), their requests, errors and in-flight summed, the latency quantiles over all of them
+     * (NaN before any sample), and the pool's panic.
+     */
+    record PoolRow(String name, List<String> backends, Map<String, Integer> health, int inFlight, long requests,
+                   long errors, double p50, double p90, double p99, boolean panic, long panicRequests) {
+    }
+
+    /** One route: requests it took, and of those the ones it refused (403 denied, 429 rate-limited). */
+    record RouteRow(String route, String pool, long matches, long denied, long rateLimited) {
     }
 
     /**
@@ -79,13 +97,29 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
 
     static StatusSnapshot of(ProxyView view, long nowMillis) {
         List<BackendRow> rows = new ArrayList<>();
-        LoadBalancer balancer = view.balancer();
-        for (Backend b : balancer.backends()) {
-            rows.add(new BackendRow(b.label(), b.weight(), b.tls() != null, BackendReadings.health(b), b.inFlight(),
-                    b.requests(),
-                    b.failures(), BackendReadings.latencyMillis(b, QUANTILES[0]),
-                    BackendReadings.latencyMillis(b, QUANTILES[1]), BackendReadings.latencyMillis(b, QUANTILES[2]),
-                    BackendReadings.slowStart(b)));
+        List<PoolRow> pools = new ArrayList<>();
+        boolean panic = false;
+        long panicRequests = 0;
+        for (Pool pool : view.pools()) {
+            LoadBalancer balancer = pool.balancer();
+            for (Backend b : balancer.backends()) {
+                rows.add(new BackendRow(pool.name(), b.label(), b.weight(), b.tls() != null,
+                        BackendReadings.health(b), b.inFlight(), b.requests(), b.failures(),
+                        BackendReadings.latencyMillis(b, QUANTILES[0]), BackendReadings.latencyMillis(b, QUANTILES[1]),
+                        BackendReadings.latencyMillis(b, QUANTILES[2]), BackendReadings.slowStart(b)));
+            }
+            PoolRow row = poolRow(pool);
+            pools.add(row);
+            panic |= row.panic();
+            panicRequests += row.panicRequests();
+        }
+        List<RouteRow> routes = new ArrayList<>();
+        Router router = view.router();
+        if (router != null) {
+            for (Route r : router.routes()) {
+                routes.add(new RouteRow(r.label(), r.pool().name(), r.stats().matches(), r.stats().denials(),
+                        r.stats().rateLimits()));
+            }
         }
         ProxyStats stats = view.stats();
         Map<String, Long> responses = new LinkedHashMap<>();
@@ -93,8 +127,8 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
             responses.put(cls + "xx", stats.responses(cls));
         }
         return new StatusSnapshot(view.proxyVersion(), view.startedAtMillis(), nowMillis, view.transport(),
-                view.port(), List.copyOf(rows), new Upstream(balancer.inPanic(), balancer.panic().requests()),
-                cacheRow(view.cache()),
+                view.port(), List.copyOf(rows), new Upstream(panic, panicRequests), List.copyOf(pools),
+                List.copyOf(routes), router == null ? 0 : router.noRoute(), cacheRow(view.cache()),
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
                 new Tunnels(stats.openTunnels(), stats.totalTunnels()),
                 Collections.unmodifiableMap(responses), refused(stats),
@@ -109,6 +143,32 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
             refused.put(Integer.toString(status), stats.refused(status));
         }
         return Collections.unmodifiableMap(refused);
+    }
+
+    private static PoolRow poolRow(Pool pool) {
+        Map<String, Integer> health = new LinkedHashMap<>();
+        for (String state : List.of("up", "down", "cooldown")) {
+            health.put(state, 0);
+        }
+        List<String> addresses = new ArrayList<>();
+        int inFlight = 0;
+        long requests = 0;
+        long errors = 0;
+        LatencyHistogram.Snapshot latency = LatencyHistogram.Snapshot.empty();
+        for (Backend b : pool.balancer().backends()) {
+            addresses.add(b.label());
+            health.merge(BackendReadings.health(b), 1, Integer::sum);
+            inFlight += b.inFlight();
+            requests += b.requests();
+            errors += b.failures();
+            latency = latency.plus(b.latency().snapshot());
+        }
+        double[] q = new double[QUANTILES.length];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = latency.count() == 0 ? Double.NaN : latency.percentileMillis(QUANTILES[i]);
+        }
+        return new PoolRow(pool.name(), List.copyOf(addresses), Collections.unmodifiableMap(health), inFlight,
+                requests, errors, q[0], q[1], q[2], pool.balancer().inPanic(), pool.balancer().panic().requests());
     }
 
     long uptimeSeconds() {

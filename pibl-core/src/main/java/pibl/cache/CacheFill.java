@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
+import pibl.config.CacheConfig;
 
 /**
  * What becomes of one backend response for the cache: stored, used to refresh a stored entry, or set aside for a
@@ -37,6 +38,7 @@ public final class CacheFill {
 
     private final HttpCache cache;
     private final CacheKey key;
+    private final CacheConfig rules;
     private final HttpMethod method;
     private final HttpHeaders requestHeaders;
     private final long requestTime;
@@ -47,14 +49,17 @@ public final class CacheFill {
     private long received;
 
     /**
+     * @param rules          the settings of the key's route ({@code cache:} with its changes): whether a response
+     *                       without freshness of its own is storable depends on its TTL
      * @param requestHeaders the request's fields that select a Vary variant and decide storability
      * @param lease          the key's miss-lock lease, or null when this fill does not lead
      * @param stored         the stored entry being revalidated or that may stand in on error, or null
      */
-    public CacheFill(HttpCache cache, CacheKey key, HttpMethod method, HttpHeaders requestHeaders,
+    public CacheFill(HttpCache cache, CacheKey key, CacheConfig rules, HttpMethod method, HttpHeaders requestHeaders,
                      MissLock.Lease lease, CacheEntry stored) {
         this.cache = cache;
         this.key = key;
+        this.rules = rules;
         this.method = method;
         this.requestHeaders = requestHeaders;
         this.lease = lease;
@@ -72,7 +77,7 @@ public final class CacheFill {
             return Outcome.SERVE_REFRESHED;
         }
         if (stored != null && CachePolicy.isErrorForStale(code)
-                && CachePolicy.canServeStaleOnError(stored.freshness(), now, cache.config())) {
+                && CachePolicy.canServeStaleOnError(stored.freshness(), now, rules)) {
             releaseLease();
             return Outcome.SERVE_STALE;
         }
@@ -83,8 +88,8 @@ public final class CacheFill {
             releaseLease();
             return Outcome.FORWARD;
         }
-        if (CachePolicy.isStorable(method, requestHeaders, code, head.headers(), cache.config())) {
-            if (RangeRequest.contentLength(head.headers()) > cache.config().maxObjectSize()) {
+        if (CachePolicy.isStorable(method, requestHeaders, code, head.headers(), rules)) {
+            if (RangeRequest.contentLength(head.headers()) > rules.maxObjectSize()) {
                 cache.markPass(key); // the store would refuse it
             } else {
                 writer = cache.store().begin(key, requestHeaders, code, head.status().reasonPhrase(),
@@ -102,9 +107,9 @@ public final class CacheFill {
 
     /** The stored entry with its headers refreshed by {@code fresh} (RFC 9111 3.2); dropped if now unstorable. */
     private CacheEntry refresh(HttpHeaders fresh, long now) {
-        HttpHeaders merged = StoredUpdate.updatedHeaders(stored.headers(), fresh, now, cache.config());
+        HttpHeaders merged = StoredUpdate.updatedHeaders(stored.headers(), fresh, now, rules);
         CacheEntry refreshed = cache.store().refresh(stored, merged, requestTime, now);
-        if (!StoredUpdate.isStorableAfterRefresh(merged, cache.config())) {
+        if (!StoredUpdate.isStorableAfterRefresh(merged, rules)) {
             cache.store().remove(refreshed);
         }
         return refreshed;
@@ -132,7 +137,7 @@ public final class CacheFill {
             writer.write(chunk); // past max-object-size it gives up by itself; then the key is pass-through
             long before = received;
             received += chunk.readableBytes();
-            if (before <= cache.config().maxObjectSize() && received > cache.config().maxObjectSize()) {
+            if (before <= rules.maxObjectSize() && received > rules.maxObjectSize()) {
                 cache.markPass(key);
             }
         }

@@ -54,6 +54,11 @@ public final class CacheKey {
         return new CacheKey(s, normalizeHost(s, h), t);
     }
 
+    /** The key whose {@link #text()} this is ({@code http://shop.example/a?b}), as the store keeps it. */
+    public static CacheKey parse(String text) {
+        return of(null, null, text);
+    }
+
     private static String normalizeHost(String scheme, String host) {
         String h = host.toLowerCase(Locale.ROOT);
         String defaultPort = "https".equals(scheme) ? ":443" : "http".equals(scheme) ? ":80" : null;

@@ -81,6 +81,14 @@ public interface CacheStore extends AutoCloseable {
     default void startLoading() {
     }
 
+    /**
+     * From now on, a key's stored responses are given their freshness (on storing, refreshing, and reading them
+     * back from disk) by {@code rules}; before, by the store's own configuration. A store that computes no
+     * freshness of its own ignores it.
+     */
+    default void rules(CacheRules rules) {
+    }
+
     /** Where the index stands; a store without one is always loaded. */
     default StoreStatus status() {
         return new StoreStatus(false, 0, entryCount(), entryCount(), 0, 0);

@@ -76,6 +76,8 @@ public final class DiskCacheStore implements CacheStore {
     private final AtomicInteger versions = new AtomicInteger(ThreadLocalRandom.current().nextInt());
     private final int memoryBodyLimit;
     private final AtomicBoolean loadStarted = new AtomicBoolean();
+    /** Null: {@link #cfg} for every key. */
+    private volatile CacheRules rules;
     private volatile boolean closed;
 
     /** Opens the cache directory (creating it if needed) and starts rebuilding the index from it. Never throws. */
@@ -124,6 +126,17 @@ public final class DiskCacheStore implements CacheStore {
         }
     }
 
+    @Override
+    public void rules(CacheRules newRules) {
+        this.rules = newRules;
+    }
+
+    /** The settings the responses of {@code key} (its text) are judged by: {@link CacheRules}, or {@code cfg}. */
+    CacheConfig rulesFor(String key) {
+        CacheRules r = rules;
+        return r == null ? cfg : r.forKey(CacheKey.parse(key));
+    }
+
     /** Starts rebuilding the index in the background (once). */
     @Override
     public void startLoading() {
@@ -167,7 +180,7 @@ public final class DiskCacheStore implements CacheStore {
 
     @Override
     public CacheEntry refresh(CacheEntry entry, HttpHeaders mergedHeaders, long requestTime, long responseTime) {
-        Freshness f = CachePolicy.freshness(mergedHeaders, requestTime, responseTime, cfg);
+        Freshness f = CachePolicy.freshness(mergedHeaders, requestTime, responseTime, rulesFor(entry.key()));
         CacheEntry refreshed = entry.refreshed(mergedHeaders, requestTime, responseTime, f,
                 keepUntil(f, CachePolicy.hasValidators(mergedHeaders)));
         if (!closed && index.update(entry.digest(), entry.version(), entry.version(), -1,
@@ -359,7 +372,7 @@ public final class DiskCacheStore implements CacheStore {
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE, Math.floorDiv(clock.millis() - CacheIndex.EPOCH_MILLIS, 1000)));
     }
 
-    /** Builds an entry from a file's meta, with its freshness under the current configuration. */
+    /** Builds an entry from a file's meta, with its freshness under the current configuration (its key's rules). */
     CacheEntry newEntry(EntryFile.Meta meta, Digest digest, int version, Path file, long bodyOffset, long bodyLength,
                         int bodyCrc, ByteBuf memoryBody) {
         HttpHeaders headers = new DefaultHttpHeaders();
@@ -374,7 +387,7 @@ public final class DiskCacheStore implements CacheStore {
                         Map<String, String> vary, long generation, HttpHeaders headers, Digest digest, int version,
                         Path file, long bodyOffset, long bodyLength, int bodyCrc, ByteBuf memoryBody) {
         headers.set(HttpHeaderNames.CONTENT_LENGTH, bodyLength);
-        Freshness f = CachePolicy.freshness(headers, requestTime, responseTime, cfg);
+        Freshness f = CachePolicy.freshness(headers, requestTime, responseTime, rulesFor(key));
         return new CacheEntry(key, digest, version, status, reason, headers, vary, requestTime, responseTime,
                 bodyLength, bodyCrc, file, bodyOffset, memoryBody, f, keepUntil(f, CachePolicy.hasValidators(headers)),
                 generation);

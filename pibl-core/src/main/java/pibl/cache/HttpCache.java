@@ -57,6 +57,11 @@ public final class HttpCache implements AutoCloseable {
         return store;
     }
 
+    /** The settings each key's responses are stored and judged by from now on (see {@link CacheRules}). */
+    public void rules(CacheRules rules) {
+        store.rules(rules);
+    }
+
     public MissLock missLock() {
         return missLock;
     }

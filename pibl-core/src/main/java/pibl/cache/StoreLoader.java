@@ -207,7 +207,8 @@ final class StoreLoader {
         for (Map.Entry<String, String> f : meta.headers()) {
             headers.add(f.getKey(), f.getValue());
         }
-        Freshness fresh = CachePolicy.freshness(headers, meta.requestTime(), meta.responseTime(), store.config());
+        Freshness fresh = CachePolicy.freshness(headers, meta.requestTime(), meta.responseTime(),
+                store.rulesFor(meta.key()));
         long keepUntil = store.keepUntil(fresh, CachePolicy.hasValidators(headers));
         if (keepUntil <= store.now()) {
             DiskCacheStore.deleteQuietly(file);

@@ -113,7 +113,7 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
         if (staleIfError == null || staleIfError.isNegative()) {
             throw new ConfigException("cache.stale-if-error", "must be zero or positive");
         }
-        if (targetedField == null || !isToken(targetedField)) {
+        if (targetedField == null || !HeaderNames.isToken(targetedField)) {
             throw new ConfigException("cache.targeted-field", "must be a header field name, got " + targetedField);
         }
         if (targetedField.equalsIgnoreCase("Cache-Control") || targetedField.equalsIgnoreCase("CDN-Cache-Control")) {
@@ -127,24 +127,5 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
         if (heuristicMax == null || heuristicMax.isNegative() || heuristicMax.isZero()) {
             throw new ConfigException("cache.heuristic-max", "must be a positive duration, got " + heuristicMax);
         }
-    }
-
-    /**
-     * RFC 9110 5.6.2: a field name is a token. Checked here by hand, not with Netty's validator: the configuration
-     * is read before logging is set up, and touching Netty would start Log4j before it knows its file.
-     */
-    private static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!tchar) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -22,21 +22,23 @@ public record HealthCheckConfig(boolean enabled, String path, Duration interval,
                 Duration.ofSeconds(10));
     }
 
-    void validate() {
+    /** @param prefix where these keys are in the file: empty at the top level, {@code pools.shop.} in a pool */
+    void validate(String prefix) {
+        String key = prefix + "health-check.";
         if (path == null || !path.startsWith("/")) {
-            throw new ConfigException("health-check.path", "must start with /, got " + path);
+            throw new ConfigException(key + "path", "must start with /, got " + path);
         }
-        TimeoutConfig.positive("health-check.interval", interval);
-        TimeoutConfig.positive("health-check.timeout", timeout);
-        TimeoutConfig.positive("health-check.passive-cooldown", passiveCooldown);
+        TimeoutConfig.positive(key + "interval", interval);
+        TimeoutConfig.positive(key + "timeout", timeout);
+        TimeoutConfig.positive(key + "passive-cooldown", passiveCooldown);
         if (fall < 1) {
-            throw new ConfigException("health-check.fall", "must be at least 1, got " + fall);
+            throw new ConfigException(key + "fall", "must be at least 1, got " + fall);
         }
         if (rise < 1) {
-            throw new ConfigException("health-check.rise", "must be at least 1, got " + rise);
+            throw new ConfigException(key + "rise", "must be at least 1, got " + rise);
         }
         if (passiveFailures < 1) {
-            throw new ConfigException("health-check.passive-failures", "must be at least 1, got " + passiveFailures);
+            throw new ConfigException(key + "passive-failures", "must be at least 1, got " + passiveFailures);
         }
     }
 }

@@ -13,19 +13,21 @@ import java.util.Locale;
  *
  * <pre>
  * default   2026-11-27T10:54:07.123Z 127.0.0.1 "GET /a?x=1 HTTP/1.1" 200 1024 127.0.0.1:9001 MISS 3.2ms "curl/8.5.0"
- *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 4bf92f3577b34da6a3ce929d0e0e4736
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 4bf92f3577b34da6a3ce929d0e0e4736 route=/ pool=default
  * combined  127.0.0.1 - - [27/Nov/2026:10:54:07 +0000] "GET /a?x=1 HTTP/1.1" 200 1024 "-" "curl/8.5.0"
- *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - TLSv1.3
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - route=shop.example/static pool=static TLSv1.3
  * json      {"time":"2026-11-27T10:54:07.123Z","client":"127.0.0.1","method":"GET",...,"request_id":"5f1c…",
- *            "trace_id":null,"tls":null}
+ *            "trace_id":null,"route":"/","pool":"default","tls":null}
  * tunnel    2026-11-27T10:54:07.123Z 127.0.0.1 "GET /ws HTTP/1.1" 101 5120 127.0.0.1:9001 - 61032.5ms "Mozilla/5.0"
- *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - up=812
+ *           5f1c0e2a9b7d4c3e8a6f1b2c3d4e5f60 - route=/ pool=default up=812
  * </pre>
  *
- * Every format ends with the request id ({@code X-Request-Id}, the client's or PIBL's) and the W3C trace-id
- * ({@code -} when the request has no trace), so that a line can be found from a client's or a backend's log
- * (combined stays readable by GoAccess and friends, which ignore what follows the User-Agent). An exchange over
- * TLS then ends the default and combined lines with the TLS version and has it in JSON's {@code tls}.
+ * After the User-Agent every format has the request id ({@code X-Request-Id}, the client's or PIBL's) and the W3C
+ * trace-id ({@code -} when the request has no trace), so that a line can be found from a client's or a backend's
+ * log, then the route that took the request and its pool ({@code route=- pool=-} for a request no route took, or
+ * refused before routing; JSON {@code null}); combined stays readable by GoAccess and friends, which ignore what
+ * follows the User-Agent. An exchange over TLS then ends the default and combined lines with the TLS version and
+ * has it in JSON's {@code tls}.
  *
  * A tunnel's line (written when it closes) counts the bytes to the client where a body's bytes go, and those from
  * it as {@code up=} at the end (JSON: {@code "bytes_up"}); the combined format, a fixed standard, has no room for them.
@@ -87,6 +89,10 @@ final class AccessLogFormat {
                 g.writeStringField("request_id", e.ids.requestId());
                 g.writeFieldName("trace_id");
                 Json.stringOrNull(g, e.ids.traceId());
+                g.writeFieldName("route");
+                Json.stringOrNull(g, e.route() == null ? null : e.route().label());
+                g.writeFieldName("pool");
+                Json.stringOrNull(g, e.route() == null ? null : e.route().pool().name());
                 g.writeFieldName("tls");
                 Json.stringOrNull(g, e.tls == null ? null : e.tls.protocol());
                 g.writeEndObject();
@@ -107,9 +113,14 @@ final class AccessLogFormat {
         return b.toString();
     }
 
-    /** The request id and the trace-id ({@code -} without a trace): ids PIBL checked, nothing to escape. */
+    /**
+     * The request id and the trace-id ({@code -} without a trace), then the route and pool: ids PIBL checked, a
+     * label and a name the configuration checked, nothing to escape.
+     */
     private static void ids(StringBuilder b, Exchange e) {
         b.append(' ').append(e.ids.requestId()).append(' ').append(e.ids.traceId() == null ? "-" : e.ids.traceId());
+        b.append(" route=").append(e.route() == null ? "-" : e.route().label())
+                .append(" pool=").append(e.route() == null ? "-" : e.route().pool().name());
     }
 
     /** Over TLS, its version ends the line; a cleartext line is as it always was. */

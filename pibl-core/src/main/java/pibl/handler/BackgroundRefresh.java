@@ -14,6 +14,7 @@ import pibl.cache.CacheKey;
 import pibl.cache.CachePolicy;
 import pibl.cache.HttpCache;
 import pibl.cache.MissLock;
+import pibl.config.CacheConfig;
 import pibl.lb.Backend;
 import pibl.upstream.ResponseSink;
 import pibl.upstream.UpstreamException;
@@ -23,8 +24,8 @@ import pibl.upstream.UpstreamException;
  * revalidates it through the ordinary path: the request is built by {@link CachePolicy#upstreamRequest} and sent
  * by the {@link Forwarder}, as a client's revalidation is, and the response goes to a {@link CacheFill} holding the
  * key's {@link MissLock} lease (a 304 refreshes the entry, a storable 200 replaces it) and then nowhere. When a
- * fetch of the key is already under way, no second one starts. Not written to the access log (as nginx's
- * background updates are not).
+ * fetch of the key is already under way, no second one starts. It goes to the pool of the client's route, with
+ * that route's cache settings. Not written to the access log (as nginx's background updates are not).
  */
 final class BackgroundRefresh implements ResponseSink {
     private final CacheFill fill;
@@ -35,7 +36,7 @@ final class BackgroundRefresh implements ResponseSink {
 
     /** Starts refreshing {@code stale} for {@code request}'s client, unless the key is already being fetched. */
     static void start(HttpCache cache, Forwarder forwarder, EventLoop loop, Exchange parent, CacheKey key,
-                      HttpRequest request, CacheEntry stale) {
+                      CacheConfig rules, HttpRequest request, CacheEntry stale) {
         MissLock.Lease lease = cache.missLock().tryLead(key.text());
         if (lease == null) {
             return;
@@ -44,7 +45,7 @@ final class BackgroundRefresh implements ResponseSink {
         HttpRequest asGet = new DefaultHttpRequest(request.protocolVersion(), HttpMethod.GET, request.uri(),
                 request.headers());
         FullHttpRequest refresh = CachePolicy.upstreamRequest(asGet, stale);
-        CacheFill fill = new CacheFill(cache, key, HttpMethod.GET, refresh.headers().copy(), lease, stale);
+        CacheFill fill = new CacheFill(cache, key, rules, HttpMethod.GET, refresh.headers().copy(), lease, stale);
         forwarder.send(loop, new Exchange(refresh, parent), refresh, new BackgroundRefresh(fill));
     }
 

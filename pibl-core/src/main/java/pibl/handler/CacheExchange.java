@@ -10,6 +10,7 @@ import pibl.cache.CacheFill;
 import pibl.cache.CacheKey;
 import pibl.cache.CachePhase;
 import pibl.cache.RangeRequest;
+import pibl.config.CacheConfig;
 
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -20,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * {@link CachePhase}:
  *
  * <pre>
- * always          exchange, key, clientHeaders (the client's fields, whose validators may turn an answer into a 304)
+ * always          exchange, key, rules (its route's cache settings), clientHeaders (the client's fields, whose
+ *                 validators may turn an answer into a 304)
  * BYPASS          invalidates: an unsafe method, whose 2xx/3xx answer invalidates the key and its Location
  * LOOKUP          parked: the request, while the lookup is on a disk thread or behind another request's fetch
  *                 (with waitTimer bounding the wait)
@@ -37,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 final class CacheExchange {
     final Exchange exchange;
     final CacheKey key;
+    /** The route's cache settings: {@code cache:} with its {@code enabled}, {@code ttl} and {@code ttl-mode}. */
+    final CacheConfig rules;
     final HttpHeaders clientHeaders;
     final RangeRequest range;
     boolean invalidates;
@@ -55,9 +59,10 @@ final class CacheExchange {
     /** Counts parks: a wake belongs to the park it was made for. */
     private long parks;
 
-    CacheExchange(Exchange exchange, CacheKey key, HttpHeaders clientHeaders, RangeRequest range) {
+    CacheExchange(Exchange exchange, CacheKey key, CacheConfig rules, HttpHeaders clientHeaders, RangeRequest range) {
         this.exchange = exchange;
         this.key = key;
+        this.rules = rules;
         this.clientHeaders = clientHeaders;
         this.range = range;
     }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,8 +25,10 @@ import pibl.cache.HttpCache;
 import pibl.cache.Invalidation;
 import pibl.cache.MissLock;
 import pibl.cache.RangeRequest;
+import pibl.config.CacheConfig;
 import pibl.http.HttpMethods;
 import pibl.http.Upgrades;
+import pibl.route.Route;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -46,6 +49,7 @@ import java.util.concurrent.CompletableFuture;
  * POST /a answered 2xx/3xx         BYPASS                  /a (and Location, Content-Location) invalidated
  * PURGE /a from loopback           (no phase)              {@link Purge}: entry removed, 200 (403 from elsewhere)
  * GET /ws, a WebSocket handshake   BYPASS                  never looked up, its answer never stored
+ * GET /api, its route cache: { enabled: false }   BYPASS  the same; a route's ttl and ttl-mode decide its storing
  * GET /a, Range: bytes=0-99, fresh LOOKUP → HIT            206 from storage ({@link RangeRequest})
  * GET /a, Range: bytes=0-99, none  LOOKUP → MISS           the backend asked without Range; its 200 stored whole,
  *                                                          the client's part cut from it ({@link PartialStream})
@@ -85,8 +89,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
         end();
         Exchange ex = Exchange.current(ctx.channel());
         CacheExchange c = current = new CacheExchange(ex,
-                CacheKey.of(ex.scheme(), head.headers().get(HttpHeaderNames.HOST, ""), head.uri()), head.headers(),
-                RangeRequest.of(head.method(), head.headers()));
+                CacheKey.of(ex.scheme(), head.headers().get(HttpHeaderNames.HOST, ""), head.uri()), rules(ex),
+                head.headers(), RangeRequest.of(head.method(), head.headers()));
         if (!(head instanceof FullHttpRequest request)) {
             // A streamed body (an upload past the retry buffer): never looked up nor stored; an unsafe method's
             // success still invalidates, as it would have aggregated.
@@ -95,6 +99,10 @@ public final class CacheHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(head);
         } else if (Purge.is(request)) {
             Purge.answer(ctx, cache, c.key, request);
+        } else if (!c.rules.enabled()) { // the route's cache: { enabled: false }
+            ex.phase(CachePhase.BYPASS);
+            c.invalidates = !HttpMethods.isSafe(request.method());
+            ctx.fireChannelRead(request);
         } else if (Upgrades.isWebSocket(request)) {
             ex.phase(CachePhase.BYPASS); // a handshake: never answered from storage, its answer never stored
             ctx.fireChannelRead(request);
@@ -150,7 +158,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
             return;
         }
         if (phase == CachePhase.STALE_UPDATING) {
-            BackgroundRefresh.start(cache, forwarder, ctx.channel().eventLoop(), c.exchange, c.key, request, e);
+            BackgroundRefresh.start(cache, forwarder, ctx.channel().eventLoop(), c.exchange, c.key, c.rules, request,
+                    e);
         }
         request.release();
         c.exchange.phase(phase);
@@ -162,7 +171,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
         if (!HttpMethod.GET.equals(request.method())) {
             c.exchange.phase(CachePhase.MISS); // HEAD: answered from a stored GET only, else passed through,
             if (expired != null && c.holdStandIn(expired)) { // its 200 refreshing or dropping the stored GET
-                c.fill = new CacheFill(cache, c.key, request.method(), request.headers(), null, expired);
+                c.fill = new CacheFill(cache, c.key, c.rules, request.method(), fillHeaders(c, request.headers()),
+                        null, expired);
             }
             ctx.fireChannelRead(request);
             return;
@@ -180,9 +190,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
             RangeRequest.removeFrom(request.headers());
             c.cutsRange = c.range != null;
         } // else a key known not to be stored (or too large): the backend answers the Range itself
-        // No copy: forwarding only strips hop-by-hop fields and adds X-Forwarded-* (and Range went, read into
-        // c.range before), none of which decide storability or select a Vary variant.
-        c.fill = new CacheFill(cache, c.key, request.method(), request.headers(), ticket.lease(), expired);
+        c.fill = new CacheFill(cache, c.key, c.rules, request.method(), fillHeaders(c, request.headers()),
+                ticket.lease(), expired);
         CompletableFuture<Void> writable = cache.store().whenWritable();
         if (writable.isDone()) {
             ctx.fireChannelRead(request);
@@ -206,8 +215,29 @@ public final class CacheHandler extends ChannelDuplexHandler {
         FullHttpRequest conditional = CachePolicy.upstreamRequest(request, stored); // without Range
         c.cutsRange = c.range != null;
         request.release(); // its headers live on in c.clientHeaders, for the client's own validators
-        c.fill = new CacheFill(cache, c.key, conditional.method(), conditional.headers(), ticket.lease(), stored);
+        c.fill = new CacheFill(cache, c.key, c.rules, conditional.method(), fillHeaders(c, conditional.headers()),
+                ticket.lease(), stored);
         ctx.fireChannelRead(conditional);
+    }
+
+    /**
+     * The settings this exchange's requests are cached by: its route's ({@code cache:} with the route's changes), or
+     * {@code cache:} itself outside of a route (a segment test).
+     */
+    private CacheConfig rules(Exchange ex) {
+        return ex.route() == null ? cache.config() : ex.route().cache();
+    }
+
+    /**
+     * The request's fields as the fill judges storability and records Vary values by: the client's. Forwarding
+     * changes the request's fields in place; PIBL's own hop rules (hop-by-hop fields out, X-Forwarded-* in; Range
+     * went before, read into {@code c.range}) touch none that decide storability or select a variant, so no copy is
+     * made, but a route's {@code request-set} or {@code request-remove} may, so then the fill gets a copy: a variant
+     * is stored under what the client sent, which is what the next client's request is compared with.
+     */
+    private static HttpHeaders fillHeaders(CacheExchange c, HttpHeaders headers) {
+        Route route = c.exchange.route();
+        return route != null && route.rewritesRequest() ? headers.copy() : headers;
     }
 
     /**

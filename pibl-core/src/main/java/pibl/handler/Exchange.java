@@ -10,6 +10,7 @@ import io.netty.util.AttributeKey;
 import pibl.http.TraceContext;
 import pibl.cache.CachePhase;
 import pibl.cache.CacheStatus;
+import pibl.route.Route;
 import pibl.tls.TlsSession;
 
 import java.net.InetSocketAddress;
@@ -24,8 +25,8 @@ import java.net.SocketAddress;
  * <pre>
  * request facts (fixed)   method, target, version, keep-alive asked, client address, Host, User-Agent, Referer,
  *                         request id and trace ({@link TraceContext}), the scheme and TLS session of its connection
- * decided on the way      cache phase ({@link CachePhase}, its moves checked), backend, close requested,
- *                         refused by the guard
+ * decided on the way      route (and so pool), matched once by the {@link RouteHandler}; cache phase
+ *                         ({@link CachePhase}, its moves checked), backend, close requested, refused by the guard
  * the response            status and body bytes, as written (a tunnel: 101, and the bytes each way)
  * </pre>
  *
@@ -53,6 +54,7 @@ public final class Exchange {
     private CachePhase phase = CachePhase.UNINIT;
     private boolean closeRequested;
     private boolean refused;
+    private Route route;
     String backend = "-";
     int status;
     long bytes;
@@ -76,9 +78,10 @@ public final class Exchange {
         this.synthetic = request instanceof HeaderTimeoutHandler.SyntheticRequest;
     }
 
-    /** An exchange of PIBL's own making (a background refresh), on behalf of {@code parent}'s client. */
+    /** An exchange of PIBL's own making (a background refresh), on behalf of {@code parent}'s client, on its route. */
     Exchange(HttpRequest request, Exchange parent) {
         this(request, parent.clientAddress, parent.tls, parent.startNanos, false);
+        this.route = parent.route;
     }
 
     /** The client's address as the access log prints it: {@code 127.0.0.1}, {@code ::1}, or {@code -}. */
@@ -149,6 +152,16 @@ public final class Exchange {
     /** What X-Cache and the log say: HIT, MISS, STALE, REVALIDATED, BYPASS, or null when the cache had no say. */
     public CacheStatus cacheStatus() {
         return phase.status();
+    }
+
+    /** The route that took the request (its pool is where it goes), or null before the match or when none did. */
+    public Route route() {
+        return route;
+    }
+
+    /** Once per exchange, by the {@link RouteHandler}. */
+    void route(Route r) {
+        this.route = r;
     }
 
     /** Records the backend that answers (the last one tried). */

@@ -25,11 +25,10 @@ import java.util.function.LongSupplier;
  *
  * <pre>
  * BackendGroup group = BackendGroup.create(config.backends(), config.healthCheck(), config.balance());
- * Upstream upstream = new Upstream(transport, timeouts, limits, group.balancer());
+ * upstream.send(loop, request, group.balancer(), clientAddress, sink);   // a route hands over its pool's
  * group.startHealthChecks(workerGroup, transport.clientChannel());
  * // reload: same Backend objects for the addresses kept (counters, health, pooled connections)
  * group = group.reconfigure(next.backends(), next.healthCheck(), next.balance());
- * upstream.reconfigure(group.balancer(), next.timeouts(), next.limits());
  * group.close();   // on shutdown
  * </pre>
  */

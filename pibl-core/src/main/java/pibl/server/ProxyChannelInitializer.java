@@ -27,25 +27,30 @@ import pibl.handler.ForwardingHandler;
 import pibl.handler.PipeliningHandler;
 import pibl.handler.RequestAggregator;
 import pibl.handler.RequestGuardHandler;
+import pibl.handler.RouteHandler;
+import pibl.route.Router;
 import pibl.http.StrictHttpServerCodec;
 import pibl.upstream.Upstream;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 
 /**
  * The client connection's pipeline, one method per segment:
  *
  * <pre>
- * HTTP/1.1   limit → [h2c-detect] → codec → header-timeout → aggregator → pipelining → access-log → guard → [cache] → forward
+ * HTTP/1.1   limit → [h2c-detect] → codec → header-timeout → aggregator → pipelining → access-log → guard → route
+ *              → [cache] → forward
  * HTTP/2     limit → h2 (frame codec) → h2-streams (one child channel per stream) → h2-guard
- *   a stream            h2-codec → chunked → aggregator → stream → access-log → guard → [cache] → forward
+ *   a stream            h2-codec → chunked → aggregator → stream → access-log → guard → route → [cache] → forward
  * </pre>
  *
  * The codec parses (strictly), the aggregator gathers each request body up to the retry buffer (a larger one
  * streams through, part by part, to the forward segment),
  * pipelining lets one exchange through at a time, the access log watches each exchange, the guard
- * answers what must not be forwarded, the cache answers what it can, and forward relays the rest. A WebSocket
+ * answers what must not be forwarded, the route picks the pool (or answers 404, 403, 429), the cache answers what
+ * it can, and forward relays the rest to the route's pool. A WebSocket
  * handshake the backend accepts turns the connection into a tunnel: the codec and every segment after it give way
  * to one tunnel end (pibl.tunnel).
  *
@@ -71,17 +76,22 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private volatile int httpsPort;
     private final Forwarder forwarder;
     private final HttpCache cache;
+    private final Supplier<Router> router;
     final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
     private final ChannelGroup clients;
 
-    /** {@code cache} is null when the cache is disabled. */
+    /**
+     * @param cache  null when the cache is disabled
+     * @param router the routes in force, read by each exchange's route segment
+     */
     ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache, ProxyStats stats,
-                            ChannelGroup clients) {
+                            ChannelGroup clients, Supplier<Router> router) {
         this.clients = clients;
         this.config = config;
         this.forwarder = Forwarder.to(upstream);
         this.cache = cache;
+        this.router = router;
         this.stats = stats;
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
     }
@@ -92,6 +102,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.config = shared.config;
         this.forwarder = shared.forwarder;
         this.cache = shared.cache;
+        this.router = shared.router;
         this.stats = shared.stats;
         this.connectionLimit = shared.connectionLimit;
     }
@@ -218,6 +229,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
             p.addLast("redirect", new HttpsRedirectHandler(httpsPort));
             return;
         }
+        p.addLast("route", new RouteHandler(router));
         if (cache != null) {
             p.addLast("cache", new CacheHandler(cache, forwarder));
         }

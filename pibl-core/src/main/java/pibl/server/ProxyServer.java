@@ -17,10 +17,13 @@ import pibl.cache.HttpCache;
 import pibl.config.CertificateFiles;
 import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
+import pibl.config.PoolConfig;
 import pibl.handler.DrainEvent;
 import pibl.lb.Backend;
-import pibl.lb.BackendGroup;
 import pibl.lb.LoadBalancer;
+import pibl.route.Pool;
+import pibl.route.Pools;
+import pibl.route.Router;
 import pibl.tls.ServerTls;
 import pibl.tls.TlsContexts;
 import pibl.upstream.Upstream;
@@ -32,6 +35,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A running PIBL: the public listener, its event loops, and the backends behind it.
@@ -62,7 +66,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     private Channel tlsChannel;
     private int tlsPort = -1;
     private Upstream upstream;
-    private volatile BackendGroup backendGroup;
+    /** Replaced on reload (its kept pools' backends carried over), then {@link #router}, which refers to it. */
+    private volatile Pools pools;
+    /** The routes in force: read once per exchange by the route segment, replaced whole on reload. */
+    private volatile Router router;
     private int port;
 
     public ProxyServer(PiblConfig config) {
@@ -94,7 +101,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
      */
     public ProxyServer start() throws InterruptedException, BindException {
         // Both fail on a file that cannot be used (certificates, a backend's CA) before anything binds.
-        backendGroup = BackendGroup.create(config.backends(), config.healthCheck(), config.balance());
+        pools = Pools.create(config.poolsInForce());
         if (config.tls().enabled()) {
             tls = new TlsContexts(ServerTls.build(config.tls(), config.http2().enabled()));
             warnExpired(tls.current());
@@ -103,9 +110,11 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(threads);
         clients = new DefaultChannelGroup("pibl-clients", workerGroup.next());
-        upstream = new Upstream(transport, config.timeouts(), config.limits(), backendGroup.balancer());
+        upstream = new Upstream(transport, config.timeouts(), config.limits());
+        router = Router.create(config, pools, config.cache(), System::nanoTime);
         if (config.cache().enabled()) {
             cache = new HttpCache(config.cache(), clock, clearCacheOnStart);
+            cache.rules(router); // before its index loads: each entry's freshness by its route's settings
             if (clearCacheOnStart) {
                 LOG.info("cache cleared at start: {}", config.cache().directory().toAbsolutePath());
             }
@@ -119,7 +128,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients));
+                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients,
+                            this::router));
             if (tls != null) {
                 // First, so that the cleartext port's redirects name the bound TLS port from its first request.
                 binding = "TLS " + config.bind() + ":" + config.tls().port();
@@ -155,12 +165,12 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             }
             throw e;
         }
-        backendGroup.startHealthChecks(workerGroup, transport.clientChannel());
+        pools.startHealthChecks(workerGroup, transport.clientChannel());
         if (cache != null) {
             cache.store().startLoading(); // listening first: however large the cache, the port opens at once
         }
-        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), backends {} ({})", config.bind(), port,
-                transport.label(), threads, config.backends(), backendGroup.describe());
+        LOG.info("PIBL listening on {}:{} ({} transport, {} event loops), {}", config.bind(), port,
+                transport.label(), threads, describeRouting(config));
         if (tls != null) {
             tls.startRotation(workerGroup.next());
             LOG.info("TLS on {}:{} with {}, {}, certificates {}", config.bind(), tlsPort,
@@ -221,7 +231,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             tlsChannel.close().syncUninterruptibly();
             tls.close();
         }
-        backendGroup.close();
+        pools.close();
         drain(config.timeouts().drain().toMillis());
         shutdownGroups();
         if (cache != null) {
@@ -231,10 +241,11 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     }
 
     /**
-     * Applies a new configuration without dropping anything open: backends (their counters and
-     * pooled connections kept where the address and TLS settings stay), weights, timeouts and limits take effect
-     * for the next requests and connections. The listen address, the cache and the admin listener
-     * change only on a restart; the log says so.
+     * Applies a new configuration without dropping anything open: pools and routes, backends (their counters and
+     * pooled connections kept where the pool's name, the address and the TLS settings stay), weights, balancing,
+     * timeouts and limits take effect for the next requests and connections; an exchange already routed finishes on
+     * the pool it started on. The listen address, the cache and the admin listener change only on a restart; the
+     * log says so.
      */
     public synchronized void reload(PiblConfig next) {
         next.validate();
@@ -248,16 +259,20 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         if (!next.admin().equals(current.admin())) {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
-        // First: a backend CA that cannot be used refuses the whole reload before anything changed.
-        backendGroup = backendGroup.reconfigure(next.backends(), next.healthCheck(), next.balance());
+        // First: a backend CA that cannot be used refuses the reload before the listener or the routes changed.
+        pools = pools.reconfigure(next.poolsInForce());
         reloadTls(current.tls(), next.tls(), next.http2().enabled());
-        upstream.reconfigure(backendGroup.balancer(), next.timeouts(), next.limits());
+        router = router.next(next, pools); // one write: a new exchange sees the new routes and their pools together
+        if (cache != null) {
+            cache.rules(router);
+        }
+        upstream.reconfigure(next.timeouts(), next.limits());
         initializer.update(next);
         if (tlsInitializer != null) {
             tlsInitializer.update(next);
         }
         config = next;
-        LOG.info("reloaded: backends {}, timeouts {}, limits {}", next.backends(), next.timeouts(), next.limits());
+        LOG.info("reloaded: {}, timeouts {}, limits {}", describeRouting(next), next.timeouts(), next.limits());
     }
 
     /**
@@ -291,9 +306,33 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         }
     }
 
+    /** {@code backends [..]} for the shorthand; {@code pools shop [..], static [..]; 3 routes} otherwise. */
+    private static String describeRouting(PiblConfig c) {
+        if (c.pools().isEmpty() && c.routes().isEmpty()) {
+            PoolConfig only = c.poolsInForce().get(0);
+            return "backends " + c.backends() + " (" + only.balance().policy().key() + ")";
+        }
+        return "pools " + c.poolsInForce().stream()
+                .map(p -> p.name() + " " + p.backends() + " (" + p.balance().policy().key() + ")")
+                .collect(Collectors.joining(", ")) + "; " + c.routesInForce().size() + " routes";
+    }
+
+    /** Every pool's backends, pool after pool. */
     @Override
     public List<Backend> backends() {
-        return upstream.balancer().backends();
+        return pools.all().stream().flatMap(p -> p.balancer().backends().stream()).toList();
+    }
+
+    /** The pools in force, in configuration order. */
+    @Override
+    public List<Pool> pools() {
+        return pools.all();
+    }
+
+    /** The routes in force (replaced on reload). */
+    @Override
+    public Router router() {
+        return router;
     }
 
     /** The bound admin port, -1 when disabled. */
@@ -307,10 +346,10 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         return stats;
     }
 
-    /** The balancer in force (it changes on reload). */
+    /** The balancer of the first pool in force (the only one of the {@code backends:} shorthand); it changes on reload. */
     @Override
     public LoadBalancer balancer() {
-        return upstream.balancer();
+        return pools.all().get(0).balancer();
     }
 
     /** The cache, or null when disabled. */

@@ -24,8 +24,9 @@ import pibl.tls.BackendTls;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The backend side of PIBL: sends a request to a backend chosen by the {@link LoadBalancer} over a
- * pooled keep-alive connection and hands the response to a {@link ResponseSink}.
+ * The backend side of PIBL: sends a request to a backend chosen by the {@link LoadBalancer} of its pool over a
+ * pooled keep-alive connection and hands the response to a {@link ResponseSink}. The call keeps that balancer for
+ * every attempt, retries too: a request routed before a reload finishes on the pool it started on.
  *
  * <p>Each event loop has its own {@link ConnectionPool}; connections are opened on the loop of the
  * client connection that needs them, so a request and its backend connection share one thread.
@@ -48,7 +49,6 @@ public final class Upstream {
     private final Transport transport;
     private volatile TimeoutConfig timeouts;
     private volatile LimitConfig limits;
-    private volatile LoadBalancer balancer;
     private final int maxResponseHeaderSize;
     private final AttemptLog attemptLog = new AttemptLog();
     private final FastThreadLocal<ConnectionPool> pools = new FastThreadLocal<>() {
@@ -63,27 +63,27 @@ public final class Upstream {
         }
     };
 
-    public Upstream(Transport transport, TimeoutConfig timeouts, LimitConfig limits, LoadBalancer balancer) {
+    public Upstream(Transport transport, TimeoutConfig timeouts, LimitConfig limits) {
         this.transport = transport;
         this.timeouts = timeouts;
         this.limits = limits;
-        this.balancer = balancer;
         this.maxResponseHeaderSize = 64 * 1024;
     }
 
-    /** {@link #send(EventLoop, HttpRequest, String, ResponseSink)} for a client whose address is unknown. */
-    public UpstreamCall send(EventLoop loop, HttpRequest request, ResponseSink sink) {
-        return send(loop, request, "-", sink);
+    /** {@link #send(EventLoop, HttpRequest, LoadBalancer, String, ResponseSink)} for a client of unknown address. */
+    public UpstreamCall send(EventLoop loop, HttpRequest request, LoadBalancer balancer, ResponseSink sink) {
+        return send(loop, request, balancer, "-", sink);
     }
 
     /**
      * Starts sending {@code request} (ownership passes to the call) from {@code loop}, which must be
-     * the caller's own event loop. A {@code FullHttpRequest} carries its body; any other request is a head
-     * whose body follows through {@link Call#sendBody}. {@code clientAddress} is the client's address as the
-     * exchange has it, which a {@code hash.key: client-ip} balancer hashes.
+     * the caller's own event loop, to a backend {@code balancer} picks. A {@code FullHttpRequest} carries its body;
+     * any other request is a head whose body follows through {@link Call#sendBody}. {@code clientAddress} is the
+     * client's address as the exchange has it, which a {@code hash.key: client-ip} balancer hashes.
      */
-    public UpstreamCall send(EventLoop loop, HttpRequest request, String clientAddress, ResponseSink sink) {
-        UpstreamCall call = new UpstreamCall(this, loop, request, clientAddress, sink);
+    public UpstreamCall send(EventLoop loop, HttpRequest request, LoadBalancer balancer, String clientAddress,
+                             ResponseSink sink) {
+        UpstreamCall call = new UpstreamCall(this, loop, request, balancer, clientAddress, sink);
         call.start();
         return call;
     }
@@ -93,15 +93,10 @@ public final class Upstream {
         return attemptLog;
     }
 
-    /** Applies a new balancer and timeouts to the requests that start from now on. */
-    public void reconfigure(LoadBalancer newBalancer, TimeoutConfig newTimeouts, LimitConfig newLimits) {
-        this.balancer = newBalancer;
+    /** Applies new timeouts and limits to the requests that start from now on. */
+    public void reconfigure(TimeoutConfig newTimeouts, LimitConfig newLimits) {
         this.timeouts = newTimeouts;
         this.limits = newLimits;
-    }
-
-    public LoadBalancer balancer() {
-        return balancer;
     }
 
     TimeoutConfig timeouts() {

@@ -54,10 +54,11 @@ import java.util.concurrent.TimeUnit;
 public final class UpstreamCall implements Call {
 
     private final Upstream upstream;
+    /** The pool's balancer as it was when the request was routed: every attempt picks from it. */
+    private final LoadBalancer balancer;
     private final EventLoop loop;
     private final HttpRequest request;
     private final ResponseSink sink;
-    private final LoadBalancer balancer;
     /** What the balancer hashes ({@link LoadBalancer#key}), worked out once. */
     private final long key;
     private final boolean idempotent;
@@ -85,12 +86,13 @@ public final class UpstreamCall implements Call {
     private long lastActivityNanos;
     private long dispatchNanos;
 
-    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, String clientAddress, ResponseSink sink) {
+    UpstreamCall(Upstream upstream, EventLoop loop, HttpRequest request, LoadBalancer balancer, String clientAddress,
+                 ResponseSink sink) {
         this.upstream = upstream;
+        this.balancer = balancer;
         this.loop = loop;
         this.request = request;
         this.sink = sink;
-        this.balancer = upstream.balancer();
         this.key = balancer.key(request, clientAddress);
         this.upgrade = Upgrades.isWebSocket(request);
         this.idempotent = HttpMethods.isIdempotent(request.method()) && !upgrade;

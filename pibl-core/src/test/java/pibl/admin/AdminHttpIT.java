@@ -39,8 +39,8 @@ class AdminHttpIT {
             assertThat(r.bodyText())
                     .startsWith("<!DOCTYPE html>")
                     .contains("<meta http-equiv=\"refresh\" content=\"2\">")
-                    .contains("<td>127.0.0.1:9001</td><td><span class=\"badge up\">up</span>")
-                    .contains("<td>127.0.0.1:9002</td><td><span class=\"badge cooldown\">cooldown</span>")
+                    .contains("<td>127.0.0.1:9001</td><td>default</td><td><span class=\"badge up\">up</span>")
+                    .contains("<td>127.0.0.1:9002</td><td>default</td><td><span class=\"badge cooldown\">cooldown</span>")
                     .contains("<dt>Open</dt><dd>1</dd>")
                     .contains("<dt>Cache</dt><dd>disabled</dd>")
                     .contains("version 9.9.9-test");

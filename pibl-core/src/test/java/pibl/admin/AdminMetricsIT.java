@@ -44,22 +44,22 @@ class AdminMetricsIT {
             String text = admin.metrics();
 
             assertThat(text).as("Micrometer's text format: counters get _total, labels quoted, values as doubles")
-                    .contains("pibl_backend_requests_total{backend=\"127.0.0.1:9001\"} 6.0\n")
+                    .contains("pibl_backend_requests_total{backend=\"127.0.0.1:9001\",pool=\"default\"} 6.0\n")
                     .contains("# TYPE pibl_backend_requests_total counter\n")
                     .contains("# TYPE pibl_backend_in_flight gauge\n")
-                    .contains("pibl_backend_latency_seconds{backend=\"127.0.0.1:9002\",quantile=\"0.5\"} NaN\n");
+                    .contains("pibl_backend_latency_seconds{backend=\"127.0.0.1:9002\",pool=\"default\",quantile=\"0.5\"} NaN\n");
             Map<String, Double> m = parse(text);
-            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9002\"}")).isEqualTo(0.0);
-            assertThat(m.get("pibl_backend_failures_total{backend=\"127.0.0.1:9001\"}")).isEqualTo(2.0);
-            assertThat(m.get("pibl_backend_failures_total{backend=\"127.0.0.1:9002\"}")).isEqualTo(3.0);
-            assertThat(m.get("pibl_backend_in_flight{backend=\"127.0.0.1:9001\"}")).isEqualTo(1.0);
-            assertThat(m.get("pibl_backend_up{backend=\"127.0.0.1:9001\"}"))
+            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9002\",pool=\"default\"}")).isEqualTo(0.0);
+            assertThat(m.get("pibl_backend_failures_total{backend=\"127.0.0.1:9001\",pool=\"default\"}")).isEqualTo(2.0);
+            assertThat(m.get("pibl_backend_failures_total{backend=\"127.0.0.1:9002\",pool=\"default\"}")).isEqualTo(3.0);
+            assertThat(m.get("pibl_backend_in_flight{backend=\"127.0.0.1:9001\",pool=\"default\"}")).isEqualTo(1.0);
+            assertThat(m.get("pibl_backend_up{backend=\"127.0.0.1:9001\",pool=\"default\"}"))
                     .as("two failures are below the three that start a cooldown").isEqualTo(1.0);
-            assertThat(m.get("pibl_backend_up{backend=\"127.0.0.1:9002\"}")).as("cooling down is not up")
+            assertThat(m.get("pibl_backend_up{backend=\"127.0.0.1:9002\",pool=\"default\"}")).as("cooling down is not up")
                     .isEqualTo(0.0);
-            assertThat(m.get("pibl_backend_weight{backend=\"127.0.0.1:9002\"}")).isEqualTo(4.0);
+            assertThat(m.get("pibl_backend_weight{backend=\"127.0.0.1:9002\",pool=\"default\"}")).isEqualTo(4.0);
             for (String q : List.of("0.5", "0.9", "0.99")) {
-                assertThat(m.get("pibl_backend_latency_seconds{backend=\"127.0.0.1:9001\",quantile=\"" + q + "\"}"))
+                assertThat(m.get("pibl_backend_latency_seconds{backend=\"127.0.0.1:9001\",pool=\"default\",quantile=\"" + q + "\"}"))
                         .as("quantile " + q + " of fifty 20 ms samples, in seconds").isCloseTo(0.020, within(0.005));
             }
         }
@@ -134,10 +134,10 @@ class AdminMetricsIT {
             assertThat(m).as("a pair that never occurred is left out")
                     .doesNotContainKey("pibl_request_duration_seconds_count{cache=\"MISS\",class=\"2xx\"}");
             assertThat(m.get("pibl_response_first_byte_seconds_count")).isEqualTo(1.0);
-            assertThat(m.get("pibl_backend_response_seconds_count{backend=\"127.0.0.1:9001\"}")).isEqualTo(1.0);
-            assertThat(m.get("pibl_backend_response_seconds_bucket{backend=\"127.0.0.1:9001\",le=\"0.016777216\"}"))
+            assertThat(m.get("pibl_backend_response_seconds_count{backend=\"127.0.0.1:9001\",pool=\"default\"}")).isEqualTo(1.0);
+            assertThat(m.get("pibl_backend_response_seconds_bucket{backend=\"127.0.0.1:9001\",pool=\"default\",le=\"0.016777216\"}"))
                     .as("20 ms is above 16.8 ms").isEqualTo(0.0);
-            assertThat(m.get("pibl_backend_response_seconds_bucket{backend=\"127.0.0.1:9001\",le=\"0.033554432\"}"))
+            assertThat(m.get("pibl_backend_response_seconds_bucket{backend=\"127.0.0.1:9001\",pool=\"default\",le=\"0.033554432\"}"))
                     .isEqualTo(1.0);
         }
     }
@@ -149,22 +149,22 @@ class AdminMetricsIT {
         Backend replaced = served(backend(9003), 7, 0);
         FakeView view = new FakeView(kept, dropped, replaced);
         try (AdminFixture admin = AdminFixture.start(view)) {
-            assertThat(parse(admin.metrics())).containsKeys("pibl_backend_requests_total{backend=\"127.0.0.1:9002\"}",
-                    "pibl_backend_requests_total{backend=\"127.0.0.1:9003\"}");
+            assertThat(parse(admin.metrics())).containsKeys("pibl_backend_requests_total{backend=\"127.0.0.1:9002\",pool=\"default\"}",
+                    "pibl_backend_requests_total{backend=\"127.0.0.1:9003\",pool=\"default\"}");
 
             view.backends = List.of(kept, served(backend(9003), 1, 0), served(backend(9004), 9, 0));
             kept.onRequestStart();
             Map<String, Double> m = parse(admin.metrics());
 
-            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9001\"}"))
+            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9001\",pool=\"default\"}"))
                     .as("a kept backend keeps its counting").isEqualTo(4.0);
             assertThat(m).as("a removed backend's series go with it")
-                    .doesNotContainKeys("pibl_backend_requests_total{backend=\"127.0.0.1:9002\"}",
-                            "pibl_backend_up{backend=\"127.0.0.1:9002\"}",
-                            "pibl_backend_latency_seconds{backend=\"127.0.0.1:9002\",quantile=\"0.99\"}");
-            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9003\"}"))
+                    .doesNotContainKeys("pibl_backend_requests_total{backend=\"127.0.0.1:9002\",pool=\"default\"}",
+                            "pibl_backend_up{backend=\"127.0.0.1:9002\",pool=\"default\"}",
+                            "pibl_backend_latency_seconds{backend=\"127.0.0.1:9002\",pool=\"default\",quantile=\"0.99\"}");
+            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9003\",pool=\"default\"}"))
                     .as("a new object at a known address is read, not the old one").isEqualTo(1.0);
-            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9004\"}")).isEqualTo(9.0);
+            assertThat(m.get("pibl_backend_requests_total{backend=\"127.0.0.1:9004\",pool=\"default\"}")).isEqualTo(9.0);
         }
     }
 

@@ -123,8 +123,9 @@ class AdminStatusIT {
             assertThat(backends.get(1).get("slowStart").asDouble()).as("added 12 s into a 30 s ramp")
                     .isEqualTo(0.4);
             assertThat(admin.get("/").bodyText()).contains("slow start 40 %");
-            assertThat(admin.metrics()).contains("pibl_backend_slow_start{backend=\"127.0.0.1:9002\"} 0.4")
-                    .contains("pibl_backend_slow_start{backend=\"127.0.0.1:9001\"} 1.0");
+            assertThat(admin.metrics())
+                    .contains("pibl_backend_slow_start{backend=\"127.0.0.1:9002\",pool=\"default\"} 0.4")
+                    .contains("pibl_backend_slow_start{backend=\"127.0.0.1:9001\",pool=\"default\"} 1.0");
 
             nanos.addAndGet(TimeUnit.SECONDS.toNanos(18));
             assertThat(admin.status().get("backends").get(1).get("slowStart").isNull()).as("ramp over").isTrue();

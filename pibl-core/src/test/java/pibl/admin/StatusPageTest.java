@@ -20,9 +20,13 @@ class StatusPageTest {
     private static StatusSnapshot snapshot(String address, String health, StatusSnapshot.CacheRow cache,
                                            StatusSnapshot.Upstream upstream) {
         return new StatusSnapshot("1.<b>", 0, 3_723_000, "epoll", 8080,
-                List.of(new StatusSnapshot.BackendRow(address, 2, false, health, 1, 10, 0, 1.25, Double.NaN, 9.5,
-                        Double.NaN)),
-                upstream, cache, new StatusSnapshot.Connections(1, 2, 3),
+                List.of(new StatusSnapshot.BackendRow("default", address, 2, false, health, 1, 10, 0, 1.25,
+                        Double.NaN, 9.5, Double.NaN)),
+                upstream, List.of(new StatusSnapshot.PoolRow("default", List.of(address),
+                        Map.of("up", 1, "down", 0, "cooldown", 0), 1, 10, 0, 1.25, Double.NaN, 9.5, upstream.panic(),
+                        upstream.panicRequests())),
+                List.of(new StatusSnapshot.RouteRow("/", "default", 10, 0, 0)), 0, cache,
+                new StatusSnapshot.Connections(1, 2, 3),
                 new StatusSnapshot.Tunnels(1, 4),
                 Map.of("2xx", 10L), Map.of("total", 2L, "400", 2L, "505", 0L),
                 new StatusSnapshot.Tls(4, 1), StatusSnapshot.Http2Row.of(new pibl.runtime.Http2Stats()));
@@ -68,6 +72,32 @@ class StatusPageTest {
         assertThat(StatusPage.render(snapshot("h:1", "up", cache(0))))
                 .as("no badge while a backend is in rotation").doesNotContain("badge down\">panic")
                 .contains("Requests sent in panic since start: 0");
+    }
+
+    @Test
+    void poolsAndRoutesHaveTablesOfTheirOwn() {
+        StatusSnapshot one = snapshot("h:1", "up", cache(0));
+        StatusSnapshot s = new StatusSnapshot(one.version(), 0, 1000, "nio", 8080,
+                List.of(new StatusSnapshot.BackendRow("shop", "h:1", 1, false, "up", 0, 3, 1, 1, 2, 3, Double.NaN),
+                        new StatusSnapshot.BackendRow("<api>", "h:2", 1, false, "down", 0, 4, 4, 1, 2, 3,
+                                Double.NaN)),
+                new StatusSnapshot.Upstream(true, 4),
+                List.of(new StatusSnapshot.PoolRow("shop", List.of("h:1"), Map.of("up", 1, "down", 0, "cooldown", 0),
+                                0, 3, 1, 1.5, 2, 3, false, 0),
+                        new StatusSnapshot.PoolRow("<api>", List.of("h:2"), Map.of("up", 0, "down", 1, "cooldown", 0),
+                                2, 4, 4, 1, 2, 3, true, 4)),
+                List.of(new StatusSnapshot.RouteRow("*.shop.example/static", "shop", 7, 1, 2)), 5, one.cache(),
+                one.connections(), one.tunnels(), one.responses(), one.refused(), one.tls(), one.http2());
+
+        String html = StatusPage.render(s);
+
+        assertThat(html).contains("<td>h:2</td><td>&lt;api&gt;</td>")
+                .contains("<tr><td>shop</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>3</td><td>1</td>"
+                        + "<td>1.5</td><td>3.0</td><td>no</td></tr>")
+                .contains("<tr><td>&lt;api&gt;</td><td>1</td><td>0</td><td>1</td>")
+                .contains("<span class=\"badge down\">panic</span></td></tr>")
+                .contains("<tr><td>*.shop.example/static</td><td>shop</td><td>7</td><td>1</td><td>2</td></tr>")
+                .contains("No route (404): 5");
     }
 
     @Test

@@ -16,6 +16,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *   config, runtime          records and facts of the running process (transport, version, counters)
  *   http, tls                HTTP/1.1 and proxy-hop rules, request validation, the codec; TLS contexts and sessions
  *   lb, cache                balancing and health; RFC 9111 policy and storage
+ *   route                    pools (one backend group each) and routes: which pool a request goes to, with what
  *   upstream                 backend connections and one request's way through the backends
  *   tunnel                   two connections joined byte for byte after a 101 (WebSocket)
  *   handler                  the exchange segments of a client pipeline
@@ -61,6 +62,14 @@ class PackageGraphTest {
     @Test
     void policyAndStorageKnowNothingOfPipelinesOrBackends() {
         noClasses().that().resideInAnyPackage("pibl.http..", "pibl.cache..", "pibl.lb..")
+                .should().dependOnClassesThat().resideInAnyPackage("pibl.upstream..", "pibl.handler..",
+                        "pibl.admin..", "pibl.server..")
+                .check(core);
+    }
+
+    @Test
+    void routingKnowsNothingOfConnectionsOrPipelines() {
+        noClasses().that().resideInAPackage("pibl.route..")
                 .should().dependOnClassesThat().resideInAnyPackage("pibl.upstream..", "pibl.handler..",
                         "pibl.admin..", "pibl.server..")
                 .check(core);

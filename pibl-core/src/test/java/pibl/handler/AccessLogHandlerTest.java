@@ -21,6 +21,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import pibl.cache.CachePhase;
 import pibl.config.LogConfig.Format;
+import pibl.config.RouteConfig;
+import pibl.route.Route;
+import pibl.route.Routes;
 import pibl.runtime.ProxyStats;
 import pibl.testing.NoLeaks;
 import pibl.tls.TlsSession;
@@ -57,8 +60,11 @@ import static pibl.handler.Messages.release;
  */
 @ExtendWith(NoLeaks.class)
 class AccessLogHandlerTest {
-    /** What every line ends with: a new 32-hex request id, and {@code -} for a request without a trace. */
-    private static final String IDS_NO_TRACE = " [0-9a-f]{32} -";
+    /**
+     * What every line ends with: a new 32-hex request id, {@code -} for a request without a trace, and no route or
+     * pool (the route segment is not in this channel).
+     */
+    private static final String IDS_NO_TRACE = " [0-9a-f]{32} - route=- pool=-";
 
     private static final String BACKEND = "127.0.0.1:9001";
     private static final String ISO_TIME = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
@@ -168,7 +174,7 @@ class AccessLogHandlerTest {
         List<String> names = new ArrayList<>();
         json.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactly("time", "client", "method", "uri", "protocol", "status", "bytes", "backend",
-                "cache", "ms", "host", "referer", "user_agent", "request_id", "trace_id", "tls");
+                "cache", "ms", "host", "referer", "user_agent", "request_id", "trace_id", "route", "pool", "tls");
         assertThat(json.get("request_id").asText()).matches("[0-9a-f]{32}");
         assertThat(json.get("trace_id").isNull()).as("no traceparent, and not generating").isTrue();
         assertThat(json.get("time").asText()).matches(ISO_TIME);
@@ -262,6 +268,29 @@ class AccessLogHandlerTest {
                 assertThat(json.get("host").isNull()).isTrue();
                 assertThat(json.get("user_agent").isNull()).isTrue();
             }
+        }
+        app.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Format.class)
+    void eachFormatNamesTheRouteAndPool(Format format) throws Exception {
+        connect(format);
+        Route route = Routes.router(List.of(Routes.pool("sessions", "127.0.0.1:9001")),
+                RouteConfig.catchAll("sessions").withHost("*.shop.example").withPath("/api/"))
+                .match("www.shop.example", "/api/cart", "GET");
+        channel.writeInbound(get("/api/cart"));
+        app.exchange().route(route);
+        app.respond(ok("a"));
+        release(outbound(channel));
+
+        if (format == Format.JSON) {
+            JsonNode json = new ObjectMapper().readTree(log.only());
+            assertThat(json.get("route").asText()).isEqualTo("*.shop.example/api");
+            assertThat(json.get("pool").asText()).isEqualTo("sessions");
+        } else {
+            assertThat(log.only()).endsWith(" - route=*.shop.example/api pool=sessions");
         }
         app.release();
         assertThat(channel.finish()).isFalse();

@@ -228,7 +228,7 @@ class HeaderTimeoutHandlerTest {
             assertThat(channel.isOpen()).isFalse();
             assertThat(app.received).as("the guard answers the stand-in; nothing is forwarded").isEmpty();
             assertThat(log.only()).as("the request line never arrived: the log prints -")
-                    .matches("\\S+Z 127\\.0\\.0\\.1 \"-\" 408 20 - - 0\\.0ms \"-\" [0-9a-f]{32} -");
+                    .matches("\\S+Z 127\\.0\\.0\\.1 \"-\" 408 20 - - 0\\.0ms \"-\" [0-9a-f]{32} - route=- pool=-");
             assertThat(stats.responses(4)).isEqualTo(1);
 
             advance(60_000);

@@ -49,7 +49,7 @@ class RequestIdIT {
             assertThat(parent).as("the same trace, PIBL's span as the parent")
                     .matches("00-" + TRACE + "-[0-9a-f]{16}-01").doesNotContain("00f067aa0ba902b7");
             assertThat(seen.headers().get("tracestate")).isEqualTo("vendor=1");
-            assertThat(access.only()).endsWith(" order-42 " + TRACE);
+            assertThat(access.only()).endsWith(" order-42 " + TRACE + " route=/ pool=default");
 
             RawHttp.Response second = http.get("/b", "X-Request-Id: has space");
             assertThat(second.header("X-Request-Id")).as("a malformed id is replaced").matches("[0-9a-f]{32}");
@@ -67,7 +67,7 @@ class RequestIdIT {
             String parent = backend.received().get(0).headers().get("traceparent");
             assertThat(parent).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00");
             String traceId = parent.substring(3, 35);
-            assertThat(access.only()).endsWith(" " + r.header("X-Request-Id") + " " + traceId);
+            assertThat(access.only()).endsWith(" " + r.header("X-Request-Id") + " " + traceId + " route=/ pool=default");
         }
     }
 }

@@ -59,6 +59,7 @@ class PassiveHealthIT {
     private final Closer closer = new Closer();
     private final LogCapture log = new LogCapture("pibl.lb", org.apache.logging.log4j.Level.INFO);
     private Upstream upstream;
+    private LoadBalancer balancer;
 
     /** What came back for one request. */
     record Result(int status, String backend, String body, Throwable error) {
@@ -88,7 +89,8 @@ class PassiveHealthIT {
                 BalanceConfig.defaults().withSlowStart(Duration.ZERO), clock));
         TimeoutConfig timeouts = new TimeoutConfig(Duration.ofSeconds(1), backendResponse, Duration.ofSeconds(30),
                 Duration.ofSeconds(10), Duration.ofSeconds(1));
-        upstream = new Upstream(TRANSPORT, timeouts, LimitConfig.defaults(), group.balancer());
+        upstream = new Upstream(TRANSPORT, timeouts, LimitConfig.defaults());
+        balancer = group.balancer();
         return group;
     }
 
@@ -103,7 +105,7 @@ class PassiveHealthIT {
             FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
                     Unpooled.EMPTY_BUFFER);
             request.headers().set(HttpHeaderNames.HOST, "test.local");
-            upstream.send(loop, request, new ResponseSink() {
+            upstream.send(loop, request, balancer, new ResponseSink() {
                 private int status;
                 private String backend;
                 private final StringBuilder body = new StringBuilder();

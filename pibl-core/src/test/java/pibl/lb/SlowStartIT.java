@@ -55,6 +55,8 @@ class SlowStartIT {
     private final Closer closer = new Closer();
     private final ManualNanoTime clock = new ManualNanoTime();
     private Upstream upstream;
+    /** The pool's balancer, as a route would hand it to the upstream: a reload replaces it. */
+    private volatile LoadBalancer balancer;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -65,7 +67,8 @@ class SlowStartIT {
     private BackendGroup wire(String... addresses) {
         BackendGroup group = closer.track(BackendGroup.create(
                 java.util.Arrays.stream(addresses).map(BackendConfig::parse).toList(), PASSIVE_ONLY, ROUND_ROBIN, clock));
-        upstream = new Upstream(TRANSPORT, TIMEOUTS, LimitConfig.defaults(), group.balancer());
+        upstream = new Upstream(TRANSPORT, TIMEOUTS, LimitConfig.defaults());
+        balancer = group.balancer();
         return group;
     }
 
@@ -85,7 +88,7 @@ class SlowStartIT {
             FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path,
                     Unpooled.EMPTY_BUFFER);
             request.headers().set(HttpHeaderNames.HOST, "test.local");
-            upstream.send(loop, request, "127.0.0.1", new ResponseSink() {
+            upstream.send(loop, request, balancer, "127.0.0.1", new ResponseSink() {
                 private String backend;
 
                 @Override
@@ -126,7 +129,7 @@ class SlowStartIT {
 
         BackendGroup next = closer.track(group.reconfigure(List.of(BackendConfig.parse(a.address()),
                 BackendConfig.parse(b.address()), BackendConfig.parse(c.address())), PASSIVE_ONLY, ROUND_ROBIN));
-        upstream.reconfigure(next.balancer(), TIMEOUTS, LimitConfig.defaults());
+        balancer = next.balancer();
 
         Map<String, Integer> first = send(600);
         assertThat(first.getOrDefault("c", 0)).as("just added: a tenth of its 200 turns, %s", first)

@@ -67,7 +67,7 @@ class AdminEndToEndIT {
                             .contains("\"MISS\":5")
                             .contains("\"2xx\":7");
                     String metrics = admin.get("/metrics").bodyText();
-                    assertThat(metrics).contains("pibl_backend_requests_total{backend=\"" + a.address() + "\"} 3.0")
+                    assertThat(metrics).contains("pibl_backend_requests_total{backend=\"" + a.address() + "\",pool=\"default\"} 3.0")
                             .contains("pibl_cache_lookups_total{status=\"HIT\"} 2.0");
                     assertThat(admin.get("/").bodyText()).contains(b.address());
                     assertThat(missingFromTheDashboard(metrics)).as("every series deploy/grafana/pibl-dashboard.json"

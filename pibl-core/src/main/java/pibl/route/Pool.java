@@ -1,0 +1,13 @@
+package pibl.route;
+
+import pibl.lb.LoadBalancer;
+
+/**
+ * A named pool as requests see it: the balancer of its backends. A reload makes a new one with the same name (and
+ * the backends it kept: {@link Pools}); an exchange holds the one it was routed to and finishes on it.
+ *
+ * @param name     as in {@code pools:}, or {@code default} for the {@code backends:} shorthand
+ * @param balancer picks among its backends, with the pool's panic state
+ */
+public record Pool(String name, LoadBalancer balancer) {
+}
