@@ -345,6 +345,10 @@ base_url() { # NAME KIND
 	if [[ $2 == http ]]; then echo "http://127.0.0.1:${PORT[$1]}"; else echo "https://127.0.0.1:${TLS_PORT[$1]}"; fi
 }
 
+# openssl s_time -www PATH sends "GET PATH HTTP/1.0" and a blank line, without Host. Both proxies speak HTTP/1.1
+# to the origins, which need a Host, so the "path" carries a Host line: GET /small HTTP/1.0, Host, X-Bench.
+stime_path() { printf '%s HTTP/1.0\r\nHost: localhost\r\nX-Bench:' "$1"; }
+
 # ---------------------------------------------------------------- functional checks
 CHECK_PROBLEMS=0
 check_note() { # NAME TEXT
@@ -388,8 +392,10 @@ check_contender() { # NAME KIND
 	if [[ $kind == https ]]; then
 		got=$(curl -s "${curl_args[@]}" --http2 -o /dev/null --max-time 10 -w '%{http_version} %{http_code}' "$base/small" || true)
 		[[ $got == "2 200" ]] || problems+=" HTTP/2 by ALPN answered '$got', not '2 200';"
-		got=$(timeout 20 openssl s_time -connect "${base#https://}" -new -time 1 -www /small 2>&1 | awk '/bytes read per connection/ { print $(NF - 4) }' | tail -n1)
-		[[ ${got:-0} -ge 1024 ]] || problems+=" openssl s_time -www /small read ${got:-nothing} bytes per connection;"
+		got=$(timeout 20 openssl s_time -connect "${base#https://}" -new -time 1 -www "$(stime_path /small)" 2>&1 |
+			awk '/bytes read per connection/ { print $(NF - 4) }' | tail -n1)
+		# 1 KiB and a response head: an error page is shorter.
+		[[ ${got:-0} -ge 1124 ]] || problems+=" openssl s_time -www /small read ${got:-nothing} bytes per connection, not 1 KiB and a head;"
 	fi
 	if [[ -n $problems ]]; then
 		check_note "$name" "PROBLEM:$problems"
@@ -433,7 +439,7 @@ run_cell_client() { # KIND URL CONNS SECONDS RAW [SCRIPT]
 			for ((i = 1; i <= n; i++)); do openssl s_time -connect "$hostport" -new -time "$secs" -www "$path" >"$raw.$i" 2>&1 & done
 			for job in $(jobs -p); do wait "$job" || failed=$((failed + 1)); done
 			cat "$raw".[0-9]*; rm -f "$raw".[0-9]*
-			echo "STIME $((($(date +%s%N) - t0) / 1000)) $failed"' s_time "$conns" "$secs" "${hostport%%/*}" "/${hostport#*/}" "$raw"
+			echo "STIME $((($(date +%s%N) - t0) / 1000)) $failed"' s_time "$conns" "$secs" "${hostport%%/*}" "$(stime_path "/${hostport#*/}")" "$raw"
 		;;
 	esac
 }
@@ -447,14 +453,14 @@ client_result() { # KIND RAW
 		;;
 	h2)
 		local lat
-		lat=$(if [[ -s $raw.log ]]; then cut -f3 "$raw.log" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) * 0.5)], a[int(NR * 0.99) > 0 ? int(NR * 0.99) : 1]; else print "- -" }'; else echo "- -"; fi)
+		lat=$(if [[ -s $raw.log ]]; then cut -f3 "$raw.log" | sort -n | awk '{ a[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; if (NR) print a[int((NR + 1) / 2)], a[i]; else print "- -" }'; else echo "- -"; fi)
 		rm -f "$raw.log"
 		awk -v lat="$lat" '
 			/^finished in / { secs = $3; sub(/s,$/, "", secs) }
 			/^requests: / { done = $6; errored = $12; timeout = $14 }
-			/^status codes: / { ok = $3 }
+			/^status codes: / { other = $5 + $7 + $9 }
 			/^traffic: / { bytes = $3; gsub(/[()]/, "", bytes) }
-			END { if (secs == "" || done == "") print "0 0 0 0 0 - -"; else print done, secs * 1e6, bytes + 0, errored + timeout, done - ok, lat }' "$raw"
+			END { if (secs == "" || done == "") print "0 0 0 0 0 - -"; else print done, secs * 1e6, bytes + 0, errored + timeout, other, lat }' "$raw"
 		;;
 	https-new)
 		awk '/connections in [0-9]+ real seconds/ { n += $1; bytes += $1 * $(NF - 4) }

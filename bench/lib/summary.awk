@@ -94,7 +94,7 @@ NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 END {
 	nr = 0; for (r in ROUNDS) nr++
 	printf "## Medians over %d round%s\n\n", nr, nr == 1 ? "" : "s"
-	print "req/s · p99 ms · proxy CPU µs per request (`direct` has no proxy: wrk straight to one origin)."
+	print "req/s · p99 ms · proxy CPU µs per request" (("direct" in has) ? " (`direct` has no proxy: wrk straight to one origin)." : ".")
 	print ""
 	line = "| cell |"; sep = "|---|"
 	for (c = 1; c <= nc; c++) if (C[c] in has) { line = line " " C[c] " |"; sep = sep "---|" }
