@@ -120,8 +120,8 @@ write_report() { # DIR
 	{
 		echo "# bench/run.sh results"
 		echo
-		echo "Machine, tools and command ([env.txt](env.txt)); one row per run in [results.csv](results.csv), wrk's"
-		echo "own output in raw/."
+		echo "Machine, tools and command ([env.txt](env.txt)); one row per run in [results.csv](results.csv), each"
+		echo "client's own output in raw/."
 		echo
 		echo '```text'
 		cat "$dir/env.txt" 2>/dev/null || echo "(no env.txt)"
@@ -396,12 +396,21 @@ check_contender() { # NAME KIND
 			awk '/bytes read per connection/ { print $(NF - 4) }' | tail -n1)
 		# 1 KiB and a response head: an error page is shorter.
 		[[ ${got:-0} -ge 1124 ]] || problems+=" openssl s_time -www /small read ${got:-nothing} bytes per connection, not 1 KiB and a head;"
+		# A second connection resumes the first one's session (so wrk's Connection: close cell is resumed
+		# handshakes: wrk offers its last session again).
+		local request resumed
+		printf -v request 'GET /id HTTP/1.0\r\nHost: localhost\r\n\r\n'
+		printf '%s' "$request" | timeout 10 openssl s_client -connect "${base#https://}" -servername localhost -ign_eof \
+			-sess_out "$RUN/$name.session" >/dev/null 2>&1 || true
+		resumed=$(printf '%s' "$request" | timeout 10 openssl s_client -connect "${base#https://}" -servername localhost \
+			-ign_eof -sess_in "$RUN/$name.session" 2>/dev/null | grep -m1 -oE '^(New|Reused), TLSv[0-9.]+' || true)
+		[[ $resumed == Reused,* ]] || problems+=" a second connection did not resume the session (${resumed:-no handshake});"
 	fi
 	if [[ -n $problems ]]; then
 		check_note "$name" "PROBLEM:$problems"
 		CHECK_PROBLEMS=$((CHECK_PROBLEMS + 1))
 	else
-		check_note "$name" "ok ($kind: sizes$( ((caches)) && echo ", HITs")$([[ $kind == https ]] && echo ", h2, s_time"); /id x30: $ids)"
+		check_note "$name" "ok ($kind: sizes$( ((caches)) && echo ", HITs")$([[ $kind == https ]] && echo ", h2, s_time, resumption"); /id x30: $ids)"
 	fi
 }
 
