@@ -415,13 +415,14 @@ check_contender() { # NAME KIND
 }
 
 # ---------------------------------------------------------------- load
-# Runs a client command in its own session (so cleanup can stop all of it), bounded by timeout; its output goes
+# Runs a client command in its own session (so cleanup can stop all of it), bounded by timeout (--foreground, so
+# that the command stays in that process group: plain timeout makes a group of its own); its output goes
 # to RAW, its CPU time ("CPU user system", seconds) to RAW.time.
 run_client() { # RAW SECONDS COMMAND...
 	local raw=$1 secs=$2
 	shift 2
 	setsid bash -c 'raw=$1; shift; TIMEFORMAT="CPU %U %S"; time "$@" >"$raw" 2>&1' run_client "$raw" \
-		timeout -k 5 $((secs + 30)) "$@" 2>"$raw.time" &
+		timeout --foreground -k 5 $((secs + 30)) "$@" 2>"$raw.time" &
 	CLIENT=$!
 	wait "$CLIENT" || true
 	CLIENT=""
