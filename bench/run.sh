@@ -233,13 +233,13 @@ group_ticks() {
 	echo "$total"
 }
 
-# CPU ticks the whole machine spent in processes (user, nice, system) or lost to the hypervisor (steal); minus
-# the proxy, the client and the origins, what other processes took. Interrupts are left out: the kernel counts
-# loopback's softirq work there and not in any process, so it would look like a neighbour.
+# Non-idle CPU ticks of the whole machine, steal included; minus the proxy, the client and the origins, what
+# other processes took. Interrupts stay in: /proc/stat counts loopback's softirq work there, and the
+# processes' own times count it too (without it, "other" goes below zero under load).
 busy_ticks() {
-	local u n s st
-	read -r _ u n s _ _ _ _ st _ </proc/stat
-	echo $((u + n + s + st))
+	local u n s irq sirq st
+	read -r _ u n s _ _ irq sirq st _ </proc/stat
+	echo $((u + n + s + irq + sirq + st))
 }
 
 # The largest RSS and PSS (KiB) of the given groups, summed over their processes, sampled every second.
