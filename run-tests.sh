@@ -3,6 +3,7 @@
 #   1. mvn -B verify          unit and integration tests of every module (real sockets, files, child JVMs)
 #   2. deploy/test/test-render.sh   AWS user-data/pibl.yaml rendering and the --dry-run call list (golden files)
 #   3. docs/test-readme-es.sh       README.es.md keeps README.md's sections, code blocks and commands
+#      bench/test-summary.sh        bench/run.sh's report (medians, same-round ratios, warnings) on made-up results
 #   4. deploy/test/test-h2c.sh      HTTP/2 by prior knowledge with curl --http2-prior-knowledge and h2load
 #   5. deploy/test/test-tls.sh      HTTPS: curl --http2/--http1.1, h2load and a wss echo over TLS, the 308 redirect
 #   6. deploy/test/test-status-page.sh  the admin page's charts, as headless Chromium renders them
@@ -42,6 +43,9 @@ deploy/test/test-render.sh
 
 step "docs/test-readme-es.sh"
 docs/test-readme-es.sh
+
+step "bench/test-summary.sh"
+bench/test-summary.sh
 
 step "deploy/test/test-h2c.sh"
 deploy/test/test-h2c.sh

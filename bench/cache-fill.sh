@@ -30,7 +30,6 @@ ONLY=""
 OUT=""
 KEEP=0
 FILL_ONLY=0
-PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
 ORIGIN_PORT=19001
 PORT=18080
 ADMIN_PORT=18081
@@ -50,24 +49,18 @@ while (($#)); do
 	esac
 done
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JAR=$ROOT/pibl-app/target/pibl.jar
-log() { printf 'cache-fill: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+BENCH_NAME=cache-fill
+# shellcheck source=bench/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # PIBL_JAVA_OPTS, bench_install, bench_build
+ROOT=$BENCH_ROOT
+JAR=$BENCH_JAR
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 
-missing=()
-for tool in wrk nginx curl python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if ((${#missing[@]})); then
-	((EUID == 0)) && command -v apt-get >/dev/null || die "missing ${missing[*]}"
-	log "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bench_install wrk:wrk nginx:nginx curl:curl python3:python3
 command -v java >/dev/null || die "java (17+) is needed"
-if [[ ! -f $JAR ]] || [[ -n $(find "$ROOT/pibl-core/src/main" "$ROOT/pibl-app/src/main" -newer "$JAR" -print -quit) ]]; then
-	log "building PIBL: mvn -B -q package -DskipTests"
-	(cd "$ROOT" && mvn -B -q package -DskipTests)
-fi
+# shellcheck disable=SC2119 # no jar but PIBL's is needed
+bench_build
 for p in $ORIGIN_PORT $PORT $ADMIN_PORT; do
 	if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then die "port $p is in use"; fi
 done

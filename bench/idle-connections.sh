@@ -3,16 +3,17 @@
 #
 #   bench/idle-connections.sh [N]
 #
-# Starts one demo backend on 127.0.0.1:19001 and PIBL on 127.0.0.1:18080 with the JVM flags of
-# bench/run.sh, opens N connections from one Python asyncio client (each sends one GET /health and
+# Starts one demo backend on 127.0.0.1:19001 and PIBL on 127.0.0.1:18080 with the JVM flags of every
+# benchmark (PIBL_JAVA_OPTS, bench/lib/common.sh), opens N connections from one Python asyncio client (each sends one GET /health and
 # keeps the connection open), prints PIBL's RSS before and while they are held, and stops everything.
 # Loopback only; every wait is bounded. Needs python3 and `ulimit -n` above N + 100.
 set -euo pipefail
 N=${1:-10000}
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -Dio.netty.leakDetection.level=disabled}
-[[ -f pibl-app/target/pibl.jar && -f pibl-backend-demo/target/pibl-backend-demo.jar ]] || mvn -B -q package -DskipTests
+BENCH_NAME=idle-connections
+# shellcheck source=bench/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # PIBL_JAVA_OPTS, bench_build
+cd "$BENCH_ROOT"
+bench_build "$BENCH_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
 (( $(ulimit -n) > N + 100 )) || ulimit -n $((N + 1000)) || { echo "idle-connections: ulimit -n too low for $N" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/pibl-idle.XXXXXX)
 pids=()
