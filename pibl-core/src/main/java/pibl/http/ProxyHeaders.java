@@ -45,8 +45,8 @@ public final class ProxyHeaders {
      * whose parts follow) the client's {@code Content-Length}, or its {@code Transfer-Encoding} when chunked (the
      * parts are chunked again on the way out). {@code Expect} is dropped: PIBL answered it. A WebSocket handshake
      * ({@link Upgrades#isWebSocket}) keeps {@code Upgrade: websocket} and {@code Connection: upgrade}; any other
-     * upgrade is stripped. A request without {@code Host} (HTTP/1.0 allows it) gets an empty one, as HTTP/1.1
-     * requires.
+     * upgrade is stripped. A request without {@code Host} (HTTP/1.0 allows it) is given the backend's address as
+     * its {@code Host} when it is sent ({@code UpstreamCall}): HTTP/1.1 requires one.
      */
     public static void toBackend(HttpRequest request, String clientIp, String scheme, HttpVersion clientVersion) {
         HttpHeaders h = request.headers();
@@ -59,11 +59,6 @@ public final class ProxyHeaders {
         h.remove(HttpHeaderNames.EXPECT);
         addForwarded(h, clientIp, scheme, clientVersion);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
-        if (!h.contains(HttpHeaderNames.HOST)) {
-            // Only an HTTP/1.0 request gets here without one (the guard refuses 1.1 without Host). Sent on as 1.1,
-            // it must carry Host, and with no authority in its target the value is empty (RFC 9112 section 3.2).
-            h.set(HttpHeaderNames.HOST, "");
-        }
         if (!(request instanceof FullHttpRequest full)) {
             if (codings != null) {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, codings);

@@ -5,6 +5,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -59,6 +60,11 @@ public final class UpstreamCall implements Call {
     private final EventLoop loop;
     private final HttpRequest request;
     private final ResponseSink sink;
+    /**
+     * The request came without {@code Host} (HTTP/1.0 allows it): each attempt names its backend's address there, as
+     * HTTP/1.1 requires a Host (RFC 9112 section 3.2) and as nginx's default {@code Host $proxy_host} does.
+     */
+    private final boolean hostIsBackend;
     /** What the balancer hashes ({@link LoadBalancer#key}), worked out once. */
     private final long key;
     private final boolean idempotent;
@@ -94,6 +100,7 @@ public final class UpstreamCall implements Call {
         this.request = request;
         this.sink = sink;
         this.key = balancer.key(request, clientAddress);
+        this.hostIsBackend = !request.headers().contains(HttpHeaderNames.HOST);
         this.upgrade = Upgrades.isWebSocket(request);
         this.idempotent = HttpMethods.isIdempotent(request.method()) && !upgrade;
         this.body = request instanceof FullHttpRequest ? null : new StreamedBody(this, sink);
@@ -233,6 +240,9 @@ public final class UpstreamCall implements Call {
         informational = false;
         paused = false;
         conn.bind(this);
+        if (hostIsBackend) {
+            request.headers().set(HttpHeaderNames.HOST, backend.label());
+        }
         backend.onRequestStart();
         dispatchNanos = System.nanoTime();
         lastActivityNanos = dispatchNanos;

@@ -268,7 +268,8 @@ class ForwardingIT {
             assertThat(http.isClosedByPeer(2000)).isTrue();
         }
         assertThat(backend.received().get(0).headers().get("Host"))
-                .as("sent on as HTTP/1.1, a 1.0 request without Host gets an empty one (RFC 9112 3.2)").isEqualTo("");
+                .as("sent on as HTTP/1.1, a 1.0 request without Host names the backend (RFC 9112 3.2)")
+                .isEqualTo(backend.address());
         try (RawHttp http = new RawHttp(proxy.port())) {
             RawHttp.Response r = http.get("/eleven");
             assertThat(r.header("Transfer-Encoding")).isEqualTo("chunked");
