@@ -14,12 +14,11 @@ import pibl.cache.CacheKey;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The primary cache key of every cacheable request: built once per request, and hashed on a miss (the hash names
- * the entry file) but not on a hit (lookups compare {@link CacheKey#text()}).
+ * The primary cache key of every cacheable request, built once per request (its 96-bit digest, which the index and
+ * the entry files are named by, is the cache package's own: {@code DigestTest} checks it, JFR measures its garbage).
  *
  * <pre>
  *   CacheKey.of("http", "shop.example:8080", "/products/42?color=red")  -&gt; "http://shop.example:8080/products/42?color=red"
- *   .hash()                                                           -&gt; SHA-256 hex, 64 chars
  * </pre>
  */
 @State(Scope.Thread)
@@ -37,11 +36,5 @@ public class CacheKeyBench {
     @Benchmark
     public CacheKey of() {
         return CacheKey.of(scheme, host, target);
-    }
-
-    /** A fresh key each time: the hash is memoised per key, so this measures SHA-256 and hex as well. */
-    @Benchmark
-    public String ofAndHash() {
-        return CacheKey.of(scheme, host, target).hash();
     }
 }

@@ -63,6 +63,8 @@ public final class Backend {
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Left the configuration (a reload removed it or its pool): its pooled connections are closed, not reused. */
+    private volatile boolean retired;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     /** Nanoseconds since {@link #origin} when the passive cooldown ends; 0 when not cooling down. */
     private final AtomicLong cooldownUntil = new AtomicLong();
@@ -119,6 +121,15 @@ public final class Backend {
     /** {@code host:port}, as written in the access log. */
     public String label() {
         return label;
+    }
+
+    /** A reload removed this backend (or its pool): requests under way finish, its idle connections close. */
+    public void retire() {
+        retired = true;
+    }
+
+    public boolean retired() {
+        return retired;
     }
 
     /** How its connections speak TLS; null for a cleartext backend. */

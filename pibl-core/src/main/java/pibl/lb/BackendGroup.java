@@ -153,6 +153,7 @@ public final class BackendGroup implements AutoCloseable {
             }
             next.add(b);
         }
+        byIdentity.values().forEach(gone -> gone.forEach(Backend::retire));
         List<String> removed = byIdentity.values().stream().flatMap(Deque::stream).map(b -> b.config().toString())
                 .toList();
         BackendGroup group = new BackendGroup(next, newHealth, newBalance, nanoTime, balancer.panic());

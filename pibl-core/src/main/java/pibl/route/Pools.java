@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.config.PoolConfig;
+import pibl.lb.Backend;
 import pibl.lb.BackendGroup;
 
 import java.util.ArrayList;
@@ -75,6 +76,7 @@ public final class Pools implements AutoCloseable {
         groups.forEach((name, group) -> {
             if (!next.containsKey(name)) {
                 group.close();
+                group.backends().forEach(Backend::retire);
                 removed.add(name);
             }
         });

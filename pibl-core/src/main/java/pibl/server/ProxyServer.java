@@ -267,6 +267,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             cache.rules(router);
         }
         upstream.reconfigure(next.timeouts(), next.limits());
+        upstream.closeRetired(workerGroup);
         initializer.update(next);
         if (tlsInitializer != null) {
             tlsInitializer.update(next);

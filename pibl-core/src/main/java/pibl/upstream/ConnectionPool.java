@@ -52,6 +52,10 @@ final class ConnectionPool {
 
     /** Returns a connection whose last exchange completed cleanly. */
     void release(BackendHandler h) {
+        if (h.backend().retired()) {
+            h.channel().close(); // a reload removed its backend: nothing will ask for it again
+            return;
+        }
         ArrayDeque<BackendHandler> deque = idle.computeIfAbsent(h.backend(), b -> new ArrayDeque<>());
         if (deque.size() >= maxIdlePerBackend || !h.channel().isActive()) {
             h.channel().close();
@@ -68,7 +72,18 @@ final class ConnectionPool {
         }
     }
 
-    /** Closes every idle connection (shutdown, or backends removed by a reload). */
+    /** Closes the idle connections of the backends a reload removed ({@link Backend#retired}), and forgets them. */
+    void closeRetired() {
+        for (var it = idle.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().retired()) {
+                e.getValue().forEach(h -> h.channel().close());
+                it.remove();
+            }
+        }
+    }
+
+    /** Closes every idle connection (shutdown). */
     void closeAll() {
         for (ArrayDeque<BackendHandler> deque : idle.values()) {
             for (BackendHandler h : deque) {

@@ -7,6 +7,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslHandler;
@@ -86,6 +88,17 @@ public final class Upstream {
         UpstreamCall call = new UpstreamCall(this, loop, request, balancer, clientAddress, sink);
         call.start();
         return call;
+    }
+
+    /**
+     * After a reload: every event loop of {@code loops} closes its idle connections to the backends the reload
+     * removed (they would otherwise linger until they age out); connections still serving a request close when it
+     * ends.
+     */
+    public void closeRetired(EventLoopGroup loops) {
+        for (EventExecutor loop : loops) {
+            loop.execute(() -> pools.get().closeRetired());
+        }
     }
 
     /** The log of failed attempts: one full line, then a summary per backend per second. */

@@ -146,6 +146,27 @@ class BalancingProxyIT {
     }
 
     @Test
+    void aReloadClosesTheIdleConnectionsOfTheBackendsItRemoves() throws Exception {
+        boolean[] healthy = {false};
+        TestBackend a = backend("a", healthy);
+        TestBackend b = backend("b", healthy);
+        ProxyServer proxy = proxy(List.of(BackendConfig.parse(a.address()), BackendConfig.parse(b.address())));
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            for (int i = 0; i < 4; i++) {
+                assertThat(http.get("/warm/" + i).status()).isEqualTo(200);
+            }
+            await("a keeps a pooled connection from PIBL", () -> a.openConnections() >= 1);
+            int toB = b.openConnections();
+
+            proxy.reload(proxy.config().withBackends(List.of(BackendConfig.parse(b.address()))));
+
+            await("the removed backend's idle connections are closed", () -> a.openConnections() == 0);
+            assertThat(b.openConnections()).as("the kept backend's stay pooled").isEqualTo(toB);
+            assertThat(http.get("/after").header("X-Backend")).isEqualTo("b");
+        }
+    }
+
+    @Test
     void reloadKeepsTheBackendsAndTheirHealthAndAppliesNewWeights() throws Exception {
         boolean[] sick = {true};
         boolean[] healthy = {false};
