@@ -319,7 +319,7 @@ run_slow_part() {
 }
 
 # ---------------------------------------------------------------- part 2: a backend restarted cold
-COLD_HEADER="round,balance,slow_start,requests,errors,non2xx,wrk_p99_ms,wrk_max_ms,back_after_ms,b3_requests,b3_p50_ms,b3_p99_ms,b3_max_ms,b3_over_1s,after_requests,after_p99_ms,after_max_ms,after_over_1s,run_over_1s"
+COLD_HEADER="round,balance,slow_start,requests,errors,non2xx,wrk_p99_ms,wrk_max_ms,back_after_ms,b3_first_1s,b3_requests,b3_p50_ms,b3_p99_ms,b3_max_ms,b3_over_1s,after_requests,after_p99_ms,after_max_ms,after_over_1s,run_over_1s"
 
 # Before a run b3 answers and every PIBL has seen it pass two checks (rise 2, a second apart).
 settle() {
@@ -339,7 +339,7 @@ await_listening() { # PORT
 
 measure_cold() { # ROUND INDEX
 	local round=$1 i=$2 balance=${COLD_LIST[$2]%%:*} slow=${COLD_LIST[$2]#*:} name=cold-$2 port=$((PIBL_PORT_FIRST + $2))
-	local tag raw restart_ms kill_ms up_ms res b3=127.0.0.1:${BACKEND_PORTS[2]} lines first stats_b3 stats_after run_over
+	local tag raw restart_ms kill_ms up_ms res b3=127.0.0.1:${BACKEND_PORTS[2]} lines first first_1s stats_b3 stats_after run_over
 	tag=r$round-$balance-$slow
 	raw=$OUT/raw/cold-$tag.txt
 	kill -0 "${PGID[$name]}" 2>/dev/null || { show_logs "$name"; die "$name is no longer running"; }
@@ -364,6 +364,7 @@ measure_cold() { # ROUND INDEX
 	first=${first:-0}
 	awk -v b3="$b3" -v t="$first" -v w="$COLD_WINDOW_MS" '$3 == b3 && $1 >= t && $1 < t + w { print $4 }' "$lines" >"$RUN/b3.ms"
 	awk -v t="$restart_ms" '$1 >= t { print $4 }' "$lines" >"$RUN/after.ms"
+	first_1s=$(awk -v b3="$b3" -v t="$first" '$3 == b3 && $1 >= t && $1 < t + 1000 { n++ } END { print n + 0 }' "$lines")
 	stats_b3=$(duration_stats "$RUN/b3.ms")
 	stats_after=$(duration_stats "$RUN/after.ms")
 	run_over=$(awk '$4 > 1000 { n++ } END { print n + 0 }' "$lines")
@@ -376,13 +377,13 @@ measure_cold() { # ROUND INDEX
 		awk -v b3="$b3" -v t="$restart_ms" '$3 == b3 && $1 >= t' "$lines"
 	} >"$OUT/raw/cold-$tag-b3.txt"
 	awk -v round="$round" -v balance="$balance" -v slow="$slow" -v res="$res" -v first="$first" -v restart="$restart_ms" \
-		-v b="$stats_b3" -v a="$stats_after" -v over="$run_over" 'BEGIN {
+		-v first_1s="$first_1s" -v b="$stats_b3" -v a="$stats_after" -v over="$run_over" 'BEGIN {
 		split(res, r, " "); split(b, s, " "); split(a, t, " ")
-		printf "%s,%s,%s,%d,%d,%d,%.1f,%.1f,%s,%d,%s,%s,%s,%d,%d,%s,%s,%d,%d\n", round, balance, slow, r[1],
-			r[4] + r[5] + r[6] + r[8], r[7], r[11] / 1000, r[12] / 1000, first ? first - restart : "",
+		printf "%s,%s,%s,%d,%d,%d,%.1f,%.1f,%s,%d,%d,%s,%s,%s,%d,%d,%s,%s,%d,%d\n", round, balance, slow, r[1],
+			r[4] + r[5] + r[6] + r[8], r[7], r[11] / 1000, r[12] / 1000, first ? first - restart : "", first_1s,
 			s[1], s[2], s[3], s[4], s[5], t[1], t[3], t[4], t[5], over }' >>"$OUT/cold.csv"
-	tail -n 1 "$OUT/cold.csv" | awk -F, '{ printf "  r%s %-14s slow-start %-4s back after %6s ms  b3 first 5 s: %5s req p99 %7s ms max %7s ms  >1 s after restart: %s  errors %s/%s\n",
-		$1, $2, $3, $9, $10, $12, $13, $18, $5, $6 }' >&2
+	tail -n 1 "$OUT/cold.csv" | awk -F, '{ printf "  r%s %-14s slow-start %-4s back after %6s ms  b3 first 1 s / 5 s: %s / %s req, p99 %s ms, max %s ms  >1 s after restart: %s  errors %s/%s\n",
+		$1, $2, $3, $9, $10, $11, $13, $14, $19, $5, $6 }' >&2
 }
 
 run_cold_part() {
@@ -435,14 +436,14 @@ slow_table() {
 
 cold_table() {
 	awk -F, "$MEDIAN_AWK"'
-		NR > 1 { k = $2 ", slow-start " $3; add(k, "back", $9 / 1000); add(k, "b3n", $10); add(k, "b3p99", $12); add(k, "b3max", $13)
-			add(k, "b3over", $14); add(k, "ap99", $16); add(k, "amax", $17); add(k, "aover", $18); add(k, "err", $5 + $6) }
+		NR > 1 { k = $2 ", slow-start " $3; add(k, "back", $9 / 1000); add(k, "b3n1", $10); add(k, "b3n", $11); add(k, "b3p99", $13)
+			add(k, "b3max", $14); add(k, "ap99", $17); add(k, "amax", $18); add(k, "aover", $19); add(k, "err", $5 + $6) }
 		END {
-			print "| balance, slow start | b3 back after (s) | b3, first 5 s: requests | b3, first 5 s: p99 · max ms | all requests after the restart: p99 · max ms | requests > 1 s after the restart (all rounds) | errors |"
+			print "| balance, slow start | b3 back after (s) | b3 requests, first 1 s · 5 s | b3, first 5 s: p99 · max ms | all requests after the restart: p99 · max ms | requests > 1 s after the restart (all rounds) | errors |"
 			print "|---|---|---|---|---|---|---|"
 			for (i = 1; i <= nkeys; i++) { k = keys[i]
-				printf "| %s | %.1f | %.0f%s | %s · %s%s | %s · %s%s | %d | %d |\n", k, median(vals[k, "back"]),
-					median(vals[k, "b3n"]), range(vals[k, "b3n"]), fmt(median(vals[k, "b3p99"])), fmt(median(vals[k, "b3max"])),
+				printf "| %s | %.1f | %.0f · %.0f | %s · %s%s | %s · %s%s | %d | %d |\n", k, median(vals[k, "back"]),
+					median(vals[k, "b3n1"]), median(vals[k, "b3n"]), fmt(median(vals[k, "b3p99"])), fmt(median(vals[k, "b3max"])),
 					range(vals[k, "b3max"]), fmt(median(vals[k, "ap99"])), fmt(median(vals[k, "amax"])), range(vals[k, "amax"]),
 					sum(vals[k, "aover"]), sum(vals[k, "err"]) }
 		}' "$1"
