@@ -57,6 +57,7 @@ JAR=$BENCH_JAR
 log() { bench_log "$@"; }
 die() { bench_die "$@"; }
 
+bench_lock # one benchmark at a time: waits while another holds the machine
 bench_install wrk:wrk nginx:nginx curl:curl python3:python3
 command -v java >/dev/null || die "java (17+) is needed"
 # shellcheck disable=SC2119 # no jar but PIBL's is needed
@@ -112,7 +113,7 @@ start_origin() {
 		  }
 		}
 	EOF
-	setsid nginx -c "$dir/origin.conf" -p "$dir" -g 'daemon off;' >/dev/null 2>&1 &
+	setsid nginx -c "$dir/origin.conf" -p "$dir" -g 'daemon off;' >/dev/null 2>&1 9>&- &
 	ORIGIN_PID=$!
 	PIDS+=($!)
 	await_port $ORIGIN_PORT "$(date +%s%N)" >/dev/null
@@ -166,10 +167,10 @@ start_target() {
 		# shellcheck disable=SC2086 # the JVM flags are words
 		(cd "$dir" && JAVA=$(command -v java) exec setsid /bin/sh "$ROOT/deploy/systemd/pibl-jvm" "$dir/pibl.jsa" \
 			$PIBL_JAVA_OPTS -jar "$JAR" --config "$dir/pibl.yaml" --port $PORT \
-			--log-file "$dir/access.log" >>"$dir/stdout.log" 2>&1) &
+			--log-file "$dir/access.log" >>"$dir/stdout.log" 2>&1) 9>&- &
 	else
 		nginx_conf "$dir"
-		(cd "$dir" && exec setsid nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' >>"$dir/stdout.log" 2>&1) &
+		(cd "$dir" && exec setsid nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' >>"$dir/stdout.log" 2>&1) 9>&- &
 	fi
 	PIDS+=($!)
 	TARGET_PID=$!

@@ -139,6 +139,7 @@ if [[ -n $REPORT ]]; then
 fi
 
 # ---------------------------------------------------------------- tools, PIBL, ports
+bench_lock # one benchmark at a time: waits while another holds the machine
 cd "$BENCH_ROOT"
 bench_install wrk:wrk nginx:nginx haproxy:haproxy curl:curl openssl:openssl h2load:nghttp2-client
 for t in setsid timeout ps sort awk getconf; do command -v "$t" >/dev/null || die "$t is missing (coreutils, procps, util-linux)"; done
@@ -195,7 +196,7 @@ spawn() { # NAME COMMAND... : runs in $RUN/NAME with stdout, stderr and fd 3 (lo
 	local name=$1 dir=$RUN/$1
 	shift
 	mkdir -p "$dir/logs" "$dir/tmp"
-	(cd "$dir" && exec setsid "$@") </dev/null >>"$dir/stdout" 2>>"$dir/stderr" 3>>"$dir/logs/access.log" &
+	(cd "$dir" && exec setsid "$@") </dev/null >>"$dir/stdout" 2>>"$dir/stderr" 3>>"$dir/logs/access.log" 9>&- &
 	PGID[$name]=$!
 	GROUPS_STARTED+=($!)
 }
@@ -423,7 +424,7 @@ run_client() { # RAW SECONDS COMMAND...
 	local raw=$1 secs=$2
 	shift 2
 	setsid bash -c 'raw=$1; shift; TIMEFORMAT="CPU %U %S"; time "$@" >"$raw" 2>&1' run_client "$raw" \
-		timeout --foreground -k 5 $((secs + 30)) "$@" 2>"$raw.time" &
+		timeout --foreground -k 5 $((secs + 30)) "$@" 2>"$raw.time" 9>&- &
 	CLIENT=$!
 	wait "$CLIENT" || true
 	CLIENT=""

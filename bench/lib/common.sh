@@ -5,6 +5,7 @@
 #
 #   bench_log MESSAGE / bench_die MESSAGE       "BENCH_NAME: ..." on stderr; bench_die exits 1
 #   bench_install COMMAND:PACKAGE...            apt-get installs the packages of the commands that are missing
+#   bench_lock                                  waits for, then holds, the machine's benchmark lock (fd 9)
 #   bench_build [FILE...]                       mvn package when BENCH_JAR (or a FILE) is missing or stale
 #   bench_port_busy PORT                        true when something accepts connections on 127.0.0.1:PORT
 #   bench_await_free SECONDS PORT...            waits, bounded, until none of the ports is busy
@@ -49,8 +50,21 @@ bench_install() {
 	done
 }
 
+# One benchmark at a time on this machine: two at once share the cores and both measure nothing. Takes
+# BENCH_LOCK (/tmp/pibl-bench.lock) on fd 9, waiting as long as another run holds it; the lock goes with the
+# shell that took it (and with any child that keeps fd 9 open: start servers with 9>&-).
+BENCH_LOCK=${BENCH_LOCK:-/tmp/pibl-bench.lock}
+bench_lock() {
+	exec 9>"$BENCH_LOCK" || bench_die "cannot open the lock file $BENCH_LOCK"
+	if ! flock -n 9; then
+		bench_log "another benchmark holds $BENCH_LOCK; waiting for it to finish"
+		flock 9 || bench_die "could not take $BENCH_LOCK"
+	fi
+}
+
 # Builds every module (mvn -B -q package -DskipTests) when BENCH_JAR is missing or older than a POM or main
-# source of pibl-core/pibl-app, or when one of the FILEs given (another module's jar) is missing.
+# source of pibl-core/pibl-app, or when one of the FILEs given (another module's jar, MODULE/target/NAME.jar) is
+# missing or older than its module's POM or main sources.
 bench_build() {
 	local stale="" newer f
 	if [[ ! -f $BENCH_JAR ]]; then
@@ -61,7 +75,13 @@ bench_build() {
 		if [[ -n $newer ]]; then stale="$newer is newer than the jar"; fi
 	fi
 	for f in "$@"; do
-		if [[ -z $stale && ! -f $f ]]; then stale="$f is missing"; fi
+		[[ -z $stale ]] || break
+		if [[ ! -f $f ]]; then
+			stale="$f is missing"
+		elif [[ $f == */target/* && -d ${f%%/target/*}/src/main ]]; then
+			newer=$(find "${f%%/target/*}/pom.xml" "${f%%/target/*}/src/main" -type f -newer "$f" -print -quit 2>/dev/null || true)
+			if [[ -n $newer ]]; then stale="$newer is newer than $f"; fi
+		fi
 	done
 	[[ -n $stale ]] || return 0
 	command -v mvn >/dev/null 2>&1 || bench_die "$stale and mvn is not installed (Debian: apt-get install maven)"

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>What each path answers is listed on the home page and in {@link Router}, {@link BasicEndpoints},
  * {@link CacheEndpoints}, {@link StaticSite} and {@link InfoEndpoint}; the download bytes are defined in
- * {@link PatternBytes}: byte i = (i * 31 + 7) &amp; 0xff. Any path takes {@code ?delay=MS}.
+ * {@link PatternBytes}: byte i = (i * 31 + 7) &amp; 0xff. Any path takes {@code ?delay=MS}; {@code --delay-ms MS}
+ * delays every answer.
  */
 public final class DemoBackend implements AutoCloseable {
 
@@ -71,7 +72,16 @@ public final class DemoBackend implements AutoCloseable {
      * to {@code accessLog}.
      */
     static DemoBackend start(String bindHost, int port, String name, int threads, AccessLog accessLog) {
-        Instance instance = Instance.named(name);
+        return start(bindHost, port, name, threads, 0, accessLog);
+    }
+
+    /**
+     * As {@link #start(String, int, String, int, AccessLog)}, answering every request {@code delayMillis} later than
+     * it would (its own {@code ?delay=} included): a backend slow for everyone, for benchmarks of the balancers.
+     */
+    static DemoBackend start(String bindHost, int port, String name, int threads, long delayMillis,
+                             AccessLog accessLog) {
+        Instance instance = Instance.named(name, delayMillis);
         Router router = new Router(new StaticSite(instance));
         Transport transport = Transport.best();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlers());

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * Requests queue here; the next one is routed only when the last write of the previous response has completed. A
- * {@code ?delay=MS} (any path, capped at {@value #MAX_DELAY_MS} ms) is a task scheduled on the channel's event loop,
- * never a sleeping thread, so one event loop serves any number of delayed requests. While
+ * {@code ?delay=MS} (any path), plus the instance's own {@code --delay-ms}, capped at {@value #MAX_DELAY_MS} ms
+ * together, is a task scheduled on the channel's event loop, never a sleeping thread, so one event loop serves any number of delayed requests. While
  * {@value #MAX_QUEUED} requests wait, the connection stops reading, so a client cannot pile up requests without limit.
  *
  * <p>Every request is released once its reply is built; requests still queued when the connection closes, and a
@@ -91,6 +91,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long delay = delayMillis(pending.exchange());
+        if (delay >= 0) {
+            delay += instance.delayMillis();
+        }
         if (delay <= 0) {
             answer(ctx, pending, delay < 0);
             return;

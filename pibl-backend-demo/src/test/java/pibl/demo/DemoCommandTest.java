@@ -1,9 +1,12 @@
 package pibl.demo;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,6 +24,17 @@ class DemoCommandTest {
             System.setOut(original);
         }
         assertThat(captured.toString(StandardCharsets.UTF_8))
-                .contains("Usage: pibl-backend-demo", "--port", "--bind", "--name", "--threads", "--help");
+                .contains("Usage: pibl-backend-demo", "--port", "--bind", "--name", "--threads", "--delay-ms", "--help");
+    }
+
+    @Test
+    void aNegativeDelayIsRefusedBeforeListening() {
+        StringWriter err = new StringWriter();
+        int exitCode = new CommandLine(new DemoCommand())
+                .setErr(new PrintWriter(err, true))
+                .execute("--port", "0", "--delay-ms", "-1");
+
+        assertThat(exitCode).as("a usage error, as picocli's own").isEqualTo(2);
+        assertThat(err.toString()).contains("--delay-ms must be >= 0, got -1");
     }
 }
