@@ -12,7 +12,7 @@ usage() {
 	cat <<'EOF'
 Usage: bench/balance.sh [options]
 
-  bench/balance.sh                      both parts, 3 rounds (~10 min)
+  bench/balance.sh                      both parts, 3 rounds (~9 min)
   bench/balance.sh -d 2 -r 1 -w 2       a smoke run (~3 min)
   bench/balance.sh --only cold -r 1     one part only: slow or cold
 
