@@ -244,7 +244,10 @@ public final class Backend {
         long until = cooldownUntil.get();
         if (until != 0 && now() - until < 0 && cooldownUntil.compareAndSet(until, 0)) {
             consecutiveFailures.set(0);
-            LOG.info("backend {} answered a request during its cooldown; back in rotation{}", label, cameBack());
+            if (!activelyDown.get()) {
+                LOG.info("backend {} answered a request during its cooldown; back in rotation{}", label,
+                        cameBack());
+            }
         }
     }
 
@@ -304,8 +307,13 @@ public final class Backend {
             long until = cooldownUntil.get();
             if (until != 0 && cooldownUntil.compareAndSet(until, 0)) {
                 consecutiveFailures.set(0);
-                LOG.info("backend {} UP (health check passed {} times since its requests failed){}", label,
-                        health.rise(), cameBack());
+                if (activelyDown.get()) {
+                    // also failed its checks: the UP line and the ramp come once, when markActivelyUp clears that
+                    LOG.debug("backend {} cooldown ended by passing checks; still DOWN by its checks", label);
+                } else {
+                    LOG.info("backend {} UP (health check passed {} times since its requests failed){}", label,
+                            health.rise(), cameBack());
+                }
             }
         }
     }
@@ -313,15 +321,35 @@ public final class Backend {
     /** Called by the health checker after {@code rise} good checks; logs when it changes anything. */
     void markActivelyUp(int passedChecks) {
         if (activelyDown.compareAndSet(true, false)) {
-            LOG.info("backend {} UP (health check passed {} time{} in a row){}", label, passedChecks,
-                    passedChecks == 1 ? "" : "s", cameBack());
+            endExpiredCooldown();
+            if (inCooldown()) {
+                LOG.info("backend {} passing its health checks again ({} in a row); out of rotation until its"
+                        + " cooldown ends", label, passedChecks);
+            } else {
+                LOG.info("backend {} UP (health check passed {} time{} in a row){}", label, passedChecks,
+                        passedChecks == 1 ? "" : "s", cameBack());
+            }
+        }
+    }
+
+    /**
+     * A cooldown that ran out while the backend was DOWN by its checks ends here, with no line of its own: the
+     * one coming back is the UP that follows (else {@link #isAvailable} would log it, and begin a second ramp).
+     */
+    private void endExpiredCooldown() {
+        long until = cooldownUntil.get();
+        if (until != 0 && now() - until >= 0) {
+            cooldownUntil.compareAndSet(until, 0);
         }
     }
 
     /** Active checks were switched off: nothing can bring a DOWN backend back, so it is UP now. */
     void clearActiveVerdict() {
         if (activelyDown.compareAndSet(true, false)) {
-            LOG.info("backend {} UP (active health checks switched off){}", label, cameBack());
+            endExpiredCooldown();
+            if (!inCooldown()) {
+                LOG.info("backend {} UP (active health checks switched off){}", label, cameBack());
+            }
         }
     }
 

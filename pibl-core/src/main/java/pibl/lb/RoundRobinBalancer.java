@@ -18,7 +18,8 @@ import java.util.random.RandomGenerator;
  * the pick, so the out-of-rotation backends take their turns the same way.
  *
  * <p>A backend in its {@link SlowStart} ramp takes its turn with probability {@code f} and passes it to the
- * following backends otherwise; when every candidate is ramping and passes, the first of them takes it.
+ * following backends otherwise, and passes it too while it is at its ramp's in-flight cap ({@link SlowStart#full});
+ * when every candidate is ramping and passes, the first of them takes it.
  */
 public final class RoundRobinBalancer implements LoadBalancer {
     private final Backend[] backends;
@@ -60,7 +61,7 @@ public final class RoundRobinBalancer implements LoadBalancer {
             }
             if (candidate.isAvailable()) {
                 double f = candidate.rampFactor();
-                if (f >= 1.0 || random().nextDouble() < f) {
+                if (f >= 1.0 || random().nextDouble() < f && !SlowStart.full(candidate, backends)) {
                     return panic.inRotation(candidate);
                 }
                 if (passed == null) {

@@ -25,6 +25,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * cliff; and the balancers' arithmetic stays tame, a least-request or ewma score at most ten times worse, a hash
  * capacity never rounded to nothing.
  *
+ * <p>A share alone does not protect a backend that is not answering yet: a JVM that has just started may leave its
+ * connections unread for a second while it interprets and compiles, and a tenth of a busy pool's turns sent into
+ * that second all wait on it (round robin with slow start did worse than without, in {@code bench/balance.sh}). So
+ * while it ramps a backend also has an in-flight cap ({@link #full}, HAProxy's slowstart scales a server's maxconn
+ * the same way): {@code max(1, ceil(f x its weight's part of the in-flight of the pool's other backends in
+ * rotation))}. A backend at its cap is passed over by every balancer while another can take the request, so one that
+ * holds its requests gets no more until it answers them.
+ *
  * <p>Lock-free; a backend that is not ramping costs one volatile read per look, without reading the clock.
  */
 final class SlowStart {
@@ -67,6 +75,32 @@ final class SlowStart {
             since.compareAndSet(s, IDLE); // over: later looks cost nothing
         }
         return f;
+    }
+
+    /**
+     * Whether {@code candidate} is in its ramp and already has as many requests in flight as it may:
+     * {@code max(1, ceil(f x weight x (in-flight of the others in rotation) / (their weights)))}, where {@code f}
+     * is its {@link Backend#rampFactor}. With the others idle the cap is 1: a request at a time until it has
+     * answered. Never while not ramping (one volatile read), nor when it is the only backend in rotation.
+     */
+    static boolean full(Backend candidate, Backend[] pool) {
+        double f = candidate.rampFactor();
+        if (f >= 1.0) {
+            return false;
+        }
+        long load = 0;
+        long weights = 0;
+        for (Backend b : pool) {
+            if (b != candidate && b.isAvailable()) {
+                load += b.inFlight();
+                weights += Math.max(1, b.weight());
+            }
+        }
+        if (weights == 0) {
+            return false;
+        }
+        double cap = Math.max(1.0, Math.ceil(f * Math.max(1, candidate.weight()) * load / weights));
+        return candidate.inFlight() >= cap;
     }
 
     /** {@code max(FLOOR, elapsed / duration)}, 1 once {@code duration} has passed or when it is zero. */

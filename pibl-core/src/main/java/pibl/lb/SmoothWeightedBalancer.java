@@ -50,25 +50,31 @@ public final class SmoothWeightedBalancer implements LoadBalancer {
     @Override
     public Backend pick(List<Backend> tried, long key) {
         synchronized (current) {
-            int best = choose(tried, false);
+            int best = choose(tried, false, true);
+            if (best < 0) {
+                best = choose(tried, false, false); // every one in rotation is at its ramp's cap: one of them anyway
+            }
             if (best >= 0) {
                 return panic.inRotation(backends[best]);
             }
             if (!panic.engaged(list, tried)) {
                 return null;
             }
-            best = choose(tried, true);
+            best = choose(tried, true, false);
             return panic.sent(best < 0 ? null : backends[best]);
         }
     }
 
-    /** One round of the scores over the untried backends (only those in rotation unless {@code anyHealth}). */
-    private int choose(List<Backend> tried, boolean anyHealth) {
+    /**
+     * One round of the scores over the untried backends (only those in rotation unless {@code anyHealth}; without
+     * those at their slow-start ramp's in-flight cap, {@link SlowStart#full}, when {@code capped}).
+     */
+    private int choose(List<Backend> tried, boolean anyHealth, boolean capped) {
         int best = -1;
         long total = 0;
         for (int i = 0; i < backends.length; i++) {
             Backend b = backends[i];
-            if (tried.contains(b) || !anyHealth && !b.isAvailable()) {
+            if (tried.contains(b) || !anyHealth && !b.isAvailable() || capped && SlowStart.full(b, backends)) {
                 continue;
             }
             double f = b.rampFactor();

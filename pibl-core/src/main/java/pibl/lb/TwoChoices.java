@@ -14,7 +14,8 @@ import java.util.random.RandomGenerator;
  * candidates a (2 in flight), b (0), c (5)   draw {a, c} → a     draw {b, c} → b     draw {a, b} → b
  * </pre>
  *
- * Candidates are the backends in rotation not yet tried for the request, drawn in one pass (reservoir sampling of
+ * Candidates are the backends in rotation not yet tried for the request and not at a slow-start ramp's in-flight
+ * cap ({@link SlowStart#full}; one of those only when nothing else is left), drawn in one pass (reservoir sampling of
  * two, nothing allocated). When none is left, the {@link Panic} rules of {@link RoundRobinBalancer}: a tried one
  * in rotation means no panic ({@code null}); otherwise the draw is made again among the untried whatever their
  * health. No lock: the loads are the backends' own atomic counters and volatile estimates.
@@ -63,9 +64,16 @@ abstract class TwoChoices implements LoadBalancer {
         RandomGenerator r = random();
         Backend first = null;
         Backend second = null;
+        Backend full = null;
         int seen = 0;
         for (Backend b : backends) {
             if (tried.contains(b) || !anyHealth && !b.isAvailable()) {
+                continue;
+            }
+            if (!anyHealth && SlowStart.full(b, backends)) {
+                if (full == null) {
+                    full = b;
+                }
                 continue;
             }
             seen++;
@@ -83,7 +91,7 @@ abstract class TwoChoices implements LoadBalancer {
             }
         }
         if (second == null) {
-            return first;
+            return first != null ? first : full;
         }
         double a = load(first);
         double b = load(second);

@@ -130,7 +130,8 @@ class BackendTest {
         assertThat(log.messages()).containsExactly(
                 "WARN backend 127.0.0.1:9002 DOWN (health check failed 3 times in a row: HTTP 500)",
                 "WARN backend 127.0.0.1:9002 DOWN (3 consecutive failures: connection refused); retry in 10 s",
-                "INFO backend 127.0.0.1:9002 UP (health check passed 2 times in a row)",
+                "INFO backend 127.0.0.1:9002 passing its health checks again (2 in a row); out of rotation until its"
+                        + " cooldown ends",
                 "INFO backend 127.0.0.1:9002 cooldown over; back in rotation on probation");
     }
 

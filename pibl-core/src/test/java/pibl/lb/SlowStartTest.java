@@ -201,6 +201,76 @@ class SlowStartTest {
                 .containsAll(keptAtStart);
     }
 
+    @Test
+    void aRampingBackendAtItsInFlightCapIsPassedOverByEveryBalancer() {
+        Pool pool = Pool.ofEqual(3).cameBack("c", RAMP).load("a", 10).load("b", 10);
+        List<LoadBalancer> balancers = List.of(
+                new RoundRobinBalancer(pool.backends, new Panic(), new SplittableRandom(3)),
+                new SmoothWeightedBalancer(pool.backends, new Panic()),
+                new LeastRequestBalancer(pool.backends, new Panic(), new SplittableRandom(4)),
+                new EwmaBalancer(pool.backends, new Panic(), new SplittableRandom(5)));
+
+        pool.load("c", 1);
+        for (LoadBalancer lb : balancers) {
+            assertThat(Pool.count(600, () -> lb.pick(List.of()))).as(lb.policy()
+                    + ": f = 0.1 of the others' 10 in flight rounds up to a cap of 1, and c holds one request")
+                    .doesNotContainKey("c");
+            assertThat(Pool.count(50, () -> lb.pick(pool.tried("a", "b")))).as(lb.policy()
+                    + ": at its cap, but the only one left: still picked, never a 502 for it")
+                    .containsOnly(Map.entry("c", 50));
+        }
+
+        pool.get("c").onRequestEnd();
+        assertThat(Pool.count(600, () -> balancers.get(0).pick(List.of()))).as("it answered: turns again")
+                .containsKey("c");
+
+        pool.clock.advance(Duration.ofSeconds(15));
+        pool.load("c", 4);
+        assertThat(SlowStart.full(pool.get("c"), pool.backends.toArray(new Backend[0])))
+                .as("f = 0.5: cap ceil(0.5 x 20 / 2) = 5, 4 in flight").isFalse();
+        pool.load("c", 1);
+        assertThat(SlowStart.full(pool.get("c"), pool.backends.toArray(new Backend[0]))).as("5 in flight")
+                .isTrue();
+        pool.clock.advance(RAMP);
+        assertThat(SlowStart.full(pool.get("c"), pool.backends.toArray(new Backend[0])))
+                .as("the ramp is over: no cap").isFalse();
+    }
+
+    @Test
+    void aBackendBothCoolingDownAndDownByItsChecksComesBackOnceWithOneRamp() {
+        Pool pool = Pool.ofEqual(3);
+        pool.backends.forEach(b -> b.slowStart(RAMP));
+        Backend a = pool.get("a");
+        Backend b = pool.get("b");
+        for (Backend x : List.of(a, b)) {
+            for (int i = 0; i < 3; i++) {
+                x.recordFailure(new ConnectException("Connection refused"));
+            }
+            x.markActivelyDown(3, "connection refused");
+        }
+        pool.clock.advance(Duration.ofSeconds(4));
+        a.activeCheckPassed();
+        a.activeCheckPassed();
+        assertThat(a.isAvailable()).as("a: its cooldown ended by passing checks, but it is DOWN by them").isFalse();
+        pool.clock.advance(Duration.ofSeconds(10)); // b: its 10 s cooldown has run out while it was DOWN
+        a.markActivelyUp(2);
+        b.markActivelyUp(2);
+        pool.clock.advance(Duration.ofSeconds(3));
+        for (Backend x : List.of(a, b)) {
+            assertThat(x.isAvailable()).isTrue();
+            assertThat(x.rampFactor()).as(x + ": one ramp, begun at the UP 3 s ago, not again at a later look")
+                    .isEqualTo(0.1);
+        }
+        pool.clock.advance(Duration.ofSeconds(12));
+        assertThat(a.rampFactor()).isCloseTo(0.5, within(1e-9));
+        assertThat(b.rampFactor()).isCloseTo(0.5, within(1e-9));
+        for (String label : List.of("127.0.0.1:9001", "127.0.0.1:9002")) {
+            assertThat(log.about(label)).as(label + ": one line saying it is back, and ramps")
+                    .filteredOn(m -> m.contains("UP") || m.contains("back in rotation")).hasSize(1)
+                    .allMatch(m -> m.endsWith("; slow start over 30 s"));
+        }
+    }
+
     private static double share(Map<String, Integer> picks, String letter) {
         int total = picks.values().stream().mapToInt(Integer::intValue).sum();
         return picks.getOrDefault(letter, 0) / (double) total;
