@@ -41,6 +41,7 @@ import java.util.function.ToDoubleFunction;
  * pibl_backend_latency_seconds{backend="10.0.0.1:9001",pool="default",quantile="0.99"} 0.0123   (kept; the
  *                                                                  histograms below add up)
  * pibl_pool_panic{pool="default"} 0.0
+ * pibl_pool_info{balance="least-request",pool="default"} 1.0
  * pibl_route_requests_total{pool="default",route="/"} 5.0         (and _denied_total, _rate_limited_total)
  * pibl_requests_no_route_total 0.0
  * pibl_request_duration_seconds_bucket{cache="HIT",class="2xx",le="0.000131072"} 812  ({@link Histograms})
@@ -197,6 +198,10 @@ final class ProxyMetrics implements AutoCloseable {
                 Gauge.builder("pibl.pool.panic", (LoadBalancer) w.read(), b -> b.inPanic() ? 1 : 0)
                         .description("1 when every backend of the pool is out of rotation (panic)")
                         .tags(Tags.of("pool", w.pool())).register(registry),
+                Gauge.builder("pibl.pool.info", () -> 1)
+                        .description("always 1; the pool's balancing policy is the balance tag")
+                        .tags(Tags.of("pool", w.pool(), "balance", ((LoadBalancer) w.read()).policy()))
+                        .register(registry),
                 FunctionCounter.builder("pibl.pool.panic.requests", (LoadBalancer) w.read(), b -> b.panic().requests())
                         .description("the pool's backends picked in panic").tags(Tags.of("pool", w.pool()))
                         .register(registry))));

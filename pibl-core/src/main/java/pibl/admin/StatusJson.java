@@ -18,7 +18,7 @@ import java.util.Map;
  *  "backends":[{"address":"10.0.0.1:9001","pool":"default","weight":1,"tls":false,"health":"up","inFlight":0,
  *               "requests":5,"errors":1,"latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8},"slowStart":null}],
  *  "upstream":{"panic":false,"panicRequests":0},
- *  "pools":[{"name":"default","backends":["10.0.0.1:9001"],"health":{"up":1,"down":0,"cooldown":0},
+ *  "pools":[{"name":"default","balance":"round robin","slowStartSeconds":30,"backends":["10.0.0.1:9001"],"health":{"up":1,"down":0,"cooldown":0},
  *            "inFlight":0,"requests":5,"errors":1,"latencyMs":{"p50":1.2,"p90":3.4,"p99":9.8},
  *            "panic":false,"panicRequests":0}],
  *  "routes":[{"route":"/","pool":"default","matches":5,"denied":0,"rateLimited":0}],"noRoute":0,
@@ -75,6 +75,8 @@ final class StatusJson {
         for (StatusSnapshot.PoolRow p : s.pools()) {
             g.writeStartObject();
             g.writeStringField("name", p.name());
+            g.writeStringField("balance", p.balance());
+            g.writeNumberField("slowStartSeconds", p.slowStartSeconds());
             g.writeArrayFieldStart("backends");
             for (String address : p.backends()) {
                 g.writeString(address);

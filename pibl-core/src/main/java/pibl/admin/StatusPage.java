@@ -140,11 +140,13 @@ final class StatusPage {
 
     /** Each pool: its backends by health, what they carry together, its panic. */
     private static void pools(StringBuilder h, StatusSnapshot s) {
-        h.append("<section class=\"card wide\"><h2>Pools</h2><table><thead><tr><th>Pool</th><th>Backends</th>")
+        h.append("<section class=\"card wide\"><h2>Pools</h2><table><thead><tr><th>Pool</th><th>Balance</th><th>Backends</th>")
                 .append("<th>Up</th><th>Down</th><th>Cooldown</th><th>In flight</th><th>Requests</th><th>Errors</th>")
                 .append("<th>p50 ms</th><th>p99 ms</th><th>Panic</th></tr></thead><tbody>\n");
         for (StatusSnapshot.PoolRow p : s.pools()) {
-            h.append("<tr><td>").append(esc(p.name())).append("</td><td>").append(p.backends().size())
+            h.append("<tr><td>").append(esc(p.name())).append("</td><td>").append(esc(p.balance()))
+                    .append(p.slowStartSeconds() > 0 ? ", slow start " + p.slowStartSeconds() + " s" : "")
+                    .append("</td><td>").append(p.backends().size())
                     .append("</td><td>").append(p.health().get("up")).append("</td><td>").append(p.health().get("down"))
                     .append("</td><td>").append(p.health().get("cooldown")).append("</td><td>").append(p.inFlight())
                     .append("</td><td>").append(p.requests()).append("</td><td>").append(p.errors())

@@ -51,9 +51,11 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     /**
      * One pool: its backends' addresses, how many are in each health state ({@code up}, {@code down},
      * {@code cooldown}), their requests, errors and in-flight summed, the latency quantiles over all of them
-     * (NaN before any sample), and the pool's panic.
+     * (NaN before any sample), and the pool's panic; {@code balance} its balancer's policy as the logs name it
+     * ({@code least-request}, {@code hash (cookie:SESSION, bounded-load 1.25)}), {@code slowStartSeconds} its
+     * {@code slow-start} (0 when off).
      */
-    record PoolRow(String name, List<String> backends, Map<String, Integer> health, int inFlight, long requests,
+    record PoolRow(String name, String balance, long slowStartSeconds, List<String> backends, Map<String, Integer> health, int inFlight, long requests,
                    long errors, double p50, double p90, double p99, boolean panic, long panicRequests) {
     }
 
@@ -167,7 +169,7 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
         for (int i = 0; i < q.length; i++) {
             q[i] = latency.count() == 0 ? Double.NaN : latency.percentileMillis(QUANTILES[i]);
         }
-        return new PoolRow(pool.name(), List.copyOf(addresses), Collections.unmodifiableMap(health), inFlight,
+        return new PoolRow(pool.name(), pool.balancer().policy(), pool.slowStart().toSeconds(), List.copyOf(addresses), Collections.unmodifiableMap(health), inFlight,
                 requests, errors, q[0], q[1], q[2], pool.balancer().inPanic(), pool.balancer().panic().requests());
     }
 

@@ -57,7 +57,7 @@ final class AccessLogFormat {
         String cache = e.cacheStatus() == null ? "-" : e.cacheStatus().name();
         switch (format) {
             case COMBINED -> {
-                b.append(e.clientAddress).append(" - - [").append(s.clf(e.startMillis)).append("] \"");
+                b.append(e.client()).append(" - - [").append(s.clf(e.startMillis)).append("] \"");
                 requestLine(b, e).append("\" ").append(e.status).append(' ').append(e.bytes).append(" \"");
                 quoted(b, e.referer == null ? "-" : e.referer).append("\" \"");
                 quoted(b, e.userAgent == null ? "-" : e.userAgent).append('"');
@@ -67,7 +67,7 @@ final class AccessLogFormat {
             case JSON -> Json.write(b, g -> {
                 g.writeStartObject();
                 g.writeStringField("time", s.iso(new StringBuilder(24), e.startMillis).toString());
-                g.writeStringField("client", e.clientAddress);
+                g.writeStringField("client", e.client());
                 g.writeStringField("method", e.synthetic ? "-" : e.method.name());
                 g.writeStringField("uri", e.synthetic ? "-" : e.uri);
                 g.writeStringField("protocol", e.synthetic ? "-" : e.version.text());
@@ -98,7 +98,7 @@ final class AccessLogFormat {
                 g.writeEndObject();
             });
             default -> {
-                s.iso(b, e.startMillis).append(' ').append(e.clientAddress).append(" \"");
+                s.iso(b, e.startMillis).append(' ').append(e.client()).append(" \"");
                 requestLine(b, e).append("\" ").append(e.status).append(' ').append(e.bytes).append(' ')
                         .append(e.backend).append(' ').append(cache).append(' ');
                 millis(b, ms).append("ms \"");

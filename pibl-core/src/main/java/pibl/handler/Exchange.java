@@ -13,8 +13,10 @@ import pibl.cache.CacheStatus;
 import pibl.route.Route;
 import pibl.tls.TlsSession;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 
 /**
  * One request/response exchange, from the guard to the access log: the one state object every segment reads and
@@ -55,6 +57,8 @@ public final class Exchange {
     private boolean closeRequested;
     private boolean refused;
     private Route route;
+    /** Null: the peer ({@link #clientAddress}). */
+    private String client;
     String backend = "-";
     int status;
     long bytes;
@@ -82,11 +86,21 @@ public final class Exchange {
     Exchange(HttpRequest request, Exchange parent) {
         this(request, parent.clientAddress, parent.tls, parent.startNanos, false);
         this.route = parent.route;
+        this.client = parent.client;
     }
 
     /** The client's address as the access log prints it: {@code 127.0.0.1}, {@code ::1}, or {@code -}. */
     static String clientAddress(SocketAddress remote) {
         return remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : "-";
+    }
+
+    /** {@code address} (4 or 16 bytes) as {@link #clientAddress(SocketAddress)} prints one. */
+    static String clientAddress(byte[] address) {
+        try {
+            return InetAddress.getByAddress(address).getHostAddress();
+        } catch (UnknownHostException e) {
+            return "-"; // not 4 or 16 bytes: ForwardedFor never makes one
+        }
     }
 
     /** The exchange in progress on this channel, or {@code null} outside of one. */
@@ -121,8 +135,23 @@ public final class Exchange {
         return HttpMethod.HEAD.equals(method);
     }
 
+    /** The connection's peer: the address PIBL appends to {@code X-Forwarded-For}. */
     public String clientAddress() {
         return clientAddress;
+    }
+
+    /**
+     * The client the request is on behalf of: the one a trusted proxy's {@code X-Forwarded-For} names
+     * ({@code trusted-proxies:}), else the peer. What the access log prints, {@code allow:}/{@code deny:} and the
+     * rate limit judge and {@code hash: {key: client-ip}} hashes.
+     */
+    public String client() {
+        return client != null ? client : clientAddress;
+    }
+
+    /** Set by the {@link RouteHandler} when a trusted proxy named another client than itself. */
+    void client(String forwardedClient) {
+        this.client = forwardedClient;
     }
 
     /** {@code https} when the request arrived over TLS, else {@code http}: the cache key's and X-Forwarded-Proto's. */

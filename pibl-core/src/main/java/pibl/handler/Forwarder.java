@@ -40,7 +40,7 @@ public interface Forwarder {
             if (route.rewritesRequest()) {
                 route.rewriteRequest(request.headers());
             }
-            return upstream.send(loop, request, route.pool().balancer(), exchange.clientAddress(), sink);
+            return upstream.send(loop, request, route.pool().balancer(), exchange.client(), sink);
         };
     }
 }

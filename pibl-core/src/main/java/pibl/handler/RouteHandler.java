@@ -70,8 +70,11 @@ public final class RouteHandler extends ChannelDuplexHandler {
         if (exchange != null) {
             exchange.route(route);
         }
+        byte[] client = route.readsClient() || r.trustsProxies() ? client(ctx, r, request) : null;
+        if (client != null && client != peer && exchange != null) {
+            exchange.client(Exchange.clientAddress(client));
+        }
         if (route.readsClient()) {
-            byte[] client = client(ctx, r, request);
             if (client == null || !route.admits(client)) {
                 route.counted(Route.Outcome.DENIED);
                 refuse(ctx, exchange, request, ErrorResponses.create(HttpResponseStatus.FORBIDDEN));

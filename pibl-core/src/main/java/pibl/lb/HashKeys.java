@@ -14,7 +14,7 @@ import java.util.Iterator;
  * uri                GET /cart?id=7 HTTP/1.1            → hash("/cart?id=7")
  * header:X-User      X-User: alice                      → hash("alice")      (the first X-User)
  * cookie:SESSION     Cookie: theme=dark; SESSION=ab12   → hash("ab12")
- * client-ip          from 10.1.1.1                      → hash("10.1.1.1")  (X-Forwarded-For's own address)
+ * client-ip          from 10.1.1.1                      → hash("10.1.1.1")  (or the client a trusted proxy names)
  * cookie:SESSION     no SESSION cookie, or an empty one → {@link #NONE}: least-request among the candidates
  * </pre>
  *
@@ -34,7 +34,8 @@ public final class HashKeys {
 
     /**
      * The key of {@code request} for {@code key}; {@code clientAddress} is the client's address as the exchange
-     * knows it (the one appended to {@code X-Forwarded-For}, {@code -} when unknown).
+     * knows it (the peer, or the client a {@code trusted-proxies:} peer's {@code X-Forwarded-For} names;
+     * {@code -} when unknown).
      */
     public static long of(HashKey key, HttpRequest request, String clientAddress) {
         return switch (key.source()) {

@@ -38,7 +38,7 @@ public final class Pools implements AutoCloseable {
     private Pools(Map<String, BackendGroup> groups) {
         this.groups = groups;
         this.pools = new LinkedHashMap<>();
-        groups.forEach((name, group) -> pools.put(name, new Pool(name, group.balancer())));
+        groups.forEach((name, group) -> pools.put(name, new Pool(name, group.balancer(), group.balance().slowStart())));
     }
 
     public static Pools create(List<PoolConfig> configs) {

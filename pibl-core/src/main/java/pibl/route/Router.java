@@ -121,6 +121,11 @@ public final class Router implements CacheRules {
     }
 
     /** The client's address for {@code allow:}, {@code deny:} and rate limits (see {@link ForwardedFor}). */
+    /** Whether {@code trusted-proxies:} lists any: else {@link #client} is always the peer. */
+    public boolean trustsProxies() {
+        return !trustedProxies.isEmpty();
+    }
+
     public byte[] client(byte[] peer, List<String> forwardedFor) {
         return ForwardedFor.client(peer, forwardedFor, trustedProxies);
     }

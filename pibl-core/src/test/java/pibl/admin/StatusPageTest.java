@@ -22,7 +22,7 @@ class StatusPageTest {
         return new StatusSnapshot("1.<b>", 0, 3_723_000, "epoll", 8080,
                 List.of(new StatusSnapshot.BackendRow("default", address, 2, false, health, 1, 10, 0, 1.25,
                         Double.NaN, 9.5, Double.NaN)),
-                upstream, List.of(new StatusSnapshot.PoolRow("default", List.of(address),
+                upstream, List.of(new StatusSnapshot.PoolRow("default", "round robin", 30, List.of(address),
                         Map.of("up", 1, "down", 0, "cooldown", 0), 1, 10, 0, 1.25, Double.NaN, 9.5, upstream.panic(),
                         upstream.panicRequests())),
                 List.of(new StatusSnapshot.RouteRow("/", "default", 10, 0, 0)), 0, cache,
@@ -82,9 +82,10 @@ class StatusPageTest {
                         new StatusSnapshot.BackendRow("<api>", "h:2", 1, false, "down", 0, 4, 4, 1, 2, 3,
                                 Double.NaN)),
                 new StatusSnapshot.Upstream(true, 4),
-                List.of(new StatusSnapshot.PoolRow("shop", List.of("h:1"), Map.of("up", 1, "down", 0, "cooldown", 0),
+                List.of(new StatusSnapshot.PoolRow("shop", "least-request", 0, List.of("h:1"), Map.of("up", 1, "down", 0, "cooldown", 0),
                                 0, 3, 1, 1.5, 2, 3, false, 0),
-                        new StatusSnapshot.PoolRow("<api>", List.of("h:2"), Map.of("up", 0, "down", 1, "cooldown", 0),
+                        new StatusSnapshot.PoolRow("<api>", "hash (cookie:<S>, bounded-load 1.25)", 30,
+                                List.of("h:2"), Map.of("up", 0, "down", 1, "cooldown", 0),
                                 2, 4, 4, 1, 2, 3, true, 4)),
                 List.of(new StatusSnapshot.RouteRow("*.shop.example/static", "shop", 7, 1, 2)), 5, one.cache(),
                 one.connections(), one.tunnels(), one.responses(), one.refused(), one.tls(), one.http2());
@@ -92,9 +93,10 @@ class StatusPageTest {
         String html = StatusPage.render(s);
 
         assertThat(html).contains("<td>h:2</td><td>&lt;api&gt;</td>")
-                .contains("<tr><td>shop</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>3</td><td>1</td>"
+                .contains("<tr><td>shop</td><td>least-request</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>3</td><td>1</td>"
                         + "<td>1.5</td><td>3.0</td><td>no</td></tr>")
-                .contains("<tr><td>&lt;api&gt;</td><td>1</td><td>0</td><td>1</td>")
+                .contains("<tr><td>&lt;api&gt;</td><td>hash (cookie:&lt;S&gt;, bounded-load 1.25), slow start 30 s"
+                        + "</td><td>1</td><td>0</td><td>1</td>")
                 .contains("<span class=\"badge down\">panic</span></td></tr>")
                 .contains("<tr><td>*.shop.example/static</td><td>shop</td><td>7</td><td>1</td><td>2</td></tr>")
                 .contains("No route (404): 5");

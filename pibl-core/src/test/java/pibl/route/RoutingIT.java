@@ -316,4 +316,23 @@ class RoutingIT {
         assertThat(get(proxy, "a", "/", "X-Forwarded-For: 192.0.2.7").status())
                 .as("without trusted-proxies the header is the client's own claim").isEqualTo(403);
     }
+
+    @Test
+    void theAccessLineShowsTheClientATrustedProxyNamesWhileTheBackendSeesTheHopAdded() throws Exception {
+        TestBackend origin = backend("origin");
+        ProxyServer proxy = start(routed(List.of(pool("shop", origin)), RouteConfig.catchAll("shop"))
+                .withTrustedProxies(List.of(Cidr.parse("127.0.0.0/8"))));
+
+        List<String> lines;
+        try (AccessLines log = new AccessLines()) {
+            assertThat(get(proxy, "a", "/t", "X-Forwarded-For: 192.0.2.7").status()).isEqualTo(200);
+            assertThat(get(proxy, "a", "/u").status()).isEqualTo(200);
+            lines = awaitLines(log, 2);
+        }
+        assertThat(lines.get(0)).as("the client the trusted peer names, as allow:, deny: and rate limits see it")
+                .contains(" 192.0.2.7 \"GET /t HTTP/1.1\" 200 ");
+        assertThat(lines.get(1)).as("no X-Forwarded-For: the peer").contains(" 127.0.0.1 \"GET /u HTTP/1.1\" 200 ");
+        assertThat(origin.received().get(0).headers().get("X-Forwarded-For"))
+                .as("the backend still gets the hop PIBL saw appended").isEqualTo("192.0.2.7, 127.0.0.1");
+    }
 }

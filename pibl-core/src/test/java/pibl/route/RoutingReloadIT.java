@@ -174,6 +174,8 @@ class RoutingReloadIT {
         JsonNode pools = status.get("pools");
         assertThat(pools).hasSize(2);
         assertThat(pools.get(0).get("name").asText()).isEqualTo("shop");
+        assertThat(pools.get(0).get("balance").asText()).as("the default policy").isEqualTo("round robin");
+        assertThat(pools.get(0).get("slowStartSeconds").asLong()).as("the default slow-start").isEqualTo(30);
         assertThat(pools.get(0).get("backends").get(0).asText()).isEqualTo(a.address());
         assertThat(pools.get(0).get("requests").asLong()).isEqualTo(1);
         assertThat(pools.get(0).get("health").get("up").asInt()).isEqualTo(1);
@@ -196,8 +198,10 @@ class RoutingReloadIT {
                 .contains("pibl_route_denied_total{pool=\"shop\",route=\"/admin\"} 1.0")
                 .contains("pibl_requests_no_route_total 1.0")
                 .contains("pibl_pool_panic{pool=\"api\"} 0.0")
+                .contains("pibl_pool_info{balance=\"round robin\",pool=\"api\"} 1")
                 .contains("pibl_backend_response_seconds_count{backend=\"" + b.address() + "\",pool=\"api\"} 1");
-        assertThat(page).contains("<h2>Pools</h2>").contains("<h2>Routes</h2>").contains("<td>shop.example/</td>")
+        assertThat(page).contains("<h2>Pools</h2>").contains("<td>round robin, slow start 30 s</td>")
+                .contains("<h2>Routes</h2>").contains("<td>shop.example/</td>")
                 .contains("No route (404): 1");
 
         proxy.reload(config.withRoutes(List.of(RouteConfig.catchAll("api"))));
