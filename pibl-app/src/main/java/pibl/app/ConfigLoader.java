@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import pibl.cluster.Cluster;
 import pibl.config.CertificateFiles;
 import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
@@ -108,6 +109,9 @@ public final class ConfigLoader {
                 if (ca != null) {
                     CertificateFiles.trusted(ca, "backends[" + i + "].ca");
                 }
+            }
+            if (config.cluster().enabled()) {
+                Cluster.checkSecret(config.cluster().secretFile()); // unreadable or short: refused here, by name
             }
             return new Loaded(config, level);
         } catch (ConfigException e) {

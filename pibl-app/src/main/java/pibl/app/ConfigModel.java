@@ -17,6 +17,7 @@ import pibl.config.BackendConfig;
 import pibl.config.BalanceConfig;
 import pibl.config.CacheConfig;
 import pibl.config.Cidr;
+import pibl.config.ClusterConfig;
 import pibl.config.ConfigException;
 import pibl.config.HealthCheckConfig;
 import pibl.config.Http2Config;
@@ -69,6 +70,9 @@ final class ConfigModel {
     public List<Route> routes = List.of();
     @JsonSetter(nulls = Nulls.SKIP)
     public List<String> trustedProxies = List.of();
+    /** Null when the file has no {@code cluster:} block. */
+    @JsonSetter(nulls = Nulls.SKIP)
+    public Cluster cluster;
 
     /** The records, not yet validated (flags may still replace values). */
     PiblConfig toConfig() {
@@ -85,7 +89,8 @@ final class ConfigModel {
                 timeouts.toRecord(d.timeouts()), limits.toRecord(d.limits()), log.toRecord(d.log()),
                 cache.toRecord(d.cache()), health, admin.toRecord(d.admin()),
                 tls == null ? TlsConfig.OFF : tls.toRecord(TlsConfig.OFF), http2.toRecord(d.http2()), balancing,
-                poolList, routeList, cidrs("trusted-proxies", trustedProxies));
+                poolList, routeList, cidrs("trusted-proxies", trustedProxies),
+                cluster == null ? ClusterConfig.OFF : cluster.toRecord());
     }
 
     private static List<BackendConfig> backends(List<Backend> backends, String key) {
@@ -368,6 +373,37 @@ final class ConfigModel {
                     or(rise, d.rise()),
                     or(passiveFailures, d.passiveFailures()),
                     duration(key + "passive-cooldown", passiveCooldown, d.passiveCooldown()));
+        }
+    }
+
+    /** {@code cluster:} self, peers (host:port each) and secret-file, all three required. */
+    static final class Cluster {
+        public String self;
+        @JsonSetter(nulls = Nulls.SKIP)
+        public List<String> peers = List.of();
+        public String secretFile;
+
+        ClusterConfig toRecord() {
+            if (self == null) {
+                throw new ConfigException("cluster.self", "is required: host:port, how the peers reach this node");
+            }
+            if (peers.isEmpty()) {
+                throw new ConfigException("cluster.peers", "is required: every node's host:port, this one's too");
+            }
+            List<BackendConfig> nodes = new ArrayList<>();
+            for (int i = 0; i < peers.size(); i++) {
+                nodes.add(address("cluster.peers[" + i + "]", peers.get(i)));
+            }
+            return new ClusterConfig(address("cluster.self", self), nodes,
+                    secretFile == null ? null : Path.of(secretFile));
+        }
+
+        private static BackendConfig address(String key, String text) {
+            try {
+                return BackendConfig.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key, e.getMessage());
+            }
         }
     }
 

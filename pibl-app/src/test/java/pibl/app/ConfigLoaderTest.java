@@ -159,7 +159,7 @@ class ConfigLoaderTest {
                         "YAML syntax error"),
                 bad("duplicate key", "port: 1\n" + ok + "port: 2\n", "port", 3, "appears twice, first on line 1"),
                 bad("unknown top-level key", ok + "prot: 8080\n", "prot", 2,
-                        "unknown key, expected one of: admin, backends, balance, bind, cache, hash, health-check, http2, "
+                        "unknown key, expected one of: admin, backends, balance, bind, cache, cluster, hash, health-check, http2, "
                                 + "limits, log, pools, port, routes, slow-start, "
                                 + "timeouts, tls, trusted-proxies"),
                 bad("unknown nested key", ok + "timeouts:\n  conect: 5s\n", "timeouts.conect", 3,

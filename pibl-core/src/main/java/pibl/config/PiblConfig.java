@@ -23,17 +23,29 @@ import java.util.Set;
  * @param routes         first match wins; empty: every request to the one pool of the shorthand
  * @param trustedProxies peers whose {@code X-Forwarded-For} names the client (for {@code allow}, {@code deny} and
  *                       rate limits); empty: the peer is the client
+ * @param cluster        the fleet this node is one of; {@link ClusterConfig#OFF} when alone
  */
 public record PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
                          LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
                          AdminConfig admin, TlsConfig tls, Http2Config http2, BalanceConfig balance,
-                         List<PoolConfig> pools, List<RouteConfig> routes, List<Cidr> trustedProxies) {
+                         List<PoolConfig> pools, List<RouteConfig> routes, List<Cidr> trustedProxies,
+                         ClusterConfig cluster) {
 
     public PiblConfig {
+        cluster = cluster == null ? ClusterConfig.OFF : cluster;
         backends = backends == null ? List.of() : List.copyOf(backends);
         pools = pools == null ? List.of() : List.copyOf(pools);
         routes = routes == null ? List.of() : List.copyOf(routes);
         trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+    }
+
+    /** Not in a fleet. */
+    public PiblConfig(String bind, int port, List<BackendConfig> backends, TimeoutConfig timeouts,
+                      LimitConfig limits, LogConfig log, CacheConfig cache, HealthCheckConfig healthCheck,
+                      AdminConfig admin, TlsConfig tls, Http2Config http2, BalanceConfig balance,
+                      List<PoolConfig> pools, List<RouteConfig> routes, List<Cidr> trustedProxies) {
+        this(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2, balance, pools,
+                routes, trustedProxies, ClusterConfig.OFF);
     }
 
     /** The {@code backends:} shorthand: no pools, routes or trusted proxies. */
@@ -107,6 +119,10 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
             throw new ConfigException("tls.port", "must differ from the public and admin ports, got " + tls.port());
         }
         validateRouting();
+        require("cluster", cluster).validate();
+        if (cluster.enabled() && !cache.enabled()) {
+            throw new ConfigException("cluster", "needs the cache (cache.enabled: true): a fleet shares its cache");
+        }
         return this;
     }
 
@@ -147,76 +163,81 @@ public record PiblConfig(String bind, int port, List<BackendConfig> backends, Ti
 
     public PiblConfig withBind(String newBind) {
         return new PiblConfig(newBind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withPort(int newPort) {
         return new PiblConfig(bind, newPort, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withBackends(List<BackendConfig> newBackends) {
         return new PiblConfig(bind, port, newBackends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withTimeouts(TimeoutConfig newTimeouts) {
         return new PiblConfig(bind, port, backends, newTimeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withLimits(LimitConfig newLimits) {
         return new PiblConfig(bind, port, backends, timeouts, newLimits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withLog(LogConfig newLog) {
         return new PiblConfig(bind, port, backends, timeouts, limits, newLog, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withCache(CacheConfig newCache) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, newCache, healthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withHealthCheck(HealthCheckConfig newHealthCheck) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, newHealthCheck, admin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withAdmin(AdminConfig newAdmin) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, newAdmin, tls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withHttp2(Http2Config newHttp2) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, newHttp2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withTls(TlsConfig newTls) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, newTls, http2,
-                balance, pools, routes, trustedProxies);
+                balance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withBalance(BalanceConfig newBalance) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                newBalance, pools, routes, trustedProxies);
+                newBalance, pools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withPools(List<PoolConfig> newPools) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, newPools, routes, trustedProxies);
+                balance, newPools, routes, trustedProxies, cluster);
     }
 
     public PiblConfig withRoutes(List<RouteConfig> newRoutes) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, newRoutes, trustedProxies);
+                balance, pools, newRoutes, trustedProxies, cluster);
     }
 
     public PiblConfig withTrustedProxies(List<Cidr> newTrustedProxies) {
         return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
-                balance, pools, routes, newTrustedProxies);
+                balance, pools, routes, newTrustedProxies, cluster);
+    }
+
+    public PiblConfig withCluster(ClusterConfig newCluster) {
+        return new PiblConfig(bind, port, backends, timeouts, limits, log, cache, healthCheck, admin, tls, http2,
+                balance, pools, routes, trustedProxies, newCluster);
     }
 }

@@ -25,9 +25,11 @@ import pibl.cache.HttpCache;
 import pibl.cache.Invalidation;
 import pibl.cache.MissLock;
 import pibl.cache.RangeRequest;
+import pibl.cluster.Cluster;
 import pibl.config.CacheConfig;
 import pibl.http.HttpMethods;
 import pibl.http.Upgrades;
+import pibl.lb.Backend;
 import pibl.route.Route;
 
 import java.util.concurrent.CompletableFuture;
@@ -67,12 +69,20 @@ public final class CacheHandler extends ChannelDuplexHandler {
 
     private final HttpCache cache;
     private final Forwarder forwarder;
+    /** Null outside cluster mode. */
+    private final Cluster cluster;
     private ChannelHandlerContext ctx;
     private CacheExchange current;
 
     public CacheHandler(HttpCache cache, Forwarder forwarder) {
+        this(cache, forwarder, null);
+    }
+
+    /** In cluster mode: a cacheable request whose key another node owns goes there, and nothing is stored here. */
+    public CacheHandler(HttpCache cache, Forwarder forwarder, Cluster cluster) {
         this.cache = cache;
         this.forwarder = forwarder;
+        this.cluster = cluster;
     }
 
     @Override
@@ -110,10 +120,27 @@ public final class CacheHandler extends ChannelDuplexHandler {
             ex.phase(CachePhase.BYPASS);
             c.invalidates = !HttpMethods.isSafe(request.method());
             ctx.fireChannelRead(request);
+        } else if (ownedElsewhere(ex, c.key, request)) {
+            ex.toOwner(cluster); // the owner looks up, fetches and stores; its X-Cache comes back to the client
+            ctx.fireChannelRead(request);
         } else {
             ex.phase(CachePhase.LOOKUP);
             lookup(c, request, true);
         }
+    }
+
+    /**
+     * Whether another node of the fleet owns the key of this cacheable request: never for a peer's request (the
+     * loop guard), nor for one with {@code Authorization} or a key this node has learnt is not stored (an owner's
+     * answer it could not have stored either): those go to the backends with no extra hop.
+     */
+    private boolean ownedElsewhere(Exchange ex, CacheKey key, FullHttpRequest request) {
+        if (cluster == null || ex.fromPeer() || request.headers().contains(HttpHeaderNames.AUTHORIZATION)
+                || cache.isPass(key)) {
+            return false;
+        }
+        Backend owner = cluster.owner(Cluster.key(request.headers().get(HttpHeaderNames.HOST, ""), request.uri()));
+        return !cluster.isSelf(owner);
     }
 
     private void lookup(CacheExchange c, FullHttpRequest request, boolean mayWait) {
@@ -312,6 +339,9 @@ public final class CacheHandler extends ChannelDuplexHandler {
             }
         }
         if (c.fill == null) {
+            if (ex.toOwner() != null) {
+                rememberUnstorable(c, head);
+            }
             record(ex);
             return;
         }
@@ -328,6 +358,19 @@ public final class CacheHandler extends ChannelDuplexHandler {
                 ex.phase(outcome == CacheFill.Outcome.SERVE_STALE ? CachePhase.STALE : CachePhase.REVALIDATED);
                 c.swallowing = true;
             }
+        }
+    }
+
+    /**
+     * The owner's answer to a GET it could not store (private, no-store, too large, ...): the key's next requests
+     * here go straight to the backends, as the owner's own would.
+     */
+    private void rememberUnstorable(CacheExchange c, HttpResponse head) {
+        int code = head.status().code();
+        if (HttpMethod.GET.equals(c.exchange.method()) && code < 500 && code != 304
+                && (!CachePolicy.isStorable(HttpMethod.GET, c.clientHeaders, code, head.headers(), c.rules)
+                || RangeRequest.contentLength(head.headers()) > c.rules.maxObjectSize())) {
+            cache.markPass(c.key);
         }
     }
 

@@ -10,6 +10,7 @@ import io.netty.util.AttributeKey;
 import pibl.http.TraceContext;
 import pibl.cache.CachePhase;
 import pibl.cache.CacheStatus;
+import pibl.cluster.Cluster;
 import pibl.route.Route;
 import pibl.tls.TlsSession;
 
@@ -59,6 +60,10 @@ public final class Exchange {
     private Route route;
     /** Null: the peer ({@link #clientAddress}). */
     private String client;
+    /** A fleet peer sent this request, marked ({@link pibl.cluster.PeerAuth}): it is never forwarded to a peer again. */
+    private boolean fromPeer;
+    /** Not null: another node owns the key; the request goes to it through this fleet, not to the route's pool. */
+    private Cluster toOwner;
     String backend = "-";
     int status;
     long bytes;
@@ -152,6 +157,26 @@ public final class Exchange {
     /** Set by the {@link RouteHandler} when a trusted proxy named another client than itself. */
     void client(String forwardedClient) {
         this.client = forwardedClient;
+    }
+
+    /** A fleet peer sent the request for {@code peerClient} (its mark checked by the {@link PeerHandler}). */
+    void fromPeer(String peerClient) {
+        this.fromPeer = true;
+        this.client = peerClient;
+    }
+
+    public boolean fromPeer() {
+        return fromPeer;
+    }
+
+    /** Another node of {@code cluster} owns the request's key: the {@link Forwarder} sends it there. */
+    void toOwner(Cluster cluster) {
+        this.toOwner = cluster;
+    }
+
+    /** The fleet the request goes to the owner through, or null when it goes to its route's pool. */
+    public Cluster toOwner() {
+        return toOwner;
     }
 
     /** {@code https} when the request arrived over TLS, else {@code http}: the cache key's and X-Forwarded-Proto's. */

@@ -2,6 +2,7 @@ package pibl.handler;
 
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequest;
+import pibl.cluster.Cluster;
 import pibl.http.ProxyHeaders;
 import pibl.http.TraceContext;
 import pibl.route.Route;
@@ -37,6 +38,11 @@ public interface Forwarder {
             }
             ProxyHeaders.toBackend(request, exchange.clientAddress(), exchange.scheme(), exchange.version());
             TraceContext.apply(request.headers(), exchange.ids());
+            Cluster owner = exchange.toOwner();
+            if (owner != null) { // the owning node applies the route's rewrites, as it routes the request itself
+                owner.sign(request, exchange.client());
+                return upstream.send(loop, request, owner.balancer(), exchange.client(), sink);
+            }
             if (route.rewritesRequest()) {
                 route.rewriteRequest(request.headers());
             }

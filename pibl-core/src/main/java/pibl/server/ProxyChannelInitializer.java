@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import pibl.runtime.ProxyStats;
+import pibl.cluster.Cluster;
 import pibl.config.PiblConfig;
 import pibl.cache.HttpCache;
 import pibl.handler.AccessLogHandler;
@@ -24,6 +25,7 @@ import pibl.handler.Http2ConnectionGuard;
 import pibl.handler.Http2StreamHandler;
 import pibl.handler.Forwarder;
 import pibl.handler.ForwardingHandler;
+import pibl.handler.PeerHandler;
 import pibl.handler.PipeliningHandler;
 import pibl.handler.RequestAggregator;
 import pibl.handler.RequestGuardHandler;
@@ -76,6 +78,9 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private volatile int httpsPort;
     private final Forwarder forwarder;
     private final HttpCache cache;
+    /** Null unless {@code cluster:} is on (and the cache too). */
+    private final Cluster cluster;
+    private final PeerHandler peers;
     private final Supplier<Router> router;
     final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
@@ -85,12 +90,14 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
      * @param cache  null when the cache is disabled
      * @param router the routes in force, read by each exchange's route segment
      */
-    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache, ProxyStats stats,
+    ProxyChannelInitializer(PiblConfig config, Upstream upstream, HttpCache cache, Cluster cluster, ProxyStats stats,
                             ChannelGroup clients, Supplier<Router> router) {
         this.clients = clients;
         this.config = config;
         this.forwarder = Forwarder.to(upstream);
         this.cache = cache;
+        this.cluster = cluster;
+        this.peers = cluster == null ? null : new PeerHandler(cluster);
         this.router = router;
         this.stats = stats;
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
@@ -102,6 +109,8 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.config = shared.config;
         this.forwarder = shared.forwarder;
         this.cache = shared.cache;
+        this.cluster = shared.cluster;
+        this.peers = shared.peers;
         this.router = shared.router;
         this.stats = shared.stats;
         this.connectionLimit = shared.connectionLimit;
@@ -229,9 +238,12 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
             p.addLast("redirect", new HttpsRedirectHandler(httpsPort));
             return;
         }
+        if (peers != null) {
+            p.addLast("peer", peers);
+        }
         p.addLast("route", new RouteHandler(router));
         if (cache != null) {
-            p.addLast("cache", new CacheHandler(cache, forwarder));
+            p.addLast("cache", new CacheHandler(cache, forwarder, cluster));
         }
         p.addLast("forward", new ForwardingHandler(forwarder, stats, config.timeouts().tunnelIdle().toNanos()));
     }

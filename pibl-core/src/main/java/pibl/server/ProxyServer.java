@@ -16,6 +16,7 @@ import pibl.admin.ProxyView;
 import pibl.cache.HttpCache;
 import pibl.config.CertificateFiles;
 import pibl.config.ConfigException;
+import pibl.cluster.Cluster;
 import pibl.config.PiblConfig;
 import pibl.config.PoolConfig;
 import pibl.handler.DrainEvent;
@@ -70,6 +71,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     private volatile Pools pools;
     /** The routes in force: read once per exchange by the route segment, replaced whole on reload. */
     private volatile Router router;
+    /** Null unless {@code cluster:} is on. */
+    private Cluster cluster;
+    private boolean closed;
     private int port;
 
     public ProxyServer(PiblConfig config) {
@@ -102,6 +106,12 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     public ProxyServer start() throws InterruptedException, BindException {
         // Both fail on a file that cannot be used (certificates, a backend's CA) before anything binds.
         pools = Pools.create(config.poolsInForce());
+        if (config.cluster().enabled()) {
+            cluster = Cluster.create(config.cluster()); // its secret file read now, a bad one refused
+            LOG.info("cluster: this node is {} of {} ({}); cacheable requests go to their key's owner",
+                    config.cluster().self().address(), config.cluster().peers().size(),
+                    cluster.balancer().policy());
+        }
         if (config.tls().enabled()) {
             tls = new TlsContexts(ServerTls.build(config.tls(), config.http2().enabled()));
             warnExpired(tls.current());
@@ -128,8 +138,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, stats, clients,
-                            this::router));
+                    .childHandler(initializer = new ProxyChannelInitializer(config, upstream, cache, cluster, stats,
+                            clients, this::router));
             if (tls != null) {
                 // First, so that the cleartext port's redirects name the bound TLS port from its first request.
                 binding = "TLS " + config.bind() + ":" + config.tls().port();
@@ -217,12 +227,13 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         return config;
     }
 
-    /** Stops accepting, drains in-flight exchanges up to {@code timeouts.drain}, closes everything. */
+    /** Stops accepting, drains in-flight exchanges up to {@code timeouts.drain}, closes everything; once. */
     @Override
-    public void close() {
-        if (serverChannel == null) {
+    public synchronized void close() {
+        if (serverChannel == null || closed) {
             return;
         }
+        closed = true;
         if (admin != null) {
             admin.close();
         }
@@ -354,6 +365,11 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     }
 
     /** The cache, or null when disabled. */
+    /** The fleet this node is one of; null unless {@code cluster:} is on. */
+    public Cluster cluster() {
+        return cluster;
+    }
+
     @Override
     public HttpCache cache() {
         return cache;

@@ -1,0 +1,178 @@
+package pibl.cluster;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import pibl.config.BackendConfig;
+import pibl.config.ClusterConfig;
+import pibl.config.HealthCheckConfig;
+import pibl.lb.Backend;
+import pibl.lb.HashKeys;
+import pibl.lb.LoadBalancer;
+import pibl.lb.Panic;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * The fleet as one node sees it: which node owns a key, how to reach the others, and the secret their requests are
+ * marked with.
+ *
+ * <p>The owner is chosen by rendezvous (highest random weight) hashing: every node scores the key, the highest
+ * score in rotation wins. With a fleet of a few to a few dozen nodes that is a few multiplications per request, no
+ * table to build, and it moves exactly the keys of a node that leaves (to the node that scored second for each of
+ * them, spread over all the others) and back when it returns. Maglev's lookup table would save those few
+ * multiplications at the price of a table rebuilt on every change and a little extra movement; at this size it
+ * buys nothing.
+ *
+ * <pre>
+ * key "shop.example /a"   scores  n1 0x3f…  n2 0xc1…  n3 0x8a…   → n2
+ * n2 out of rotation               n1 0x3f…           n3 0x8a…   → n3 (only n2's keys move)
+ * </pre>
+ *
+ * The peers are {@link Backend}s: requests to them go through the same pooled connections, and their failures
+ * (refused, reset, timeout) take them out of rotation by the same passive checks as a backend's; this node is
+ * always in rotation for itself.
+ */
+public final class Cluster {
+    private final Backend self;
+    private final Backend[] nodes;
+    private final long[] seeds;
+    private final PeerAuth auth;
+    private final LongSupplier epochSeconds;
+    private final PeerBalancer balancer;
+
+    Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds) {
+        List<Backend> all = new ArrayList<>();
+        Backend me = null;
+        Set<String> names = new HashSet<>();
+        for (BackendConfig peer : config.peers()) {
+            Backend b = new Backend(peer, HealthCheckConfig.defaults());
+            all.add(b);
+            names.add(peer.address());
+            if (peer.address().equals(config.self().address())) {
+                me = b;
+            }
+        }
+        this.self = me;
+        this.nodes = all.toArray(new Backend[0]);
+        this.seeds = new long[nodes.length];
+        for (int i = 0; i < nodes.length; i++) {
+            seeds[i] = HashKeys.hash(nodes[i].label());
+        }
+        this.auth = new PeerAuth(secret, names);
+        this.epochSeconds = epochSeconds;
+        this.balancer = new PeerBalancer();
+    }
+
+    /** From {@code config} (enabled), its secret read now; a bad secret file is a {@code ConfigException}. */
+    public static Cluster create(ClusterConfig config) {
+        return new Cluster(config, PeerAuth.readSecret(config.secretFile()),
+                () -> System.currentTimeMillis() / 1000);
+    }
+
+    /** Throws the {@code ConfigException} {@link #create} would for an unreadable or short secret file. */
+    public static void checkSecret(java.nio.file.Path file) {
+        PeerAuth.readSecret(file);
+    }
+
+    /** The ownership key of a request: its {@code Host} and target (both schemes of a URL have one owner). */
+    public static long key(String host, String uri) {
+        return HashKeys.hash((host == null ? "" : host) + ' ' + uri);
+    }
+
+    /** The node that owns {@code key} now: the best score among the nodes in rotation (this one always is). */
+    public Backend owner(long key) {
+        return best(key, List.of(), true);
+    }
+
+    public boolean isSelf(Backend node) {
+        return node == self;
+    }
+
+    public Backend self() {
+        return self;
+    }
+
+    /** Every node, this one included, in configuration order. */
+    public List<Backend> nodes() {
+        return List.of(nodes);
+    }
+
+    /** Picks the owner for a request sent to the fleet, then on a retry the next node in rendezvous order. */
+    public LoadBalancer balancer() {
+        return balancer;
+    }
+
+    /** Marks {@code request}, about to go to its owner, as this node's on behalf of {@code client}. */
+    public void sign(HttpRequest request, String client) {
+        auth.sign(request, self.label(), epochSeconds.getAsLong(), client);
+    }
+
+    /**
+     * Removes any peer mark from a request as it arrives.
+     *
+     * @return the client the sending peer served when the mark is good (the request is then a peer's, never
+     * forwarded again); null for an ordinary client request
+     */
+    public String acceptPeer(HttpRequest request) {
+        PeerAuth.Verified v = auth.verifyAndStrip(request, epochSeconds.getAsLong());
+        return v == null ? null : v.client();
+    }
+
+    private Backend best(long key, List<Backend> tried, boolean inRotationOnly) {
+        Backend best = null;
+        long bestScore = 0;
+        for (int i = 0; i < nodes.length; i++) {
+            Backend n = nodes[i];
+            if (tried.contains(n) || inRotationOnly && n != self && !n.isAvailable()) {
+                continue;
+            }
+            long score = mix(key ^ seeds[i]);
+            if (best == null || Long.compareUnsigned(score, bestScore) > 0) {
+                best = n;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    /** The finalizer of SplitMix64: every bit of the input moves about half of the output's. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    private final class PeerBalancer implements LoadBalancer {
+        private final Panic panic = new Panic();
+
+        @Override
+        public Backend pick(List<Backend> tried, long key) {
+            Backend b = best(key, tried, true);
+            return b != null ? b : best(key, tried, false);
+        }
+
+        @Override
+        public long key(HttpRequest request, String clientAddress) {
+            return Cluster.key(request.headers().get(HttpHeaderNames.HOST), request.uri());
+        }
+
+        @Override
+        public String policy() {
+            return "rendezvous (cluster)";
+        }
+
+        @Override
+        public List<Backend> backends() {
+            return List.of(nodes);
+        }
+
+        @Override
+        public Panic panic() {
+            return panic;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package pibl.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code cluster:}: this node's place in a fleet of PIBL nodes behind an L4 balancer, sharing one cache by routing
+ * each cacheable request to the node that owns its key.
+ *
+ * <pre>
+ * cluster:
+ *   self: 10.0.1.10:8080                                      # how the peers reach this node
+ *   peers: [10.0.1.10:8080, 10.0.1.11:8080, 10.0.1.12:8080]   # may include self
+ *   secret-file: /etc/pibl/cluster.key                        # shared secret, at least 16 bytes
+ * </pre>
+ *
+ * @param self       how the peers reach this node; null when clustering is off
+ * @param peers      every node of the fleet, self included (added last when the file leaves it out, so that
+ *                   {@code peers[i]} is the file's)
+ * @param secretFile the secret peers sign their requests with
+ */
+public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path secretFile) {
+    /** No {@code cluster:} block: every node on its own, as before. */
+    public static final ClusterConfig OFF = new ClusterConfig(null, List.of(), null);
+
+    public ClusterConfig {
+        List<BackendConfig> all = new ArrayList<>(peers == null ? List.of() : peers);
+        if (self != null && all.stream().noneMatch(p -> p.address().equals(self.address()))) {
+            all.add(self);
+        }
+        peers = List.copyOf(all);
+    }
+
+    public boolean enabled() {
+        return self != null;
+    }
+
+    void validate() {
+        if (!enabled()) {
+            return;
+        }
+        self.validate("cluster.self");
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < peers.size(); i++) {
+            BackendConfig p = peers.get(i);
+            p.validate("cluster.peers[" + i + "]");
+            if (!seen.add(p.address())) {
+                throw new ConfigException("cluster.peers[" + i + "]", p.address() + " is listed twice");
+            }
+        }
+        if (secretFile == null) {
+            throw new ConfigException("cluster.secret-file",
+                    "is required: the shared secret the peers authenticate their requests with");
+        }
+    }
+}

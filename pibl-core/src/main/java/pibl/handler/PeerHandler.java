@@ -1,0 +1,34 @@
+package pibl.handler;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import pibl.cluster.Cluster;
+
+/**
+ * The fleet's front door, in cluster mode only, before the route: every request loses its {@code PIBL-Peer} mark
+ * here; one whose mark is good ({@link pibl.cluster.PeerAuth}) is a peer's, served by this node (its owner) for the
+ * client the peer names, and never forwarded to another node. A forged or stale mark makes an ordinary client
+ * request, as if it had none.
+ */
+@ChannelHandler.Sharable
+public final class PeerHandler extends ChannelInboundHandlerAdapter {
+    private final Cluster cluster;
+
+    public PeerHandler(Cluster cluster) {
+        this.cluster = cluster;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            String client = cluster.acceptPeer(request);
+            Exchange ex = client == null ? null : Exchange.current(ctx.channel());
+            if (ex != null) {
+                ex.fromPeer(client);
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+}

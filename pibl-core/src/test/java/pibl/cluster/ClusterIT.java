@@ -1,0 +1,186 @@
+package pibl.cluster;
+
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import pibl.config.BackendConfig;
+import pibl.config.ClusterConfig;
+import pibl.config.PiblConfig;
+import pibl.lb.Backend;
+import pibl.server.ProxyServer;
+import pibl.testing.Closer;
+import pibl.testing.NoLeaks;
+import pibl.testing.ProxyFixture;
+import pibl.testing.RawHttp;
+import pibl.testing.TestBackend;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three PIBL nodes on loopback in one fleet, one origin behind them: each cacheable key is fetched and stored by
+ * its owner alone, whichever node the client reaches.
+ */
+@ExtendWith(NoLeaks.class)
+class ClusterIT {
+    @TempDir
+    Path dir;
+
+    private final Closer closer = new Closer();
+    private final List<ProxyServer> nodes = new ArrayList<>();
+    private TestBackend origin;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        closer.close();
+    }
+
+    /** Three nodes on ports picked now, each with its own cache directory, all with the same secret. */
+    private void startFleet() throws Exception {
+        origin = closer.track(TestBackend.start("origin"));
+        origin.behave((ctx, req, b) -> {
+            String uri = req.uri();
+            req.release();
+            FullHttpResponse r = b.named(HttpResponseStatus.OK, "body of " + uri);
+            r.headers().set(HttpHeaderNames.CACHE_CONTROL, uri.startsWith("/private") ? "private" : "max-age=600");
+            ctx.writeAndFlush(r);
+        });
+        Path secret = Files.writeString(dir.resolve("cluster.key"), "an-example-fleet-secret-0123\n");
+        int[] ports = freePorts(3);
+        List<BackendConfig> peers = new ArrayList<>();
+        for (int port : ports) {
+            peers.add(new BackendConfig("127.0.0.1", port));
+        }
+        for (int i = 0; i < 3; i++) {
+            PiblConfig c = ProxyFixture.withCache(ProxyFixture.config(List.of(origin.address())),
+                    dir.resolve("cache" + i), Duration.ZERO).withPort(ports[i])
+                    .withCluster(new ClusterConfig(peers.get(i), peers, secret));
+            nodes.add(closer.track(new ProxyServer(c).start()));
+        }
+    }
+
+    private static int[] freePorts(int n) throws IOException {
+        int[] ports = new int[n];
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
+        }
+        return ports;
+    }
+
+    private static RawHttp.Response get(ProxyServer node, String path, String... headers) throws IOException {
+        try (RawHttp http = new RawHttp(node.port(), 5000)) {
+            StringBuilder b = new StringBuilder("GET ").append(path).append(" HTTP/1.1\r\nHost: shop.example\r\n");
+            for (String h : headers) {
+                b.append(h).append("\r\n");
+            }
+            http.send(b.append("\r\n").toString());
+            return http.read(false);
+        }
+    }
+
+    /** The index in {@link #nodes} of the node owning {@code path}. */
+    private int owner(String path) {
+        Cluster c = nodes.get(0).cluster();
+        Backend owner = c.owner(Cluster.key("shop.example", path));
+        return c.nodes().indexOf(owner);
+    }
+
+    private long stored() {
+        return nodes.stream().mapToLong(n -> n.cache().store().entryCount()).sum();
+    }
+
+    @Test
+    void eachKeyIsFetchedAndStoredOnceWhicheverNodeTheClientReaches() throws Exception {
+        startFleet();
+        for (int i = 0; i < 12; i++) {
+            String path = "/item/" + i;
+            for (ProxyServer node : nodes) {
+                RawHttp.Response r = get(node, path);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.bodyText()).isEqualTo("body of " + path);
+            }
+        }
+        assertThat(origin.requestCount()).as("one fetch per key for the whole fleet, not one per node")
+                .isEqualTo(12);
+        assertThat(stored()).as("stored by its owner only").isEqualTo(12);
+
+        String path = "/item/3";
+        int owner = owner(path);
+        ProxyServer other = nodes.get((owner + 1) % 3);
+        assertThat(get(other, path).header("X-Cache")).as("the owner's HIT, through a node that stores nothing")
+                .isEqualTo("HIT");
+        assertThat(nodes.get(owner).cache().store().entryCount()).isGreaterThanOrEqualTo(1);
+        assertThat(origin.received().get(0).headers().contains("PIBL-Peer"))
+                .as("the mark between nodes never reaches a backend").isFalse();
+    }
+
+    @Test
+    void uncacheableRequestsAndAForgedMarkGetNoSpecialTreatment() throws Exception {
+        startFleet();
+        String path = "/private/a";
+        int owner = owner(path);
+        ProxyServer other = nodes.get((owner + 1) % 3);
+        Backend ownerNode = other.cluster().nodes().get(owner);
+
+        assertThat(get(other, path).status()).isEqualTo(200);
+        long toOwner = ownerNode.requests();
+        assertThat(toOwner).as("the first request could not know: it went to the owner").isEqualTo(1);
+        assertThat(get(other, path).status()).isEqualTo(200);
+        assertThat(ownerNode.requests()).as("a key the owner did not store: then straight to the backends")
+                .isEqualTo(toOwner);
+        long toPeers = other.cluster().nodes().stream().mapToLong(Backend::requests).sum();
+        assertThat(get(other, "/item/x", "Authorization: Basic dTpw").status()).isEqualTo(200);
+        assertThat(other.cluster().nodes().stream().mapToLong(Backend::requests).sum())
+                .as("Authorization: straight to the backends, whoever owns the key").isEqualTo(toPeers);
+
+        String forged = "v1 " + ownerNode.label() + " " + System.currentTimeMillis() / 1000 + " 192.0.2.66 AAAA";
+        String target = "/item/forged";
+        ProxyServer notOwner = nodes.get((owner(target) + 1) % 3);
+        assertThat(get(notOwner, target, "PIBL-Peer: " + forged).status()).isEqualTo(200);
+        TestBackend.Received seen = origin.received().get(origin.received().size() - 1);
+        assertThat(seen.uri()).isEqualTo(target);
+        assertThat(seen.headers().get("X-Forwarded-For")).as("the forged client is ignored; the mark stripped")
+                .doesNotContain("192.0.2.66");
+        assertThat(seen.headers().contains("PIBL-Peer")).isFalse();
+        assertThat(nodes.get(owner(target)).cache().store().entryCount())
+                .as("the request was still routed to its owner").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void whenTheOwnerIsGoneTheNextNodeInRendezvousOrderServesItsKeys() throws Exception {
+        startFleet();
+        String path = "/item/7";
+        int owner = owner(path);
+        ProxyServer receiver = nodes.get((owner + 1) % 3);
+        assertThat(get(receiver, path).status()).isEqualTo(200);
+
+        nodes.get(owner).close();
+        for (int i = 0; i < 5; i++) {
+            RawHttp.Response r = get(receiver, path);
+            assertThat(r.status()).as("request " + i + " after the owner went away").isEqualTo(200);
+            assertThat(r.bodyText()).isEqualTo("body of " + path);
+        }
+        assertThat(origin.requestCount()).as("fetched once more, by the key's next owner, then served from there")
+                .isEqualTo(2);
+    }
+}

@@ -1,0 +1,114 @@
+package pibl.cluster;
+
+import org.junit.jupiter.api.Test;
+import pibl.config.BackendConfig;
+import pibl.config.ClusterConfig;
+import pibl.lb.Backend;
+
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Rendezvous ownership: spread, stability, and what moves when a node leaves and returns. */
+class ClusterTest {
+    private static final int KEYS = 30_000;
+
+    private static Cluster fleet(int n) {
+        List<BackendConfig> peers = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            peers.add(BackendConfig.parse("10.0.1." + (10 + i) + ":8080"));
+        }
+        return new Cluster(new ClusterConfig(peers.get(0), peers, Path.of("unused")),
+                "0123456789abcdef".getBytes(StandardCharsets.US_ASCII), () -> 0);
+    }
+
+    private static Map<Long, Backend> owners(Cluster c) {
+        Map<Long, Backend> owners = new HashMap<>();
+        for (int i = 0; i < KEYS; i++) {
+            long key = Cluster.key("shop.example", "/item/" + i);
+            owners.put(key, c.owner(key));
+        }
+        return owners;
+    }
+
+    @Test
+    void selfIsAddedToThePeersAndEveryNodeOwnsAboutItsShare() {
+        Cluster c = new Cluster(new ClusterConfig(BackendConfig.parse("10.0.1.10:8080"),
+                List.of(BackendConfig.parse("10.0.1.11:8080"), BackendConfig.parse("10.0.1.12:8080")),
+                Path.of("unused")), "0123456789abcdef".getBytes(StandardCharsets.US_ASCII), () -> 0);
+        assertThat(c.nodes()).extracting(Backend::label)
+                .containsExactly("10.0.1.11:8080", "10.0.1.12:8080", "10.0.1.10:8080");
+        assertThat(c.isSelf(c.nodes().get(2))).as("added last: the file's peers[i] keep their places").isTrue();
+
+        Map<Backend, Integer> share = new HashMap<>();
+        owners(c).values().forEach(b -> share.merge(b, 1, Integer::sum));
+        assertThat(share.values()).as("a third each, within a few percent")
+                .allSatisfy(n -> assertThat(n).isBetween(KEYS / 3 - 600, KEYS / 3 + 600));
+    }
+
+    @Test
+    void aNodeOutOfRotationGivesUpOnlyItsOwnKeysAndGetsThemBack() throws Exception {
+        Cluster c = fleet(3);
+        Map<Long, Backend> before = owners(c);
+        assertThat(owners(c)).as("the same owners every time").isEqualTo(before);
+
+        Backend leaving = c.nodes().get(2);
+        for (int i = 0; i < 3; i++) {
+            leaving.recordFailure(new ConnectException("Connection refused")); // the passive checks take it out
+        }
+        assertThat(leaving.isAvailable()).isFalse();
+        Map<Long, Backend> during = owners(c);
+        int moved = 0;
+        for (Map.Entry<Long, Backend> e : before.entrySet()) {
+            Backend now = during.get(e.getKey());
+            if (e.getValue() == leaving) {
+                assertThat(now).isNotSameAs(leaving);
+                moved++;
+            } else {
+                assertThat(now).as("a key of a node that stayed keeps its owner").isSameAs(e.getValue());
+            }
+        }
+        assertThat(moved).as("about a third of the keys move: the leaving node's").isBetween(KEYS / 3 - 600,
+                KEYS / 3 + 600);
+        Map<Backend, Integer> heirs = new HashMap<>();
+        before.forEach((k, b) -> {
+            if (b == leaving) {
+                heirs.merge(during.get(k), 1, Integer::sum);
+            }
+        });
+        int third = moved / 3;
+        assertThat(heirs.values()).as("its keys spread over both others, not dumped on one").hasSize(2)
+                .allSatisfy(n -> assertThat(n).isGreaterThan(third));
+
+        leaving.answeredInPanic(); // back in rotation
+        assertThat(owners(c)).as("it gets exactly its keys back").isEqualTo(before);
+    }
+
+    @Test
+    void theOwnersBalancerTriesTheNextNodeInRendezvousOrderAndThisNodeIsAlwaysInRotation() {
+        Cluster c = fleet(3);
+        Backend self = c.self();
+        for (Backend b : c.nodes()) {
+            if (b != self) {
+                for (int i = 0; i < 3; i++) {
+                    b.recordFailure(new ConnectException("Connection refused"));
+                }
+            }
+        }
+        long key = Cluster.key("shop.example", "/x");
+        assertThat(c.owner(key)).as("every peer out: this node serves every key itself").isSameAs(self);
+
+        Cluster fresh = fleet(3);
+        Backend first = fresh.balancer().pick(List.of(), key);
+        Backend second = fresh.balancer().pick(List.of(first), key);
+        Backend third = fresh.balancer().pick(List.of(first, second), key);
+        assertThat(first).isSameAs(fresh.owner(key));
+        assertThat(List.of(first, second, third)).doesNotHaveDuplicates();
+        assertThat(fresh.balancer().pick(List.of(first, second, third), key)).as("none left").isNull();
+    }
+}
