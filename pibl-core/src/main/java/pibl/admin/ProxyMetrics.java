@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import pibl.cache.CacheStatus;
 import pibl.cache.HttpCache;
+import pibl.cluster.Cluster;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
 import pibl.route.Pool;
@@ -85,6 +86,7 @@ final class ProxyMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         bindProxy();
+        bindCluster();
         registry.getPrometheusRegistry().register(new Histograms(view));
     }
 
@@ -101,6 +103,29 @@ final class ProxyMetrics implements AutoCloseable {
     public synchronized void close() {
         gcMetrics.close();
         registry.close();
+    }
+
+    /** The fleet's nodes (fixed from start: a reload does not change {@code cluster:}), when it is on. */
+    private void bindCluster() {
+        Cluster cluster = view.cluster();
+        if (cluster == null) {
+            return;
+        }
+        List<Backend> nodes = cluster.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            Backend n = nodes.get(i);
+            int at = i;
+            Tags peer = Tags.of("peer", n.label());
+            FunctionCounter.builder("pibl.cluster.requests.sent", n, Backend::requests)
+                    .description("requests this node sent the peer (keys it owns)").tags(peer).register(registry);
+            FunctionCounter.builder("pibl.cluster.requests.received", n, cluster::receivedFrom)
+                    .description("marked requests the peer sent this node").tags(peer).register(registry);
+            Gauge.builder("pibl.cluster.peer.up", n, b -> cluster.isSelf(b) || b.isAvailable() ? 1 : 0)
+                    .description("1 when the peer is in rotation (this node always is)").tags(peer)
+                    .register(registry);
+            Gauge.builder("pibl.cluster.key.share", cluster, c -> c.keyShares()[at])
+                    .description("the share of keys the node owns now (0..1)").tags(peer).register(registry);
+        }
     }
 
     private void bindProxy() {

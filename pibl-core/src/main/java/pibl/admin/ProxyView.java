@@ -3,6 +3,7 @@ package pibl.admin;
 import pibl.cache.HttpCache;
 import pibl.config.PoolConfig;
 import pibl.lb.Backend;
+import pibl.cluster.Cluster;
 import pibl.lb.LoadBalancer;
 import pibl.runtime.ProxyStats;
 import pibl.route.Pool;
@@ -38,6 +39,11 @@ public interface ProxyView {
     /** The pools in force now, in configuration order; by default the one pool of {@link #balancer()}. */
     default List<Pool> pools() {
         return List.of(new Pool(PoolConfig.DEFAULT, balancer()));
+    }
+
+    /** The fleet this node is one of; null unless {@code cluster:} is on (then no peers are shown). */
+    default Cluster cluster() {
+        return null;
     }
 
     /** The routes in force now; null when the view has none (then none are shown). */

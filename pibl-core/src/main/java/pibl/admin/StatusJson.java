@@ -152,6 +152,19 @@ final class StatusJson {
         g.writeNumberField("idleClosed", h2.idleClosed());
         g.writeNumberField("headerTimeouts", h2.headerTimeouts());
         g.writeEndObject();
+        g.writeArrayFieldStart("peers");
+        for (StatusSnapshot.PeerRow p : s.peers()) {
+            g.writeStartObject();
+            g.writeStringField("address", p.address());
+            g.writeBooleanField("self", p.self());
+            g.writeStringField("health", p.health());
+            g.writeNumberField("inFlight", p.inFlight());
+            g.writeNumberField("sent", p.sent());
+            g.writeNumberField("received", p.received());
+            g.writeNumberField("keyShare", round(p.keyShare()));
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 

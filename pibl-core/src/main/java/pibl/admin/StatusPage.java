@@ -89,6 +89,7 @@ final class StatusPage {
                 .append("</p></section>\n");
         pools(h, s);
         routes(h, s);
+        peers(h, s);
         h.append("<div class=\"grid\">\n");
 
         StatusSnapshot.CacheRow c = s.cache();
@@ -136,6 +137,23 @@ final class StatusPage {
         }
         h.append("<p class=\"muted\">Refreshes every ").append(REFRESH_SECONDS).append(" s.</p></body></html>\n");
         return h.toString();
+    }
+
+    /** The fleet ({@code cluster:}), when on: each node's health, traffic each way, and share of the keys. */
+    private static void peers(StringBuilder h, StatusSnapshot s) {
+        if (s.peers().isEmpty()) {
+            return;
+        }
+        h.append("<section class=\"card wide\"><h2>Fleet</h2><table><thead><tr><th>Node</th><th>Health</th>")
+                .append("<th>In flight</th><th>Sent to</th><th>Received from</th><th>Keys owned</th></tr></thead>")
+                .append("<tbody>\n");
+        for (StatusSnapshot.PeerRow p : s.peers()) {
+            h.append("<tr><td>").append(esc(p.address())).append(p.self() ? " (this node)" : "").append("</td><td>")
+                    .append(esc(p.health())).append("</td><td>").append(p.inFlight()).append("</td><td>")
+                    .append(p.sent()).append("</td><td>").append(p.received()).append("</td><td>")
+                    .append(Math.round(p.keyShare() * 100)).append(" %</td></tr>\n");
+        }
+        h.append("</tbody></table></section>\n");
     }
 
     /** Each pool: its backends by health, what they carry together, its panic. */

@@ -3,6 +3,7 @@ package pibl.admin;
 import pibl.cache.CacheStatus;
 import pibl.cache.CacheStore;
 import pibl.cache.HttpCache;
+import pibl.cluster.Cluster;
 import pibl.lb.Backend;
 import pibl.lb.LoadBalancer;
 import pibl.route.Pool;
@@ -26,7 +27,16 @@ import java.util.Map;
 record StatusSnapshot(String version, long startedAtMillis, long nowMillis, String transport, int port,
                       List<BackendRow> backends, Upstream upstream, List<PoolRow> pools, List<RouteRow> routes,
                       long noRoute, CacheRow cache, Connections connections, Tunnels tunnels,
-                      Map<String, Long> responses, Map<String, Long> refused, Tls tls, Http2Row http2) {
+                      Map<String, Long> responses, Map<String, Long> refused, Tls tls, Http2Row http2,
+                      List<PeerRow> peers) {
+
+    /**
+     * One node of the fleet ({@code cluster:}; none when off): its health as this node sees it (always {@code up}
+     * for itself), requests this node sent it and received from it, and the share of keys it owns now (0..1).
+     */
+    record PeerRow(String address, boolean self, String health, int inFlight, long sent, long received,
+                   double keyShare) {
+    }
 
     /** The quantiles shown for each backend's latency. */
     static final double[] QUANTILES = {0.5, 0.9, 0.99};
@@ -134,7 +144,24 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
                 new Connections(stats.openConnections(), stats.acceptedConnections(), stats.rejectedConnections()),
                 new Tunnels(stats.openTunnels(), stats.totalTunnels()),
                 Collections.unmodifiableMap(responses), refused(stats),
-                new Tls(stats.tlsHandshakes(), stats.tlsHandshakeFailures()), Http2Row.of(stats.http2()));
+                new Tls(stats.tlsHandshakes(), stats.tlsHandshakeFailures()), Http2Row.of(stats.http2()),
+                peers(view.cluster()));
+    }
+
+    private static List<PeerRow> peers(Cluster cluster) {
+        if (cluster == null) {
+            return List.of();
+        }
+        List<PeerRow> rows = new ArrayList<>();
+        double[] shares = cluster.keyShares();
+        List<Backend> nodes = cluster.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            Backend n = nodes.get(i);
+            boolean self = cluster.isSelf(n);
+            rows.add(new PeerRow(n.label(), self, self ? "up" : BackendReadings.health(n), n.inFlight(),
+                    self ? 0 : n.requests(), cluster.receivedFrom(n), shares[i]));
+        }
+        return List.copyOf(rows);
     }
 
     /** Requests refused before anything was forwarded: {@code total}, then one count per refusal status. */

@@ -46,8 +46,13 @@ public interface CacheStore extends AutoCloseable {
     /** Removes one stored variant (a 304 made it unstorable); its file is deleted on a disk thread. */
     void remove(CacheEntry entry);
 
-    /** Removes every variant of the key; files are deleted on a disk thread. Writers begun earlier store nothing. */
-    void invalidate(CacheKey key);
+    /**
+     * Removes every variant of the key; files are deleted on a disk thread. Writers begun earlier store nothing.
+     *
+     * @return whether the key was indexed (an entry, or the marker of its variants); false also for a key whose
+     * file the index is still loading, which goes all the same
+     */
+    boolean invalidate(CacheKey key);
 
     /** Removes every entry and every entry file (used for {@code --clear-cache} and tests). */
     void clear();

@@ -197,10 +197,10 @@ public final class DiskCacheStore implements CacheStore {
     }
 
     @Override
-    public void invalidate(CacheKey key) {
+    public boolean invalidate(CacheKey key) {
         Digest d = key.digest();
         invalidations.invalidate(d); // before the slot goes: a writer in flight must find it when it completes
-        index.remove(d, -1); // a marker too: its variants can no longer be found; the file goes with the slot
+        boolean indexed = index.remove(d, -1); // a marker too: its variants can no longer be found; its file goes
         if (loader.mayHaveUnindexedFiles()) {
             // A load of the old file may be queued on the key's thread already (the loader's, or a lookup's): it
             // would index the key again. Undone here, after it; and the file goes, so no later load (nor the next
@@ -210,6 +210,7 @@ public final class DiskCacheStore implements CacheStore {
                 deleteQuietly(EntryFile.path(dir, d));
             });
         }
+        return indexed;
     }
 
     /** Every slot that leaves the index: its hot copy goes at once, its file on the key's disk thread. */

@@ -11,9 +11,12 @@ import pibl.lb.LoadBalancer;
 import pibl.lb.Panic;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -37,12 +40,16 @@ import java.util.function.LongSupplier;
  * always in rotation for itself.
  */
 public final class Cluster {
+    private static final int SAMPLE = 4096;
     private final Backend self;
     private final Backend[] nodes;
     private final long[] seeds;
     private final PeerAuth auth;
     private final LongSupplier epochSeconds;
     private final PeerBalancer balancer;
+    /** Marked requests received from each node, by its index in {@link #nodes}. */
+    private final LongAdder[] received;
+    private final Map<String, Integer> index = new HashMap<>();
 
     Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds) {
         List<Backend> all = new ArrayList<>();
@@ -63,6 +70,11 @@ public final class Cluster {
             seeds[i] = HashKeys.hash(nodes[i].label());
         }
         this.auth = new PeerAuth(secret, names);
+        this.received = new LongAdder[nodes.length];
+        for (int i = 0; i < nodes.length; i++) {
+            received[i] = new LongAdder();
+            index.put(nodes[i].label(), i);
+        }
         this.epochSeconds = epochSeconds;
         this.balancer = new PeerBalancer();
     }
@@ -106,6 +118,33 @@ public final class Cluster {
         return balancer;
     }
 
+    /** A balancer that picks {@code node} and nothing else: for what must reach one node (a purge's fan-out). */
+    public LoadBalancer only(Backend node) {
+        return new LoadBalancer() {
+            private final Panic panic = new Panic();
+
+            @Override
+            public Backend pick(List<Backend> tried, long key) {
+                return tried.contains(node) ? null : node;
+            }
+
+            @Override
+            public String policy() {
+                return "peer " + node.label();
+            }
+
+            @Override
+            public List<Backend> backends() {
+                return List.of(node);
+            }
+
+            @Override
+            public Panic panic() {
+                return panic;
+            }
+        };
+    }
+
     /** Marks {@code request}, about to go to its owner, as this node's on behalf of {@code client}. */
     public void sign(HttpRequest request, String client) {
         auth.sign(request, self.label(), epochSeconds.getAsLong(), client);
@@ -119,7 +158,33 @@ public final class Cluster {
      */
     public String acceptPeer(HttpRequest request) {
         PeerAuth.Verified v = auth.verifyAndStrip(request, epochSeconds.getAsLong());
-        return v == null ? null : v.client();
+        if (v == null) {
+            return null;
+        }
+        received[index.get(v.node())].increment();
+        return v.client();
+    }
+
+    /** Marked requests {@code node} sent to this one since start. */
+    public long receivedFrom(Backend node) {
+        Integer i = index.get(node.label());
+        return i == null ? 0 : received[i].sum();
+    }
+
+    /**
+     * The share of keys each node owns now, by the nodes' order: computed over {@value #SAMPLE} sample keys
+     * (rendezvous gives each node in rotation about 1/n, a node out of rotation none).
+     */
+    public double[] keyShares() {
+        int[] owned = new int[nodes.length];
+        for (int i = 0; i < SAMPLE; i++) {
+            owned[index.get(owner(mix(i + 1)).label())]++;
+        }
+        double[] shares = new double[nodes.length];
+        for (int i = 0; i < nodes.length; i++) {
+            shares[i] = owned[i] / (double) SAMPLE;
+        }
+        return shares;
     }
 
     private Backend best(long key, List<Backend> tried, boolean inRotationOnly) {

@@ -31,6 +31,7 @@ import pibl.http.HttpMethods;
 import pibl.http.Upgrades;
 import pibl.lb.Backend;
 import pibl.route.Route;
+import pibl.upstream.Upstream;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -71,18 +72,23 @@ public final class CacheHandler extends ChannelDuplexHandler {
     private final Forwarder forwarder;
     /** Null outside cluster mode. */
     private final Cluster cluster;
+    private final PeerPurge peerPurge;
     private ChannelHandlerContext ctx;
     private CacheExchange current;
 
     public CacheHandler(HttpCache cache, Forwarder forwarder) {
-        this(cache, forwarder, null);
+        this(cache, forwarder, null, null);
     }
 
-    /** In cluster mode: a cacheable request whose key another node owns goes there, and nothing is stored here. */
-    public CacheHandler(HttpCache cache, Forwarder forwarder, Cluster cluster) {
+    /**
+     * In cluster mode: a cacheable request whose key another node owns goes there, and nothing is stored here; a
+     * PURGE goes to every node, through {@code upstream}.
+     */
+    public CacheHandler(HttpCache cache, Forwarder forwarder, Cluster cluster, Upstream upstream) {
         this.cache = cache;
         this.forwarder = forwarder;
         this.cluster = cluster;
+        this.peerPurge = cluster == null ? null : new PeerPurge(cluster, upstream);
     }
 
     @Override
@@ -108,7 +114,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
             c.invalidates = !HttpMethods.isSafe(head.method());
             ctx.fireChannelRead(head);
         } else if (Purge.is(request)) {
-            Purge.answer(ctx, cache, c.key, request);
+            Purge.answer(ctx, cache, c.key, request, peerPurge);
         } else if (!c.rules.enabled()) { // the route's cache: { enabled: false }
             ex.phase(CachePhase.BYPASS);
             c.invalidates = !HttpMethods.isSafe(request.method());

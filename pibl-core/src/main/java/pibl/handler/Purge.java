@@ -20,7 +20,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * {@code PURGE /path}, the operator's way to drop a stored response (Varnish's and nginx's convention): from a
  * loopback client the key's every variant is removed and the answer is 200; from anywhere else, 403. The key is
- * the one a GET with the same {@code Host} would use.
+ * the one a GET with the same {@code Host} would use. In cluster mode the purge also goes to every other node
+ * ({@link PeerPurge}), whose marked requests are let in from anywhere, and the answer is JSON, per node.
  */
 final class Purge {
     private static final Logger LOG = LogManager.getLogger(CacheHandler.class);
@@ -33,18 +34,31 @@ final class Purge {
         return METHOD.equals(request.method().name());
     }
 
-    /** Answers the PURGE request (released here). */
-    static void answer(ChannelHandlerContext ctx, HttpCache cache, CacheKey key, FullHttpRequest request) {
+    /** Answers the PURGE request (released here); {@code fleet} null outside cluster mode. */
+    static void answer(ChannelHandlerContext ctx, HttpCache cache, CacheKey key, FullHttpRequest request,
+                       PeerPurge fleet) {
+        String host = request.headers().get(HttpHeaderNames.HOST, "");
+        String uri = request.uri();
         request.release();
-        boolean local = ctx.channel().remoteAddress() instanceof InetSocketAddress inet
+        Exchange ex = Exchange.current(ctx.channel());
+        boolean fromPeer = fleet != null && ex != null && ex.fromPeer();
+        boolean local = fromPeer || ctx.channel().remoteAddress() instanceof InetSocketAddress inet
                 && inet.getAddress().isLoopbackAddress();
         if (!local) {
             ErrorResponses.send(ctx, HttpResponseStatus.FORBIDDEN);
             return;
         }
-        cache.store().invalidate(key);
+        int purged = cache.store().invalidate(key) ? 1 : 0;
         cache.clearPass(key);
-        LOG.info("purged {}", key.text());
+        LOG.info("purged {}{}", key.text(), fromPeer ? " for a peer" : "");
+        if (fromPeer) {
+            fleet.answerPeer(ctx, purged);
+            return;
+        }
+        if (fleet != null) {
+            fleet.fanOut(ctx, host, uri, ex == null ? "-" : ex.client(), purged);
+            return;
+        }
         ByteBuf body = Unpooled.copiedBuffer("purged " + key.target() + "\n", StandardCharsets.UTF_8);
         var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)

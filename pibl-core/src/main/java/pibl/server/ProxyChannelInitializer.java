@@ -81,6 +81,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     /** Null unless {@code cluster:} is on (and the cache too). */
     private final Cluster cluster;
     private final PeerHandler peers;
+    private final Upstream upstream;
     private final Supplier<Router> router;
     final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
@@ -98,6 +99,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.cache = cache;
         this.cluster = cluster;
         this.peers = cluster == null ? null : new PeerHandler(cluster);
+        this.upstream = upstream;
         this.router = router;
         this.stats = stats;
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
@@ -111,6 +113,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.cache = shared.cache;
         this.cluster = shared.cluster;
         this.peers = shared.peers;
+        this.upstream = shared.upstream;
         this.router = shared.router;
         this.stats = shared.stats;
         this.connectionLimit = shared.connectionLimit;
@@ -243,7 +246,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         }
         p.addLast("route", new RouteHandler(router));
         if (cache != null) {
-            p.addLast("cache", new CacheHandler(cache, forwarder, cluster));
+            p.addLast("cache", new CacheHandler(cache, forwarder, cluster, upstream));
         }
         p.addLast("forward", new ForwardingHandler(forwarder, stats, config.timeouts().tunnelIdle().toNanos()));
     }

@@ -366,6 +366,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
 
     /** The cache, or null when disabled. */
     /** The fleet this node is one of; null unless {@code cluster:} is on. */
+    @Override
     public Cluster cluster() {
         return cluster;
     }

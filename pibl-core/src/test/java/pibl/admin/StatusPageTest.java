@@ -29,7 +29,8 @@ class StatusPageTest {
                 new StatusSnapshot.Connections(1, 2, 3),
                 new StatusSnapshot.Tunnels(1, 4),
                 Map.of("2xx", 10L), Map.of("total", 2L, "400", 2L, "505", 0L),
-                new StatusSnapshot.Tls(4, 1), StatusSnapshot.Http2Row.of(new pibl.runtime.Http2Stats()));
+                new StatusSnapshot.Tls(4, 1), StatusSnapshot.Http2Row.of(new pibl.runtime.Http2Stats()),
+                List.of());
     }
 
     private static StatusSnapshot.CacheRow cache(long bytes) {
@@ -88,7 +89,9 @@ class StatusPageTest {
                                 List.of("h:2"), Map.of("up", 0, "down", 1, "cooldown", 0),
                                 2, 4, 4, 1, 2, 3, true, 4)),
                 List.of(new StatusSnapshot.RouteRow("*.shop.example/static", "shop", 7, 1, 2)), 5, one.cache(),
-                one.connections(), one.tunnels(), one.responses(), one.refused(), one.tls(), one.http2());
+                one.connections(), one.tunnels(), one.responses(), one.refused(), one.tls(), one.http2(),
+                List.of(new StatusSnapshot.PeerRow("10.0.1.10:8080", true, "up", 0, 0, 7, 0.334),
+                        new StatusSnapshot.PeerRow("10.0.1.11:8080", false, "cooldown", 1, 9, 0, 0)));
 
         String html = StatusPage.render(s);
 
@@ -99,7 +102,11 @@ class StatusPageTest {
                         + "</td><td>1</td><td>0</td><td>1</td>")
                 .contains("<span class=\"badge down\">panic</span></td></tr>")
                 .contains("<tr><td>*.shop.example/static</td><td>shop</td><td>7</td><td>1</td><td>2</td></tr>")
-                .contains("No route (404): 5");
+                .contains("No route (404): 5")
+                .contains("<h2>Fleet</h2>")
+                .contains("<tr><td>10.0.1.10:8080 (this node)</td><td>up</td><td>0</td><td>0</td><td>7</td>"
+                        + "<td>33 %</td></tr>")
+                .contains("<tr><td>10.0.1.11:8080</td><td>cooldown</td><td>1</td><td>9</td><td>0</td><td>0 %</td>");
     }
 
     @Test

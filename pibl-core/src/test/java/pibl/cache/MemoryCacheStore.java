@@ -153,11 +153,12 @@ public final class MemoryCacheStore implements CacheStore {
     }
 
     @Override
-    public void invalidate(CacheKey key) {
+    public boolean invalidate(CacheKey key) {
         List<CacheEntry> gone = entries.remove(key.text());
         if (gone != null) {
             gone.forEach(MemoryCacheStore::release);
         }
+        return gone != null;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package pibl.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -65,7 +67,8 @@ class ClusterIT {
         for (int i = 0; i < 3; i++) {
             PiblConfig c = ProxyFixture.withCache(ProxyFixture.config(List.of(origin.address())),
                     dir.resolve("cache" + i), Duration.ZERO).withPort(ports[i])
-                    .withCluster(new ClusterConfig(peers.get(i), peers, secret));
+                    .withCluster(new ClusterConfig(peers.get(i), peers, secret))
+                    .withAdmin(new pibl.config.AdminConfig(i == 0, "127.0.0.1", 0));
             nodes.add(closer.track(new ProxyServer(c).start()));
         }
     }
@@ -132,6 +135,31 @@ class ClusterIT {
         assertThat(nodes.get(owner).cache().store().entryCount()).isGreaterThanOrEqualTo(1);
         assertThat(origin.received().get(0).headers().contains("PIBL-Peer"))
                 .as("the mark between nodes never reaches a backend").isFalse();
+
+        JsonNode status;
+        String metrics;
+        try (RawHttp admin = new RawHttp(nodes.get(0).adminPort(), 5000)) {
+            status = new ObjectMapper().readTree(admin.get("/status").body());
+            metrics = admin.get("/metrics").bodyText();
+        }
+        JsonNode peers = status.get("peers");
+        assertThat(peers).hasSize(3);
+        double shares = 0;
+        long sent = 0;
+        long received = 0;
+        for (JsonNode p : peers) {
+            shares += p.get("keyShare").asDouble();
+            sent += p.get("sent").asLong();
+            received += p.get("received").asLong();
+            assertThat(p.get("health").asText()).isEqualTo("up");
+            assertThat(p.get("keyShare").asDouble()).as("about a third each").isBetween(0.25, 0.42);
+        }
+        assertThat(shares).isCloseTo(1.0, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(peers.get(0).get("self").asBoolean()).isTrue();
+        assertThat(sent).as("node 0 sent every request for a key it does not own to its owner").isPositive();
+        assertThat(received).as("and received the others' requests for its own keys").isPositive();
+        assertThat(metrics).contains("pibl_cluster_requests_sent_total{peer=\"127.0.0.1:")
+                .contains("pibl_cluster_key_share{peer=\"127.0.0.1:").contains("pibl_cluster_peer_up{peer=");
     }
 
     @Test
@@ -182,5 +210,43 @@ class ClusterIT {
         }
         assertThat(origin.requestCount()).as("fetched once more, by the key's next owner, then served from there")
                 .isEqualTo(2);
+    }
+
+    private static RawHttp.Response purge(ProxyServer node, String path) throws IOException {
+        try (RawHttp http = new RawHttp(node.port(), 5000)) {
+            http.send("PURGE " + path + " HTTP/1.1\r\nHost: shop.example\r\n\r\n");
+            return http.read(false);
+        }
+    }
+
+    @Test
+    void aPurgeReachesEveryNodeAndSaysWhatWentWhere() throws Exception {
+        startFleet();
+        String path = "/item/5";
+        int owner = owner(path);
+        for (ProxyServer node : nodes) {
+            get(node, path);
+        }
+        assertThat(origin.requestCount()).isEqualTo(1);
+        ProxyServer receiver = nodes.get((owner + 1) % 3);
+
+        RawHttp.Response purged = purge(receiver, path);
+        assertThat(purged.status()).isEqualTo(200);
+        JsonNode answer = new ObjectMapper().readTree(purged.body());
+        assertThat(answer.get("purged").asInt()).as("the owner's entry, wherever the purge arrived").isEqualTo(1);
+        assertThat(answer.get("nodes")).hasSize(3);
+        assertThat(answer.get("nodes").get(nodes.get(owner).cluster().self().label()).asInt()).isEqualTo(1);
+        assertThat(get(receiver, path).header("X-Cache")).as("gone from the owner: fetched again").isEqualTo("MISS");
+        assertThat(origin.requestCount()).isEqualTo(2);
+
+        ProxyServer third = nodes.get((owner + 2) % 3);
+        String thirdLabel = third.cluster().self().label();
+        third.close();
+        RawHttp.Response partial = purge(receiver, path);
+        assertThat(partial.status()).as("the nodes that answered did purge").isEqualTo(200);
+        JsonNode nodesAnswer = new ObjectMapper().readTree(partial.body()).get("nodes");
+        assertThat(nodesAnswer.get(nodes.get(owner).cluster().self().label()).asInt()).isEqualTo(1);
+        assertThat(nodesAnswer.get(thirdLabel).isTextual()).as("the node that is gone: its error, not a number")
+                .isTrue();
     }
 }

@@ -1,0 +1,148 @@
+package pibl.handler;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import pibl.cluster.Cluster;
+import pibl.lb.Backend;
+import pibl.runtime.Json;
+import pibl.upstream.ResponseSink;
+import pibl.upstream.Upstream;
+import pibl.upstream.UpstreamException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A client's PURGE in cluster mode: done here, then sent to every other node of the fleet, marked as this node's
+ * ({@link pibl.cluster.PeerAuth}) so that each does it without sending it on; the client's answer, once every node
+ * has answered or failed, says what went where:
+ *
+ * <pre>
+ * PURGE /a   →   200 {"purged":1,"nodes":{"10.0.1.10:8080":1,"10.0.1.11:8080":0,"10.0.1.12:8080":"502 ..."}}
+ * </pre>
+ *
+ * A node's number is the key's entries it held (0 or 1: the key with all its variants is one); a node that could not
+ * be reached gets its error in place of a number, and the status stays 200: the nodes that answered did purge.
+ */
+final class PeerPurge {
+    private static final Pattern PURGED = Pattern.compile("\"purged\":(\\d+)");
+
+    private final Cluster cluster;
+    private final Upstream upstream;
+
+    PeerPurge(Cluster cluster, Upstream upstream) {
+        this.cluster = cluster;
+        this.upstream = upstream;
+    }
+
+    /** The answer of a node that purged for a peer: its own count only. */
+    void answerPeer(ChannelHandlerContext ctx, int purged) {
+        Map<String, Object> nodes = new LinkedHashMap<>();
+        nodes.put(cluster.self().label(), purged);
+        write(ctx, nodes);
+    }
+
+    /** Sends the purge of {@code host} {@code uri} to every other node, then answers the client. */
+    void fanOut(ChannelHandlerContext ctx, String host, String uri, String client, int purgedHere) {
+        Map<String, Object> nodes = new LinkedHashMap<>();
+        int[] pending = {0};
+        for (Backend node : cluster.nodes()) {
+            nodes.put(node.label(), cluster.isSelf(node) ? purgedHere : "no answer");
+            if (!cluster.isSelf(node)) {
+                pending[0]++;
+            }
+        }
+        if (pending[0] == 0) {
+            write(ctx, nodes);
+            return;
+        }
+        for (Backend node : cluster.nodes()) {
+            if (cluster.isSelf(node)) {
+                continue;
+            }
+            FullHttpRequest purge = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(Purge.METHOD),
+                    uri, Unpooled.EMPTY_BUFFER);
+            purge.headers().set(HttpHeaderNames.HOST, host).set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            cluster.sign(purge, client);
+            upstream.send(ctx.channel().eventLoop(), purge, cluster.only(node), client, new ResponseSink() {
+                private final StringBuilder body = new StringBuilder();
+                private int status;
+
+                @Override
+                public void onResponse(HttpResponse head, Backend backend) {
+                    status = head.status().code();
+                }
+
+                @Override
+                public void onContent(HttpContent content) {
+                    if (body.length() < 4096) {
+                        body.append(content.content().toString(StandardCharsets.UTF_8));
+                    }
+                    boolean last = content instanceof LastHttpContent;
+                    content.release();
+                    if (last) {
+                        Matcher m = PURGED.matcher(body);
+                        nodes.put(node.label(), status == 200 && m.find() ? (Object) Integer.parseInt(m.group(1))
+                                : "HTTP " + status);
+                        done();
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void onError(UpstreamException failure, boolean responseStarted) {
+                    nodes.put(node.label(), failure.status() + " " + failure.getMessage());
+                    done();
+                }
+
+                private void done() {
+                    if (--pending[0] == 0) {
+                        write(ctx, nodes);
+                    }
+                }
+            });
+        }
+    }
+
+    private static void write(ChannelHandlerContext ctx, Map<String, Object> nodes) {
+        long total = nodes.values().stream().filter(v -> v instanceof Integer).mapToLong(v -> (Integer) v).sum();
+        String json = Json.toString(g -> {
+            g.writeStartObject();
+            g.writeNumberField("purged", total);
+            g.writeObjectFieldStart("nodes");
+            for (Map.Entry<String, Object> e : nodes.entrySet()) {
+                if (e.getValue() instanceof Integer n) {
+                    g.writeNumberField(e.getKey(), n);
+                } else {
+                    g.writeStringField(e.getKey(), String.valueOf(e.getValue()));
+                }
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        }) + "\n";
+        ByteBuf body = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        ctx.writeAndFlush(response);
+    }
+}
