@@ -8,6 +8,7 @@
 #   5. deploy/test/test-tls.sh      HTTPS: curl --http2/--http1.1, h2load and a wss echo over TLS, the 308 redirect
 #   6. deploy/test/test-status-page.sh  the admin page's charts, as headless Chromium renders them
 #   7. deploy/local/rehearse.sh     the four-host topology in network namespaces, https/h2/wss as on EC2 (root only; skipped otherwise)
+#      deploy/local/rehearse-cluster.sh  three PIBL nodes in cluster mode behind an nftables virtual IP (root only)
 #   8. postman/run-newman.sh        the Postman collection against a locally started demo
 # Installs the system packages the later steps need when run as root (Debian/Ubuntu: apt-get).
 set -euo pipefail
@@ -59,8 +60,10 @@ deploy/test/test-status-page.sh
 if [[ $EUID -eq 0 ]]; then
 	step "deploy/local/rehearse.sh"
 	deploy/local/rehearse.sh
+	step "deploy/local/rehearse-cluster.sh"
+	deploy/local/rehearse-cluster.sh
 else
-	step "deploy/local/rehearse.sh skipped: network namespaces need root"
+	step "deploy/local/rehearse.sh and rehearse-cluster.sh skipped: network namespaces need root"
 fi
 
 step "postman/run-newman.sh"

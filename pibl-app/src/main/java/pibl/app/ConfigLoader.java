@@ -24,8 +24,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
-import pibl.cluster.Cluster;
 import pibl.config.CertificateFiles;
+import pibl.config.ClusterConfig;
 import pibl.config.ConfigException;
 import pibl.config.PiblConfig;
 
@@ -111,7 +111,7 @@ public final class ConfigLoader {
                 }
             }
             if (config.cluster().enabled()) {
-                Cluster.checkSecret(config.cluster().secretFile()); // unreadable or short: refused here, by name
+                ClusterConfig.readSecret(config.cluster().secretFile()); // unreadable or short: refused by name
             }
             return new Loaded(config, level);
         } catch (ConfigException e) {

@@ -85,11 +85,6 @@ public final class Cluster {
                 () -> System.currentTimeMillis() / 1000);
     }
 
-    /** Throws the {@code ConfigException} {@link #create} would for an unreadable or short secret file. */
-    public static void checkSecret(java.nio.file.Path file) {
-        PeerAuth.readSecret(file);
-    }
-
     /** The ownership key of a request: its {@code Host} and target (both schemes of a URL have one owner). */
     public static long key(String host, String uri) {
         return HashKeys.hash((host == null ? "" : host) + ' ' + uri);

@@ -3,13 +3,11 @@ package pibl.cluster;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;
-import pibl.config.ConfigException;
+import pibl.config.ClusterConfig;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -32,7 +30,6 @@ import java.util.Set;
 public final class PeerAuth {
     public static final AsciiString HEADER = AsciiString.cached("pibl-peer");
     static final long WINDOW_SECONDS = 30;
-    private static final int MIN_SECRET = 16;
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
     private final SecretKeySpec key;
@@ -45,23 +42,9 @@ public final class PeerAuth {
         this.macs = ThreadLocal.withInitial(this::newMac);
     }
 
-    /** The secret in {@code file}, less a trailing newline; at least 16 bytes. */
+    /** The secret in {@code file} ({@link ClusterConfig#readSecret}). */
     static byte[] readSecret(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ConfigException("cluster.secret-file", "cannot read " + file + ": " + e.getMessage());
-        }
-        int n = bytes.length;
-        while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) {
-            n--;
-        }
-        if (n < MIN_SECRET) {
-            throw new ConfigException("cluster.secret-file", file + " holds " + n + " bytes; the secret must have at"
-                    + " least " + MIN_SECRET + " (e.g. openssl rand -hex 32 > " + file + ")");
-        }
-        return java.util.Arrays.copyOf(bytes, n);
+        return ClusterConfig.readSecret(file);
     }
 
     /** Marks {@code request} as sent by {@code node} at {@code nowSeconds} on behalf of {@code client}. */

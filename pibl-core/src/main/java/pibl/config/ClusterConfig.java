@@ -1,7 +1,10 @@
 package pibl.config;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -23,6 +26,8 @@ import java.util.Set;
  * @param secretFile the secret peers sign their requests with
  */
 public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path secretFile) {
+    private static final int MIN_SECRET = 16;
+
     /** No {@code cluster:} block: every node on its own, as before. */
     public static final ClusterConfig OFF = new ClusterConfig(null, List.of(), null);
 
@@ -55,5 +60,27 @@ public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path 
             throw new ConfigException("cluster.secret-file",
                     "is required: the shared secret the peers authenticate their requests with");
         }
+    }
+
+    /**
+     * The secret in {@code file}, less a trailing newline; at least 16 bytes. Plain Java on purpose: the loader
+     * calls it before logging starts, and anything touching Netty would start Log4j2 before it knows its file.
+     */
+    public static byte[] readSecret(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ConfigException("cluster.secret-file", "cannot read " + file + ": " + e.getMessage());
+        }
+        int n = bytes.length;
+        while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) {
+            n--;
+        }
+        if (n < MIN_SECRET) {
+            throw new ConfigException("cluster.secret-file", file + " holds " + n + " bytes; the secret must have at"
+                    + " least " + MIN_SECRET + " (e.g. openssl rand -hex 32 > " + file + ")");
+        }
+        return Arrays.copyOf(bytes, n);
     }
 }

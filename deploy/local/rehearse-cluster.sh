@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Rehearse a PIBL fleet on one Linux machine: three PIBL nodes in cluster mode behind a virtual IP that the
+# kernel's own L4 load balancing spreads (nftables DNAT with a numgen map, the way kube-proxy's nftables mode
+# balances a Service; an AWS NLB on EC2), three demo backends and a client, all in network namespaces on one
+# bridge, every address in 198.18.0.0/24, nothing in the root namespace.
+#
+#   switch   bridge br0, one veth per host
+#   lb       198.18.0.40   the virtual IP :80: new connections DNAT to n1..n3 in turn, source NAT to itself
+#   n1-n3    198.18.0.41-43 PIBL :80, cluster peers 198.18.0.41-43:80, one shared secret
+#   be       198.18.0.51   demo backends backend-1..3 on :9001-9003
+#   client   198.18.0.140  where the checks run from
+#
+# Checks: connections to the virtual IP reach every node; a cacheable URL is fetched once from the backends
+# whichever node a request reaches (MISS once, then HIT through every node); a PURGE reaches every node;
+# with one node killed and taken out of the virtual IP's map (what the NLB's health check does), every request
+# is still answered and only the dead node's keys are fetched again.
+#
+#   sudo deploy/local/rehearse-cluster.sh [--pibl-jar PATH] [--backend-jar PATH] [--keep]
+#
+# Needs root; installs nftables, iproute2 and curl with apt-get when missing. Runs in under 2 minutes
+# (enforced), removes every namespace and process it made on any exit, exits non-zero on any failed check.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+
+PIBL_JAR="$REPO_ROOT/pibl-app/target/pibl.jar"
+BACKEND_JAR="$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
+KEEP=0
+TIME_LIMIT=${PIBL_REHEARSAL_TIMEOUT:-115}
+NET=198.18.0
+VIP=$NET.40
+NODE_IPS=("$NET.41" "$NET.42" "$NET.43")
+BACKEND_IP=$NET.51
+CLIENT_IP=$NET.140
+PORT=80
+KEYS=12
+
+die() { echo "rehearse-cluster: $*" >&2; exit 1; }
+
+while [ "$#" -gt 0 ]; do
+  case $1 in
+    --pibl-jar) PIBL_JAR=$(realpath "${2:?}"); shift ;;
+    --backend-jar) BACKEND_JAR=$(realpath "${2:?}"); shift ;;
+    --keep) KEEP=1 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (try --help)" ;;
+  esac
+  shift
+done
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, nftables)"
+for jar in "$PIBL_JAR" "$BACKEND_JAR"; do
+  [ -r "$jar" ] || die "no $jar: build first with  mvn -B -q package -DskipTests"
+done
+command -v java >/dev/null || die "no java on PATH"
+
+if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
+  missing=()
+  command -v nft >/dev/null || missing+=(nftables)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "rehearse-cluster: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    { timeout 300 apt-get update -q >/dev/null && timeout 300 apt-get install -y -q "${missing[@]}" >/dev/null; } ||
+      die "could not install ${missing[*]}"
+  fi
+  again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
+  [ "$KEEP" = 0 ] || again+=(--keep)
+  PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
+fi
+
+# --- teardown on any exit ----------------------------------------------------------------------------------------
+
+TAG="plc$$"
+WORK=$(mktemp -d "/tmp/pibl-cluster-rehearsal.XXXXXX")
+NAMESPACES=()
+FAILURES=()
+
+cleanup() {
+  local status=$? ns pid
+  trap - EXIT INT TERM
+  for ns in "${NAMESPACES[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if [ "$KEEP" = 1 ]; then echo "rehearse-cluster: kept $WORK"; else rm -rf "$WORK"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'echo "rehearse-cluster: stopped (time limit ${TIME_LIMIT}s or signal)" >&2; exit 124' INT TERM
+
+ns_name() { echo "$TAG-$1"; }
+in_ns() { local host=$1; shift; ip netns exec "$(ns_name "$host")" "$@"; }
+
+add_ns() {
+  ip netns add "$(ns_name "$1")"
+  NAMESPACES+=("$(ns_name "$1")")
+  ip -n "$(ns_name "$1")" link set lo up
+}
+
+add_host() { # HOST IP
+  local host=$1 ip=$2 sw
+  sw=$(ns_name switch)
+  add_ns "$host"
+  ip -n "$sw" link add "v-$host" type veth peer name eth0 netns "$(ns_name "$host")"
+  ip -n "$sw" link set "v-$host" master br0 up
+  ip -n "$(ns_name "$host")" addr add "$ip/24" dev eth0
+  ip -n "$(ns_name "$host")" link set eth0 up
+}
+
+PASSED=0
+check() { # NAME COMMAND... : runs the command, records a failure instead of stopping
+  local name=$1
+  shift
+  if "$@"; then echo "  ok   $name"; PASSED=$((PASSED + 1)); else echo "  FAIL $name"; FAILURES+=("$name"); fi
+}
+
+# --- network -----------------------------------------------------------------------------------------------------
+
+echo "rehearse-cluster: network $NET.0/24 in namespaces $TAG-*"
+add_ns switch
+ip -n "$(ns_name switch)" link add br0 type bridge || die "cannot create a bridge inside a namespace"
+ip -n "$(ns_name switch)" link set br0 up
+add_host lb "$VIP"
+for i in 0 1 2; do add_host "n$((i + 1))" "${NODE_IPS[$i]}"; done
+add_host be "$BACKEND_IP"
+add_host client "$CLIENT_IP"
+
+# The virtual IP: each new connection to $VIP:80 goes to the next node (numgen inc mod N over a map), replies come
+# back through the balancer (source NAT), conntrack keeps a connection on its node. set_nodes rewrites the map.
+in_ns lb sysctl -qw net.ipv4.ip_forward=1
+set_nodes() { # IP... : the nodes the virtual IP spreads over
+  local map="" i=0 ip
+  for ip in "$@"; do map+="${map:+, }$i : $ip"; i=$((i + 1)); done
+  in_ns lb nft -f - <<EOF
+table ip vip
+delete table ip vip
+table ip vip {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr $VIP tcp dport $PORT dnat to numgen inc mod $# map { $map }
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ct status dnat ip daddr { $(IFS=,; echo "$*") } masquerade
+  }
+}
+EOF
+}
+set_nodes "${NODE_IPS[@]}"
+
+# --- backends and nodes ---------------------------------------------------------------------------------------
+
+start_bg() { # HOST LOG COMMAND...
+  local host=$1 log=$2
+  shift 2
+  ip netns exec "$(ns_name "$host")" "$@" >"$log" 2>&1 &
+  disown # killed by cleanup (or on purpose): no "Killed" line from bash
+}
+
+for i in 1 2 3; do
+  start_bg be "$WORK/backend-$i.log" java -Xmx64m -jar "$BACKEND_JAR" --bind 0.0.0.0 --port "900$i" --name "backend-$i"
+done
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster.key"
+peers=$(IFS=,; echo "${NODE_IPS[*]/%/:$PORT}")
+for i in 0 1 2; do
+  dir="$WORK/n$((i + 1))"
+  mkdir -p "$dir"
+  cat >"$dir/pibl.yaml" <<EOF
+bind: 0.0.0.0
+port: $PORT
+backends: [$BACKEND_IP:9001, $BACKEND_IP:9002, $BACKEND_IP:9003]
+log: { file: $dir/pibl.log }
+cache: { enabled: true, directory: $dir/cache, ttl: 60s }
+admin: { enabled: false }
+cluster:
+  self: ${NODE_IPS[$i]}:$PORT
+  peers: [${peers//,/, }]
+  secret-file: $WORK/cluster.key
+EOF
+  (cd "$dir" && start_bg "n$((i + 1))" "$dir/stdout.log" java -Xmx128m -jar "$PIBL_JAR" --config "$dir/pibl.yaml")
+done
+
+wait_http() { # HOST URL : until it answers (25 s at most)
+  local host=$1 url=$2 i
+  for ((i = 0; i < 250; i++)); do
+    in_ns "$host" curl -s -o /dev/null --max-time 1 "$url" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+for i in 1 2 3; do wait_http be "http://127.0.0.1:900$i/api/info" || die "backend-$i did not start: $(tail -5 "$WORK/backend-$i.log")"; done
+for i in 0 1 2; do
+  wait_http client "http://${NODE_IPS[$i]}:$PORT/api/info" ||
+    die "node n$((i + 1)) did not start: $(tail -5 "$WORK/n$((i + 1))/stdout.log")"
+done
+echo "rehearse-cluster: backends and nodes up after ${SECONDS}s"
+
+# --- checks -------------------------------------------------------------------------------------------------------
+
+vip_get() { # PATH : X-Cache of a GET on a new connection to the virtual IP (empty on failure)
+  in_ns client curl -s -o /dev/null -D - --max-time 5 -H 'Host: shop.test' "http://$VIP:$PORT$1" |
+    tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache" { print $2 }'
+}
+# From each node's own log file (log.file in its pibl.yaml): also checks that the file is where it was told to be.
+node_lines() { grep -c 'POST /api/spread' "$WORK/n$1/pibl.log" 2>/dev/null || echo 0; }
+
+echo "rehearse-cluster: checks"
+# POST: not cacheable, so answered by the node that took the connection, with no hop to an owner.
+for ((i = 0; i < 30; i++)); do
+  in_ns client curl -s -o /dev/null --max-time 5 -X POST -d x "http://$VIP:$PORT/api/spread" || true
+done
+spread_ok() { local n; for n in 1 2 3; do [ "$(node_lines "$n")" = 10 ] || return 1; done; }
+check "the virtual IP spreads new connections evenly: $(node_lines 1)/$(node_lines 2)/$(node_lines 3) of 30" spread_ok
+
+# Each key three times through the virtual IP, so through three different nodes in turn.
+misses=0 hits=0 failed=0
+for ((k = 0; k < KEYS; k++)); do
+  for r in 1 2 3; do
+    case $(vip_get "/cache/max-age/60?k=$k") in
+      MISS) misses=$((misses + 1)) ;; HIT) hits=$((hits + 1)) ;; *) failed=$((failed + 1)) ;;
+    esac
+  done
+done
+check "each of $KEYS keys fetched once for the fleet: $misses MISS, $hits HIT, $failed failed" \
+  test "$misses" = "$KEYS" -a "$hits" = "$((2 * KEYS))" -a "$failed" = 0
+
+purge=$(in_ns n1 curl -s --max-time 5 -X PURGE -H 'Host: shop.test' "http://127.0.0.1:$PORT/cache/max-age/60?k=0")
+check "a PURGE on one node answers for all three: $purge" \
+  bash -c '[[ $1 == *"\"purged\":1"* && $(grep -o "198.18.0.4[123]:80\":[0-9]" <<<"$1" | wc -l) == 3 ]]' _ "$purge"
+check "then the purged key is fetched again" test "$(vip_get '/cache/max-age/60?k=0')" = MISS
+
+# A node dies: kill -9, then out of the virtual IP's map (the NLB's target health check).
+for pid in $(ip netns pids "$(ns_name n3)"); do kill -KILL "$pid" 2>/dev/null || true; done
+set_nodes "${NODE_IPS[0]}" "${NODE_IPS[1]}"
+misses=0 hits=0 failed=0
+for ((k = 1; k < KEYS; k++)); do
+  for r in 1 2; do
+    case $(vip_get "/cache/max-age/60?k=$k") in
+      MISS) misses=$((misses + 1)) ;; HIT) hits=$((hits + 1)) ;; *) failed=$((failed + 1)) ;;
+    esac
+  done
+done
+check "with n3 dead every request is answered ($failed failed)" test "$failed" = 0
+check "only n3's keys are fetched again: $misses of $((KEYS - 1)) keys, about a third" \
+  test "$misses" -ge 1 -a "$misses" -le $(((KEYS - 1) * 2 / 3))
+
+echo "rehearse-cluster: $PASSED passed, ${#FAILURES[@]} failed, ${SECONDS}s"
+if [ "${#FAILURES[@]}" -gt 0 ]; then
+  for i in 1 2 3; do echo "--- n$i"; tail -5 "$WORK/n$i/stdout.log"; done
+  exit 1
+fi
+echo "rehearse-cluster: all checks passed"
