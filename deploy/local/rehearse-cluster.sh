@@ -15,7 +15,12 @@
 # with one node killed and taken out of the virtual IP's map (what the NLB's health check does), every request
 # is still answered and only the dead node's keys are fetched again.
 #
-#   sudo deploy/local/rehearse-cluster.sh [--pibl-jar PATH] [--backend-jar PATH] [--keep]
+#   sudo deploy/local/rehearse-cluster.sh [--pibl-jar PATH] [--backend-jar PATH] [--keep] [--measure]
+#
+# --measure then runs a Zipf load (s = 0.9 over 10,000 cacheable URLs, bench/lua/zipf.lua under wrk, 30
+# connections, 8,000 requests) through the virtual IP three ways: the fleet in cluster mode, each cache holding a third of
+# the URLs; three independent nodes with the same caches; one node holding them all. It prints, for each, the
+# requests, the hit ratio the client saw, and the backend fetches per distinct URL fetched.
 #
 # Needs root; installs nftables, iproute2 and curl with apt-get when missing. Runs in under 2 minutes
 # (enforced), removes every namespace and process it made on any exit, exits non-zero on any failed check.
@@ -27,6 +32,9 @@ REPO_ROOT=$(cd "$HERE/../.." && pwd)
 PIBL_JAR="$REPO_ROOT/pibl-app/target/pibl.jar"
 BACKEND_JAR="$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
 KEEP=0
+MEASURE=0
+ZIPF_URLS=10000
+ZIPF_PER_THREAD=4000 # x 2 wrk threads: every run sees a stream of 8,000 requests
 TIME_LIMIT=${PIBL_REHEARSAL_TIMEOUT:-115}
 NET=198.18.0
 VIP=$NET.40
@@ -43,6 +51,7 @@ while [ "$#" -gt 0 ]; do
     --pibl-jar) PIBL_JAR=$(realpath "${2:?}"); shift ;;
     --backend-jar) BACKEND_JAR=$(realpath "${2:?}"); shift ;;
     --keep) KEEP=1 ;;
+    --measure) MEASURE=1 ;;
     -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (try --help)" ;;
   esac
@@ -60,6 +69,7 @@ if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
   command -v nft >/dev/null || missing+=(nftables)
   command -v ip >/dev/null || missing+=(iproute2)
   command -v curl >/dev/null || missing+=(curl)
+  [ "$MEASURE" = 0 ] || command -v wrk >/dev/null || missing+=(wrk)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "rehearse-cluster: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -68,6 +78,7 @@ if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
   fi
   again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
   [ "$KEEP" = 0 ] || again+=(--keep)
+  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 120)); }
   PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
 fi
 
@@ -164,24 +175,48 @@ for i in 1 2 3; do
   start_bg be "$WORK/backend-$i.log" java -Xmx64m -jar "$BACKEND_JAR" --bind 0.0.0.0 --port "900$i" --name "backend-$i"
 done
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster.key"
-peers=$(IFS=,; echo "${NODE_IPS[*]/%/:$PORT}")
-for i in 0 1 2; do
-  dir="$WORK/n$((i + 1))"
-  mkdir -p "$dir"
-  cat >"$dir/pibl.yaml" <<EOF
+
+# start_nodes CLUSTER MAX_ENTRIES N : PIBL on the first N nodes, in cluster mode (on) or not (off), each cache
+# holding at most MAX_ENTRIES entries (0: the default), with fresh cache directories and logs; the virtual IP
+# then spreads over those N.
+start_nodes() {
+  local cluster=$1 max_entries=$2 count=$3 i dir peers=""
+  for ((i = 0; i < count; i++)); do peers+="${peers:+, }${NODE_IPS[$i]}:$PORT"; done
+  for ((i = 0; i < count; i++)); do
+    dir="$WORK/n$((i + 1))"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cat >"$dir/pibl.yaml" <<EOF
 bind: 0.0.0.0
 port: $PORT
 backends: [$BACKEND_IP:9001, $BACKEND_IP:9002, $BACKEND_IP:9003]
 log: { file: $dir/pibl.log }
-cache: { enabled: true, directory: $dir/cache, ttl: 60s }
+cache: { enabled: true, directory: $dir/cache, ttl: 60s, max-entries: $max_entries }
 admin: { enabled: false }
+EOF
+    if [ "$cluster" = on ]; then
+      cat >>"$dir/pibl.yaml" <<EOF
 cluster:
   self: ${NODE_IPS[$i]}:$PORT
-  peers: [${peers//,/, }]
+  peers: [$peers]
   secret-file: $WORK/cluster.key
 EOF
-  (cd "$dir" && start_bg "n$((i + 1))" "$dir/stdout.log" java -Xmx128m -jar "$PIBL_JAR" --config "$dir/pibl.yaml")
-done
+    fi
+    (cd "$dir" && start_bg "n$((i + 1))" "$dir/stdout.log" java -Xmx128m -jar "$PIBL_JAR" --config "$dir/pibl.yaml")
+  done
+  for ((i = 0; i < count; i++)); do
+    wait_http client "http://${NODE_IPS[$i]}:$PORT/api/info" ||
+      die "node n$((i + 1)) did not start: $(tail -5 "$WORK/n$((i + 1))/stdout.log")"
+  done
+  set_nodes "${NODE_IPS[@]:0:$count}"
+}
+
+stop_nodes() {
+  local i pid
+  for i in 1 2 3; do
+    for pid in $(ip netns pids "$(ns_name "n$i")" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  done
+}
 
 wait_http() { # HOST URL : until it answers (25 s at most)
   local host=$1 url=$2 i
@@ -192,10 +227,7 @@ wait_http() { # HOST URL : until it answers (25 s at most)
   return 1
 }
 for i in 1 2 3; do wait_http be "http://127.0.0.1:900$i/api/info" || die "backend-$i did not start: $(tail -5 "$WORK/backend-$i.log")"; done
-for i in 0 1 2; do
-  wait_http client "http://${NODE_IPS[$i]}:$PORT/api/info" ||
-    die "node n$((i + 1)) did not start: $(tail -5 "$WORK/n$((i + 1))/stdout.log")"
-done
+start_nodes on 0 3
 echo "rehearse-cluster: backends and nodes up after ${SECONDS}s"
 
 # --- checks -------------------------------------------------------------------------------------------------------
@@ -253,3 +285,28 @@ if [ "${#FAILURES[@]}" -gt 0 ]; then
   exit 1
 fi
 echo "rehearse-cluster: all checks passed"
+[ "$MEASURE" = 1 ] || exit 0
+
+# --- measurements ----------------------------------------------------------------------------------------------
+
+# measure NAME CLUSTER MAX_ENTRIES NODES : one Zipf run through the virtual IP, then what the nodes' logs say.
+measure() {
+  local name=$1 out fetches distinct
+  stop_nodes
+  rm -rf "$WORK"/n[123] # the last run's logs and caches: only this run's nodes count
+  start_nodes "$2" "$3" "$4"
+  out=$(in_ns client env ZIPF_N="$ZIPF_URLS" ZIPF_S=0.9 ZIPF_MAX="$ZIPF_PER_THREAD" timeout 40 wrk --latency -t 2 -c 30 -d 30s \
+    -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" 2>&1)
+  # A fetch: an access line whose upstream is a backend (198.18.0.51), the request a MISS.
+  fetches=$(cat "$WORK"/n*/pibl.log | grep -c " $BACKEND_IP:900[0-9] MISS " || true)
+  distinct=$(cat "$WORK"/n*/pibl.log | grep " $BACKEND_IP:900[0-9] MISS " | grep -o 'k=[0-9]*' | sort -u | wc -l)
+  printf '  %-44s %s  fetches %s of %s distinct URLs: %s per URL; p50/p99 %s/%s\n' "$name" \
+    "$(grep -o 'requests [0-9]* hits [0-9]* hit-ratio [0-9.]*' <<<"$out")" "$fetches" "$distinct" \
+    "$(awk -v f="$fetches" -v d="$distinct" 'BEGIN { printf "%.2f", d ? f / d : 0 }')" \
+    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")"
+}
+echo "rehearse-cluster: Zipf s=0.9 over $ZIPF_URLS URLs, $((2 * ZIPF_PER_THREAD)) requests (wrk -t 2 -c 30) through the virtual IP"
+third=$(((ZIPF_URLS + 2) / 3))
+measure "3 nodes, cluster on, caches of $third" on "$third" 3
+measure "3 independent nodes, caches of $third" off "$third" 3
+measure "1 node, a cache of $ZIPF_URLS" off "$ZIPF_URLS" 1
