@@ -2,15 +2,15 @@ package pibl.cluster;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
-import pibl.config.BackendConfig;
+import pibl.config.BalanceConfig;
 import pibl.config.ClusterConfig;
 import pibl.config.HealthCheckConfig;
 import pibl.lb.Backend;
+import pibl.lb.BackendGroup;
 import pibl.lb.HashKeys;
 import pibl.lb.LoadBalancer;
 import pibl.lb.Panic;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -52,14 +52,22 @@ public final class Cluster {
     private final Map<String, Integer> index = new HashMap<>();
 
     Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds) {
-        List<Backend> all = new ArrayList<>();
+        this(config, secret, epochSeconds, System::nanoTime);
+    }
+
+    /**
+     * @param nanoTime the clock of the peers' passive cooldowns and slow starts (tests move it by hand)
+     */
+    Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds, LongSupplier nanoTime) {
+        // The peers as one group of backends: passive checks as a pool's, and the default slow start (30 s) for a
+        // node that comes back, which gets its keys back gradually (best()).
+        List<Backend> all = BackendGroup.create(config.peers(), HealthCheckConfig.defaults(),
+                BalanceConfig.defaults(), nanoTime).backends();
         Backend me = null;
         Set<String> names = new HashSet<>();
-        for (BackendConfig peer : config.peers()) {
-            Backend b = new Backend(peer, HealthCheckConfig.defaults());
-            all.add(b);
-            names.add(peer.address());
-            if (peer.address().equals(config.self().address())) {
+        for (Backend b : all) {
+            names.add(b.label());
+            if (b.label().equals(config.self().address())) {
                 me = b;
             }
         }
@@ -182,13 +190,27 @@ public final class Cluster {
         return shares;
     }
 
+    /**
+     * The best-scoring node for {@code key} not tried and (when {@code inRotationOnly}) in rotation. A node in
+     * its slow-start ramp (back after being out) takes only the keys whose own fraction is below its ramp factor
+     * {@code f}, the others going to their next node: a tenth of its keys at first, all of them once the ramp is
+     * over, the same keys as {@code f} grows, so that none flips back and forth.
+     */
     private Backend best(long key, List<Backend> tried, boolean inRotationOnly) {
+        Backend b = best(key, tried, inRotationOnly, true);
+        return b != null ? b : best(key, tried, inRotationOnly, false);
+    }
+
+    private Backend best(long key, List<Backend> tried, boolean inRotationOnly, boolean ramp) {
         Backend best = null;
         long bestScore = 0;
         for (int i = 0; i < nodes.length; i++) {
             Backend n = nodes[i];
             if (tried.contains(n) || inRotationOnly && n != self && !n.isAvailable()) {
                 continue;
+            }
+            if (ramp && n != self && keyFraction(key, seeds[i]) >= n.rampFactor()) {
+                continue; // ramping, and this key is not among those it has back yet
             }
             long score = mix(key ^ seeds[i]);
             if (best == null || Long.compareUnsigned(score, bestScore) > 0) {
@@ -197,6 +219,11 @@ public final class Cluster {
             }
         }
         return best;
+    }
+
+    /** A fraction in [0, 1) of {@code key} for the node of {@code seed}, independent of its score. */
+    private static double keyFraction(long key, long seed) {
+        return (mix(key ^ Long.rotateLeft(seed, 32) ^ 0x9e3779b97f4a7c15L) >>> 11) * 0x1.0p-53;
     }
 
     /** The finalizer of SplitMix64: every bit of the input moves about half of the output's. */

@@ -18,13 +18,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ClusterTest {
     private static final int KEYS = 30_000;
 
-    private static Cluster fleet(int n) {
+    private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong(1);
+
+    private Cluster fleet(int n) {
         List<BackendConfig> peers = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             peers.add(BackendConfig.parse("10.0.1." + (10 + i) + ":8080"));
         }
         return new Cluster(new ClusterConfig(peers.get(0), peers, Path.of("unused")),
-                "0123456789abcdef".getBytes(StandardCharsets.US_ASCII), () -> 0);
+                "0123456789abcdef".getBytes(StandardCharsets.US_ASCII), () -> 0, nanos::get);
     }
 
     private static Map<Long, Backend> owners(Cluster c) {
@@ -85,8 +87,25 @@ class ClusterTest {
         assertThat(heirs.values()).as("its keys spread over both others, not dumped on one").hasSize(2)
                 .allSatisfy(n -> assertThat(n).isGreaterThan(third));
 
-        leaving.answeredInPanic(); // back in rotation
-        assertThat(owners(c)).as("it gets exactly its keys back").isEqualTo(before);
+        leaving.answeredInPanic(); // back in rotation: its 30 s slow start begins
+        Map<Long, Backend> ramping = owners(c);
+        long back = before.entrySet().stream()
+                .filter(e -> e.getValue() == leaving && ramping.get(e.getKey()) == leaving).count();
+        assertThat(back).as("a tenth of its keys at first").isBetween(moved / 10 - 200L, moved / 10 + 200L);
+        assertThat(ramping.values()).as("and no key of another node").filteredOn(b -> b == leaving)
+                .hasSize((int) back);
+        nanos.addAndGet(java.time.Duration.ofSeconds(15).toNanos());
+        Map<Long, Backend> half = owners(c);
+        assertThat(before.entrySet().stream().filter(e -> e.getValue() == leaving && half.get(e.getKey()) == leaving)
+                .count()).as("half of them halfway").isBetween(moved / 2 - 300L, moved / 2 + 300L);
+        assertThat(half.entrySet()).as("those it had back at first it keeps: no key flips")
+                .allSatisfy(e -> {
+                    if (ramping.get(e.getKey()) == leaving) {
+                        assertThat(e.getValue()).isSameAs(leaving);
+                    }
+                });
+        nanos.addAndGet(java.time.Duration.ofSeconds(15).toNanos());
+        assertThat(owners(c)).as("the ramp over, it has exactly its keys back").isEqualTo(before);
     }
 
     @Test
