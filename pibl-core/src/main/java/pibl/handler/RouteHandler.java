@@ -70,6 +70,13 @@ public final class RouteHandler extends ChannelDuplexHandler {
         if (exchange != null) {
             exchange.route(route);
         }
+        if (exchange != null && exchange.fromPeer()) {
+            // A fleet peer's, for its client: the receiving node judged allow, deny and the rate limit already, by
+            // that client; judged here by the peer's address, every client of that node would share one bucket.
+            route.counted(Route.Outcome.FORWARDED);
+            ctx.fireChannelRead(request);
+            return;
+        }
         byte[] client = route.readsClient() || r.trustsProxies() ? client(ctx, r, request) : null;
         if (client != null && client != peer && exchange != null) {
             exchange.client(Exchange.clientAddress(client));

@@ -1,0 +1,85 @@
+package pibl.handler;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import pibl.cluster.Cluster;
+import pibl.cluster.PeerAuth;
+import pibl.config.BackendConfig;
+import pibl.config.ClusterConfig;
+import pibl.config.LogConfig;
+import pibl.config.PiblConfig;
+import pibl.config.RouteConfig;
+import pibl.route.Router;
+import pibl.route.Routes;
+import pibl.runtime.ProxyStats;
+import pibl.testing.ProxyFixture;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The fleet's front door with the route segment behind it: what a good mark changes, and what it does not. */
+class PeerHandlerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPeersRequestIsNotJudgedAgainByTheRouteButAnOrdinaryOneIs() throws Exception {
+        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
+        BackendConfig self = BackendConfig.parse("10.0.1.10:8080");
+        Cluster cluster = Cluster.create(new ClusterConfig(self, List.of(BackendConfig.parse("10.0.1.11:8080")),
+                secret));
+        // allow: a client must have an IP to be judged; an EmbeddedChannel's peer has none, so its own requests
+        // are refused (403): exactly what must not happen to a peer's, already judged by the node that took it.
+        PiblConfig config = Routes.config(ProxyFixture.config(List.of("127.0.0.1:1")),
+                List.of(Routes.pool("p", "127.0.0.1:1")), RouteConfig.catchAll("p")
+                        .withRateLimit(new RouteConfig.RateLimit(1, Duration.ofMinutes(1), 1)));
+        Router router = Routes.router(config, System::nanoTime);
+        EmbeddedChannel ch = channel(cluster, router);
+
+        FullHttpRequest marked = get("/a");
+        cluster.sign(marked, "192.0.2.7");
+        ch.writeInbound(marked);
+        Object passed = ch.readInbound();
+        assertThat(passed).as("a peer's request goes on to the cache and the owner's backends").isSameAs(marked);
+        assertThat(((FullHttpRequest) passed).headers().contains(PeerAuth.HEADER)).as("its mark removed").isFalse();
+        assertThat(Exchange.current(ch).client()).as("on behalf of the client the mark names")
+                .isEqualTo("192.0.2.7");
+        ReferenceCountUtil.release(passed);
+        ch.close();
+
+        ch = channel(cluster, router); // a new connection: the first exchange above is never answered
+        FullHttpRequest forged = get("/a");
+        forged.headers().set(PeerAuth.HEADER, "v1 10.0.1.11:8080 " + System.currentTimeMillis() / 1000
+                + " 192.0.2.7 AAAA");
+        ch.writeInbound(forged);
+        assertThat((Object) ch.readInbound()).as("a forged mark: judged as any client, refused here").isNull();
+        HttpResponse refused = ch.readOutbound();
+        assertThat(refused.status().code()).isEqualTo(403);
+        ReferenceCountUtil.release(refused);
+        ch.close();
+    }
+
+    private static EmbeddedChannel channel(Cluster cluster, Router router) {
+        return new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
+                new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
+                new RouteHandler(() -> router));
+    }
+
+    private static FullHttpRequest get(String uri) {
+        FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
+        r.headers().set(HttpHeaderNames.HOST, "shop.example");
+        return r;
+    }
+}
