@@ -28,6 +28,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+source "$HERE/../lib/netns.sh"
 
 PIBL_JAR="$REPO_ROOT/pibl-app/target/pibl.jar"
 BACKEND_JAR="$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
@@ -90,36 +92,14 @@ NAMESPACES=()
 FAILURES=()
 
 cleanup() {
-  local status=$? ns pid
+  local status=$?
   trap - EXIT INT TERM
-  for ns in "${NAMESPACES[@]}"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  netns_remove_all
   if [ "$KEEP" = 1 ]; then echo "rehearse-cluster: kept $WORK"; else rm -rf "$WORK"; fi
   exit "$status"
 }
 trap cleanup EXIT
 trap 'echo "rehearse-cluster: stopped (time limit ${TIME_LIMIT}s or signal)" >&2; exit 124' INT TERM
-
-ns_name() { echo "$TAG-$1"; }
-in_ns() { local host=$1; shift; ip netns exec "$(ns_name "$host")" "$@"; }
-
-add_ns() {
-  ip netns add "$(ns_name "$1")"
-  NAMESPACES+=("$(ns_name "$1")")
-  ip -n "$(ns_name "$1")" link set lo up
-}
-
-add_host() { # HOST IP
-  local host=$1 ip=$2 sw
-  sw=$(ns_name switch)
-  add_ns "$host"
-  ip -n "$sw" link add "v-$host" type veth peer name eth0 netns "$(ns_name "$host")"
-  ip -n "$sw" link set "v-$host" master br0 up
-  ip -n "$(ns_name "$host")" addr add "$ip/24" dev eth0
-  ip -n "$(ns_name "$host")" link set eth0 up
-}
 
 PASSED=0
 check() { # NAME COMMAND... : runs the command, records a failure instead of stopping
@@ -131,9 +111,7 @@ check() { # NAME COMMAND... : runs the command, records a failure instead of sto
 # --- network -----------------------------------------------------------------------------------------------------
 
 echo "rehearse-cluster: network $NET.0/24 in namespaces $TAG-*"
-add_ns switch
-ip -n "$(ns_name switch)" link add br0 type bridge || die "cannot create a bridge inside a namespace"
-ip -n "$(ns_name switch)" link set br0 up
+netns_switch || die "no bridge"
 add_host lb "$VIP"
 for i in 0 1 2; do add_host "n$((i + 1))" "${NODE_IPS[$i]}"; done
 add_host be "$BACKEND_IP"

@@ -27,6 +27,8 @@ REPO_ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/../lib/render.sh"
 # shellcheck source-path=SCRIPTDIR source=../lib/unit.sh
 source "$HERE/../lib/unit.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib/netns.sh
+source "$HERE/../lib/netns.sh"
 
 PIBL_JAR="$REPO_ROOT/pibl-app/target/pibl.jar"
 BACKEND_JAR="$REPO_ROOT/pibl-backend-demo/target/pibl-backend-demo.jar"
@@ -100,11 +102,7 @@ cleanup() {
   local status=$? ns pid
   trap - EXIT INT TERM
   svc_stop_all
-  for ns in "${NAMESPACES[@]}"; do
-    # Anything still inside one of our namespaces was started by this script (curl, the user-data).
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  netns_remove_all # anything still inside one of our namespaces was started by this script (curl, the user-data)
   if [ "$KEEP" = 1 ]; then
     echo "rehearse: kept $WORK"
   else
@@ -115,30 +113,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "rehearse: stopped (time limit ${TIME_LIMIT}s or signal)" >&2; exit 124' INT TERM
 
-ns_name() { echo "$TAG-$1"; }
-in_ns() { # HOST COMMAND...
-  local host=$1
-  shift
-  ip netns exec "$(ns_name "$host")" "$@"
-}
-
 # --- network ---------------------------------------------------------------------------------------------------
-
-add_ns() {
-  ip netns add "$(ns_name "$1")"
-  NAMESPACES+=("$(ns_name "$1")")
-  ip -n "$(ns_name "$1")" link set lo up
-}
-
-add_host() { # HOST IP : a namespace with eth0 on the switch's bridge
-  local host=$1 ip=$2 sw
-  sw=$(ns_name switch)
-  add_ns "$host"
-  ip -n "$sw" link add "v-$host" type veth peer name eth0 netns "$(ns_name "$host")"
-  ip -n "$sw" link set "v-$host" master br0 up
-  ip -n "$(ns_name "$host")" addr add "$ip/24" dev eth0
-  ip -n "$(ns_name "$host")" link set eth0 up
-}
 
 # firewall HOST RULE... : a security group: only what the rules accept may open a connection to HOST.
 firewall() {
@@ -157,10 +132,7 @@ EOF
 }
 
 echo "rehearse: network $NET.0/24 in namespaces $TAG-*"
-add_ns switch
-ip -n "$(ns_name switch)" link add br0 type bridge ||
-  die "cannot create a bridge inside a namespace (is the bridge module available? modprobe bridge)"
-ip -n "$(ns_name switch)" link set br0 up
+netns_switch || die "no bridge"
 add_host pibl "$PIBL_IP"
 for i in 0 1 2; do add_host "be$((i + 1))" "${BACKEND_IPS[$i]}"; done
 add_host client "$CLIENT_IP"
