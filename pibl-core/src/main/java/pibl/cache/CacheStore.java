@@ -54,6 +54,14 @@ public interface CacheStore extends AutoCloseable {
      */
     boolean invalidate(CacheKey key);
 
+    /**
+     * Removes every stored response {@code ban} matches (by key prefix or by tag), and, for a prefix, the Vary
+     * markers of the keys it matches. In force at once: a lookup never returns a response received before the ban
+     * that it matches, and a writer begun before it that it matches stores nothing. Completes, when every entry
+     * has been looked at, with how many stored responses went; never exceptionally.
+     */
+    CompletableFuture<Long> purge(Ban ban);
+
     /** Removes every entry and every entry file (used for {@code --clear-cache} and tests). */
     void clear();
 

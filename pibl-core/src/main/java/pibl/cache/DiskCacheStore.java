@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -71,6 +72,8 @@ public final class DiskCacheStore implements CacheStore {
     private final DiskLookup lookups;
     private final DiskWrites writes;
     private final ScheduledExecutorService manager;
+    /** Sweeps of the directory for purges by prefix or tag, one at a time, off the disk threads' queues. */
+    private final ExecutorService purges;
     /** Unique to this process, in temporary file names: the loader removes only other runs' leftovers. */
     private final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt() & 0x7fff_ffff);
     private final AtomicInteger versions = new AtomicInteger(ThreadLocalRandom.current().nextInt());
@@ -106,6 +109,11 @@ public final class DiskCacheStore implements CacheStore {
         this.writes = new DiskWrites(this);
         this.manager = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pibl-cache-manager");
+            t.setDaemon(true);
+            return t;
+        });
+        this.purges = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pibl-cache-purge");
             t.setDaemon(true);
             return t;
         });
@@ -161,7 +169,26 @@ public final class DiskCacheStore implements CacheStore {
 
     @Override
     public CompletableFuture<CacheEntry> lookup(CacheKey key, HttpHeaders requestHeaders) {
-        return lookups.lookup(key, requestHeaders);
+        CompletableFuture<CacheEntry> found = lookups.lookup(key, requestHeaders);
+        return invalidations.hasBans() ? found.thenApply(this::unlessBanned) : found;
+    }
+
+    /** An entry a ban made after it matches (its sweep has not reached the file yet) goes now, and is not found. */
+    private CacheEntry unlessBanned(CacheEntry e) {
+        if (e == null || !invalidations.banned(e.key(), e.headers(), e.responseTime())) {
+            return e;
+        }
+        index.remove(e.digest(), e.version());
+        return null;
+    }
+
+    @Override
+    public CompletableFuture<Long> purge(Ban ban) {
+        if (closed || !cfg.enabled()) {
+            return CompletableFuture.completedFuture(0L);
+        }
+        Object active = invalidations.ban(ban, clock.millis()); // in force before the sweep: nothing slips past
+        return loader.sweep(ban, purges).whenComplete((n, t) -> invalidations.swept(active, clock.millis()));
     }
 
     // ---- writes ----
@@ -261,6 +288,7 @@ public final class DiskCacheStore implements CacheStore {
         closed = true; // no new writers; writers still streaming give up at their next chunk
         loader.stop();
         manager.shutdownNow();
+        purges.shutdownNow();
         try {
             if (!disk.shutdown(30)) {
                 LOG.warn("Cache disk work still running after 30 s; leaving it");
@@ -289,6 +317,7 @@ public final class DiskCacheStore implements CacheStore {
      */
     private void expire() {
         try {
+            invalidations.retireBans(clock.millis());
             int n = 0;
             for (int s = 0; s < CacheIndex.SEGMENTS && !closed; s++) {
                 int gone = index.expire(s);

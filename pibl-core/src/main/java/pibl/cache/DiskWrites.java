@@ -231,9 +231,9 @@ final class DiskWrites {
         return m != null && m.isMarker() && m.version() == (int) p.marker().generation() && m.aux() == p.varyId();
     }
 
-    /** Not invalidated since it began. (A write committed before close still lands: close waits for it.) */
+    /** Not invalidated, nor banned, since it began. (A write committed before close still lands: close waits for it.) */
     private boolean admits(PendingWrite p) {
-        return store.invalidations().admits(p.primary(), p.began());
+        return store.invalidations().admits(p.primary(), p.began(), p.key().text(), p.storedHeaders());
     }
 
     /**

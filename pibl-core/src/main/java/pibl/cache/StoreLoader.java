@@ -17,7 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,6 +45,8 @@ final class StoreLoader {
     private static final Duration PROGRESS = Duration.ofSeconds(5);
     /** Loads queued on the disk threads at once; the scan waits beyond (bounded memory, shared threads). */
     private static final int IN_FLIGHT = 1024;
+    /** Entry files are spread over 16 x 256 directories by their digest's first three hex digits. */
+    private static final int BUCKETS = 4096;
     private static final Pattern OLD_NAME = Pattern.compile("[0-9a-f]{64}-[0-9a-f]{16}(\\.tmp)?");
 
     private final DiskCacheStore store;
@@ -100,18 +105,15 @@ final class StoreLoader {
         int dirs = 0;
         try {
             removeOldFormat();
-            for (int top = 0; top < 16 && !stopped; top++) {
-                for (int second = 0; second < 256 && !stopped; second++) {
-                    Path d = dir.resolve(Integer.toHexString(top)).resolve(String.format("%02x", second));
-                    for (Path file : list(d)) {
-                        scan(file, inFlight);
-                    }
-                    dirs++;
-                    if (System.nanoTime() - lastLog > PROGRESS.toNanos()) {
-                        lastLog = System.nanoTime();
-                        LOG.info("Cache index loading: {} entries indexed from {} files, {}% of the directory",
-                                indexed.get(), scanned.get(), dirs * 100 / 4096);
-                    }
+            for (int b = 0; b < BUCKETS && !stopped; b++) {
+                for (Path file : list(bucket(b))) {
+                    scan(file, inFlight);
+                }
+                dirs++;
+                if (System.nanoTime() - lastLog > PROGRESS.toNanos()) {
+                    lastLog = System.nanoTime();
+                    LOG.info("Cache index loading: {} entries indexed from {} files, {}% of the directory",
+                            indexed.get(), scanned.get(), dirs * 100 / BUCKETS);
                 }
             }
             inFlight.acquire(IN_FLIGHT); // every load queued has run
@@ -245,16 +247,85 @@ final class StoreLoader {
     /** Deletes every entry file, and the leftovers of the older format. The directories stay. */
     void deleteAll() {
         removeOldFormat();
-        for (int top = 0; top < 16; top++) {
-            for (int second = 0; second < 256; second++) {
-                Path d = dir.resolve(Integer.toHexString(top)).resolve(String.format("%02x", second));
-                for (Path file : list(d)) {
-                    String name = file.getFileName().toString();
-                    if (EntryFile.parseName(name) != null || name.endsWith(EntryFile.TMP_SUFFIX)) {
-                        DiskCacheStore.deleteQuietly(file);
-                    }
+        for (int b = 0; b < BUCKETS; b++) {
+            for (Path file : list(bucket(b))) {
+                String name = file.getFileName().toString();
+                if (EntryFile.parseName(name) != null || name.endsWith(EntryFile.TMP_SUFFIX)) {
+                    DiskCacheStore.deleteQuietly(file);
                 }
             }
+        }
+    }
+
+    /** The {@code b}th of the {@link #BUCKETS} directories entry files are spread over ({@code 0/00} .. {@code f/ff}). */
+    private Path bucket(int b) {
+        return dir.resolve(Integer.toHexString(b >> 8)).resolve(String.format("%02x", b & 0xff));
+    }
+
+    /**
+     * A purge by prefix or tag ({@link DiskCacheStore#purge}): on {@code executor}, one pass over the directory as
+     * the load makes, each entry file's header read on its key's disk thread (so never racing a write, a rename
+     * or a deletion of it); a response the ban matches is removed from the index and its file deleted, and so is
+     * a Vary marker whose key a prefix matches. Bodies are not read. Completes with how many responses went.
+     */
+    CompletableFuture<Long> sweep(Ban ban, Executor executor) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                AtomicLong gone = new AtomicLong();
+                Semaphore inFlight = new Semaphore(IN_FLIGHT);
+                try {
+                    for (int b = 0; b < BUCKETS && !stopped; b++) {
+                        for (Path file : list(bucket(b))) {
+                            Digest d = EntryFile.parseName(file.getFileName().toString());
+                            if (d != null) {
+                                inFlight.acquire();
+                                store.disk().of(d).execute(() -> {
+                                    try {
+                                        if (purge(d, file, ban)) {
+                                            gone.incrementAndGet();
+                                        }
+                                    } finally {
+                                        inFlight.release();
+                                    }
+                                });
+                            }
+                        }
+                    }
+                    inFlight.acquire(IN_FLIGHT);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    LOG.error("Cache purge of {} failed part way", ban.describe(), e);
+                }
+                done.complete(gone.get());
+            });
+        } catch (RejectedExecutionException closing) {
+            done.complete(0L);
+        }
+        return done;
+    }
+
+    /** On the digest's disk thread: removes the entry of {@code file} if {@code ban} matches it; whether a response went. */
+    private boolean purge(Digest d, Path file, Ban ban) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, 4096));
+            EntryFile.readFully(ch, first, 0);
+            first.flip();
+            EntryFile.Header h = EntryFile.read(ch, first, size);
+            boolean response = h.kind() == EntryFile.RESPONSE;
+            boolean matches = response ? ban.matches(h.meta().key(), h.meta().headers())
+                    : ban.byKey() && ban.matches(h.marker().key(), List.of());
+            if (!matches) {
+                return false;
+            }
+            store.index().remove(d, -1); // the file is the key's current one: writes run on this thread too
+            DiskCacheStore.deleteQuietly(file);
+            return response;
+        } catch (IOException | RuntimeException unreadable) { // gone meanwhile, unsound: the loader's business
+            LOG.debug("Purge skipped cache file {}: {}", file, unreadable.toString());
+            return false;
         }
     }
 

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import pibl.cache.Ban;
 import pibl.cluster.Cluster;
 import pibl.lb.Backend;
 import pibl.runtime.Json;
@@ -36,7 +37,8 @@ import java.util.regex.Pattern;
  * PURGE /a   →   200 {"purged":1,"nodes":{"10.0.1.10:8080":1,"10.0.1.11:8080":0,"10.0.1.12:8080":"502 ..."}}
  * </pre>
  *
- * A node's number is the key's entries it held (0 or 1: the key with all its variants is one); a node that could not
+ * A node's number is the key's entries it held (0 or 1: the key with all its variants is one; for a purge by
+ * prefix or tag, the stored responses that went); a node that could not
  * be reached gets its error in place of a number, and the status stays 200: the nodes that answered did purge.
  */
 final class PeerPurge {
@@ -51,14 +53,17 @@ final class PeerPurge {
     }
 
     /** The answer of a node that purged for a peer: its own count only. */
-    void answerPeer(ChannelHandlerContext ctx, int purged) {
+    void answerPeer(ChannelHandlerContext ctx, long purged) {
         Map<String, Object> nodes = new LinkedHashMap<>();
         nodes.put(cluster.self().label(), purged);
         write(ctx, nodes);
     }
 
-    /** Sends the purge of {@code host} {@code uri} to every other node, then answers the client. */
-    void fanOut(ChannelHandlerContext ctx, String host, String uri, String client, int purgedHere) {
+    /**
+     * Sends the purge of {@code host} {@code uri} (with {@code tags} in its {@code Surrogate-Key}, null for none)
+     * to every other node, then answers the client.
+     */
+    void fanOut(ChannelHandlerContext ctx, String host, String uri, String tags, String client, long purgedHere) {
         Map<String, Object> nodes = new LinkedHashMap<>();
         int[] pending = {0};
         for (Backend node : cluster.nodes()) {
@@ -78,6 +83,9 @@ final class PeerPurge {
             FullHttpRequest purge = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(Purge.METHOD),
                     uri, Unpooled.EMPTY_BUFFER);
             purge.headers().set(HttpHeaderNames.HOST, host).set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            if (tags != null) {
+                purge.headers().set(Ban.SURROGATE_KEY, tags);
+            }
             cluster.sign(purge, client);
             upstream.send(ctx.channel().eventLoop(), purge, cluster.only(node), client, new ResponseSink() {
                 private final StringBuilder body = new StringBuilder();
@@ -97,7 +105,7 @@ final class PeerPurge {
                     content.release();
                     if (last) {
                         Matcher m = PURGED.matcher(body);
-                        nodes.put(node.label(), status == 200 && m.find() ? (Object) Integer.parseInt(m.group(1))
+                        nodes.put(node.label(), status == 200 && m.find() ? (Object) Long.parseLong(m.group(1))
                                 : "HTTP " + status);
                         done();
                     }
@@ -123,13 +131,13 @@ final class PeerPurge {
     }
 
     private static void write(ChannelHandlerContext ctx, Map<String, Object> nodes) {
-        long total = nodes.values().stream().filter(v -> v instanceof Integer).mapToLong(v -> (Integer) v).sum();
+        long total = nodes.values().stream().filter(v -> v instanceof Long).mapToLong(v -> (Long) v).sum();
         String json = Json.toString(g -> {
             g.writeStartObject();
             g.writeNumberField("purged", total);
             g.writeObjectFieldStart("nodes");
             for (Map.Entry<String, Object> e : nodes.entrySet()) {
-                if (e.getValue() instanceof Integer n) {
+                if (e.getValue() instanceof Long n) {
                     g.writeNumberField(e.getKey(), n);
                 } else {
                     g.writeStringField(e.getKey(), String.valueOf(e.getValue()));

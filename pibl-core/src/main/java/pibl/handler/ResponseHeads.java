@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import pibl.cache.Ban;
 import pibl.cache.CacheStatus;
 import pibl.http.ProxyHeaders;
 import pibl.http.TraceContext;
@@ -34,6 +35,8 @@ import pibl.http.TraceContext;
  */
 final class ResponseHeads {
     static final AsciiString X_CACHE = AsciiString.cached("X-Cache");
+    private static final AsciiString SURROGATE_KEY = AsciiString.cached(Ban.SURROGATE_KEY);
+    private static final AsciiString CACHE_TAG = AsciiString.cached(Ban.CACHE_TAG);
     static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("Strict-Transport-Security");
 
     private ResponseHeads() {
@@ -45,7 +48,9 @@ final class ResponseHeads {
      * (the backend's protocol version) or earlier (a stored one: stored responses are kept without PIBL's own
      * {@code Via}, so a hit names this hop once). The field aimed at PIBL alone ({@code privateField}, the
      * targeted cache-control field of RFC 9213) goes no further: it is kept in storage, where PIBL reads it,
-     * and removed here from whatever is sent.
+     * and removed here from whatever is sent. So are the purge tags ({@code Surrogate-Key}, {@code Cache-Tag}, as
+     * Fastly and Cloudflare drop them): they name the origin's groupings for PIBL's purges, not the client's
+     * business; a fleet's peer gets them, since it may keep a copy that a purge by tag must find.
      */
     static void endToEnd(HttpResponse head, Exchange ex, CharSequence privateField) {
         HttpHeaders h = head.headers();
@@ -54,6 +59,10 @@ final class ResponseHeads {
         }
         if (ex == null) {
             return;
+        }
+        if (!ex.fromPeer()) {
+            h.remove(SURROGATE_KEY);
+            h.remove(CACHE_TAG);
         }
         h.set(TraceContext.X_REQUEST_ID, ex.ids().requestId());
         if (ex.tls != null && ex.tls.hsts() != null) {

@@ -162,6 +162,23 @@ public final class MemoryCacheStore implements CacheStore {
     }
 
     @Override
+    public CompletableFuture<Long> purge(Ban ban) {
+        long gone = 0;
+        for (List<CacheEntry> variants : entries.values()) {
+            for (var it = variants.iterator(); it.hasNext(); ) {
+                CacheEntry e = it.next();
+                if (ban.matches(e.key(), e.headers())) {
+                    it.remove();
+                    release(e);
+                    gone++;
+                }
+            }
+        }
+        entries.values().removeIf(List::isEmpty);
+        return CompletableFuture.completedFuture(gone);
+    }
+
+    @Override
     public void clear() {
         entries.values().forEach(list -> list.forEach(MemoryCacheStore::release));
         entries.clear();

@@ -57,6 +57,9 @@ class ClusterIT {
             req.release();
             FullHttpResponse r = b.named(HttpResponseStatus.OK, "body of " + uri);
             r.headers().set(HttpHeaderNames.CACHE_CONTROL, uri.startsWith("/private") ? "private" : "max-age=600");
+            if (uri.startsWith("/item/")) {
+                r.headers().set("Surrogate-Key", "items");
+            }
             ctx.writeAndFlush(r);
         });
         Path secret = Files.writeString(dir.resolve("cluster.key"), "an-example-fleet-secret-0123\n");
@@ -221,6 +224,43 @@ class ClusterIT {
             http.send("PURGE " + path + " HTTP/1.1\r\nHost: shop.example\r\n\r\n");
             return http.read(false);
         }
+    }
+
+    @Test
+    void aPurgeByTagOrPrefixReachesEveryNodeAndCountsPerNode() throws Exception {
+        startFleet();
+        for (int i = 0; i < 9; i++) {
+            assertThat(get(nodes.get(i % 3), "/item/" + i).status()).isEqualTo(200);
+        }
+        get(nodes.get(0), "/other");
+        assertThat(Eventually.atLeast(10, Duration.ofSeconds(5), this::stored)).isEqualTo(10);
+        long[] held = new long[3];
+        for (int i = 0; i < 3; i++) {
+            held[i] = nodes.get(i).cache().store().entryCount();
+        }
+
+        RawHttp.Response byTag;
+        try (RawHttp http = new RawHttp(nodes.get(1).port(), 5000)) {
+            http.send("PURGE / HTTP/1.1\r\nHost: shop.example\r\nSurrogate-Key: items\r\n\r\n");
+            byTag = http.read(false);
+        }
+        assertThat(byTag.status()).isEqualTo(200);
+        JsonNode answer = new ObjectMapper().readTree(byTag.body());
+        assertThat(answer.get("purged").asInt()).as("every tagged entry, wherever it was stored").isEqualTo(9);
+        for (int i = 0; i < 3; i++) {
+            long expected = held[i] - (owner("/other") == i ? 1 : 0);
+            assertThat(answer.get("nodes").get(nodes.get(i).cluster().self().label()).asLong())
+                    .as("node " + i + "'s own count").isEqualTo(expected);
+        }
+        assertThat(stored()).as("the untagged entry stays").isEqualTo(1);
+
+        for (int i = 0; i < 3; i++) {
+            get(nodes.get(i), "/item/" + i);
+        }
+        assertThat(Eventually.atLeast(4, Duration.ofSeconds(5), this::stored)).isEqualTo(4);
+        RawHttp.Response byPrefix = purge(nodes.get(2), "/item/*");
+        assertThat(new ObjectMapper().readTree(byPrefix.body()).get("purged").asInt()).isEqualTo(3);
+        assertThat(stored()).isEqualTo(1);
     }
 
     @Test

@@ -82,7 +82,11 @@ class CacheIT {
         }
         FullHttpResponse r = backend.named(HttpResponseStatus.OK, path + " #" + n);
         var h = r.headers();
-        if (path.startsWith("/max-age/")) {
+        if (path.startsWith("/tagged/")) { // /tagged/TAG/...: Surrogate-Key TAG all, Cache-Tag ct-TAG
+            String tag = path.split("/")[2];
+            h.set(HttpHeaderNames.CACHE_CONTROL, "max-age=600").set("Surrogate-Key", tag + " all")
+                    .set("Cache-Tag", "ct-" + tag);
+        } else if (path.startsWith("/max-age/")) {
             h.set(HttpHeaderNames.CACHE_CONTROL, "max-age=" + path.substring(9).replaceAll("\\?.*", ""));
         } else if (path.startsWith("/no-store")) {
             h.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
@@ -267,6 +271,37 @@ class CacheIT {
             assertThat(http.get("/max-age/600").header("X-Cache")).as("invalidated through Location").isEqualTo("MISS");
             http.send("PURGE /max-age/600 HTTP/1.1\r\nHost: test.local\r\n\r\n");
             assertThat(http.read(false).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aPurgeByPrefixOrByTagTakesWhatItNamesAndSaysHowMany() throws Exception {
+        ProxyServer proxy = proxy(origin(), Duration.ofSeconds(60));
+        try (RawHttp http = new RawHttp(proxy.port())) {
+            RawHttp.Response first = http.get("/tagged/a/1");
+            assertThat(first.header("Surrogate-Key")).as("purge tags are PIBL's: not sent on").isNull();
+            assertThat(first.header("Cache-Tag")).isNull();
+            http.get("/tagged/a/2");
+            http.get("/tagged/b/1");
+            http.get("/max-age/600");
+            awaitEntries(proxy, 4);
+            assertThat(http.get("/tagged/a/1").header("Surrogate-Key")).as("nor from storage").isNull();
+
+            http.send("PURGE / HTTP/1.1\r\nHost: test.local\r\nSurrogate-Key: a\r\n\r\n");
+            RawHttp.Response byTag = http.read(false);
+            assertThat(byTag.status()).isEqualTo(200);
+            assertThat(byTag.bodyText()).contains("purged 2 entries by tags a");
+            assertThat(http.get("/tagged/a/1").header("X-Cache")).isEqualTo("MISS");
+            assertThat(http.get("/tagged/b/1").header("X-Cache")).isEqualTo("HIT");
+
+            http.send("PURGE / HTTP/1.1\r\nHost: test.local\r\nCache-Tag: ct-b\r\n\r\n");
+            assertThat(http.read(false).bodyText()).as("a Cache-Tag names tags too").contains("purged 1 entries");
+            awaitEntries(proxy, 2);
+
+            http.send("PURGE /tagged/* HTTP/1.1\r\nHost: test.local\r\n\r\n");
+            RawHttp.Response byPrefix = http.read(false);
+            assertThat(byPrefix.bodyText()).contains("purged 1 entries by prefix test.local/tagged/");
+            assertThat(http.get("/max-age/600").header("X-Cache")).as("outside the prefix").isEqualTo("HIT");
         }
     }
 
