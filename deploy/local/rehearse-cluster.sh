@@ -20,7 +20,10 @@
 # --measure then runs a Zipf load (s = 0.9 over 10,000 cacheable URLs, bench/lua/zipf.lua under wrk, 30
 # connections, 8,000 requests) through the virtual IP three ways: the fleet in cluster mode, each cache holding a third of
 # the URLs; three independent nodes with the same caches; one node holding them all. It prints, for each, the
-# requests, the hit ratio the client saw, and the backend fetches per distinct URL fetched.
+# requests, the hit ratio the client saw, and the backend fetches per distinct URL fetched. Then, with the fleet
+# warm, it kills one node with kill -9 in the middle of a 20 s Zipf load (out of the virtual IP's map at once, as
+# an NLB target that fails its checks) and prints what failed and what share of the keys asked for after the kill
+# had to be fetched again; and it compares hits on a key's owner with hits through another node (p50/p99).
 #
 # Needs root; installs nftables, iproute2 and curl with apt-get when missing. Runs in under 2 minutes
 # (enforced), removes every namespace and process it made on any exit, exits non-zero on any failed check.
@@ -80,7 +83,7 @@ if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
   fi
   again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
   [ "$KEEP" = 0 ] || again+=(--keep)
-  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 120)); }
+  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 200)); }
   PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
 fi
 
@@ -288,3 +291,56 @@ third=$(((ZIPF_URLS + 2) / 3))
 measure "3 nodes, cluster on, caches of $third" on "$third" 3
 measure "3 independent nodes, caches of $third" off "$third" 3
 measure "1 node, a cache of $ZIPF_URLS" off "$ZIPF_URLS" 1
+
+# --- one node killed under load -------------------------------------------------------------------------------
+# The fleet warm from a first Zipf stream; then 20 s of Zipf load, n3 killed (kill -9) after 8 s and taken out of
+# the virtual IP's map at once. Failed: wrk's socket errors and non-2xx answers. Refetched: of the distinct keys
+# asked for after the kill that had been fetched before it, how many were fetched from the backends again (their
+# owner was n3: about a third; all of them if every key had moved).
+stop_nodes
+rm -rf "$WORK"/n[123]
+start_nodes on 0 3
+in_ns client env ZIPF_N="$ZIPF_URLS" ZIPF_MAX="$ZIPF_PER_THREAD" timeout 40 wrk -t 2 -c 30 -d 30s \
+  -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" >/dev/null 2>&1
+lines_before() { wc -l <"$WORK/n$1/pibl.log"; }
+in_ns client env ZIPF_N="$ZIPF_URLS" timeout 30 wrk --latency -t 2 -c 30 -d 20s \
+  -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" >"$WORK/kill-wrk.txt" 2>&1 &
+wrk_pid=$!
+sleep 8
+mark1=$(lines_before 1) mark2=$(lines_before 2) mark3=$(lines_before 3)
+for pid in $(ip netns pids "$(ns_name n3)"); do kill -KILL "$pid" 2>/dev/null || true; done
+set_nodes "${NODE_IPS[0]}" "${NODE_IPS[1]}"
+wait "$wrk_pid" || true
+fetched_keys() { grep " $BACKEND_IP:900[0-9] MISS " | grep -o 'k=[0-9]*' | sort -u; }
+{ head -n "$mark1" "$WORK/n1/pibl.log"; head -n "$mark2" "$WORK/n2/pibl.log"; head -n "$mark3" "$WORK/n3/pibl.log"; } |
+  fetched_keys >"$WORK/before.txt"
+{ tail -n +"$((mark1 + 1))" "$WORK/n1/pibl.log"; tail -n +"$((mark2 + 1))" "$WORK/n2/pibl.log"; } >"$WORK/after.log"
+grep -o 'GET /cache/max-age/600?k=[0-9]*' "$WORK/after.log" | grep -o 'k=[0-9]*' | sort -u >"$WORK/asked.txt"
+comm -12 "$WORK/before.txt" "$WORK/asked.txt" >"$WORK/asked-known.txt"
+refetched=$(fetched_keys <"$WORK/after.log" | comm -12 - "$WORK/asked-known.txt" | wc -l)
+known=$(wc -l <"$WORK/asked-known.txt")
+echo "rehearse-cluster: n3 killed under load (wrk -t 2 -c 30 -d 20s, kill -9 after 8 s):"
+# wrk prints these two lines only when there is something to count.
+failed=$(awk '/Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } /Non-2xx/ { n += $NF } END { print n + 0 }' \
+  "$WORK/kill-wrk.txt")
+echo "  $(grep -o 'requests [0-9]* hits [0-9]* hit-ratio [0-9.]*' "$WORK/kill-wrk.txt"); failed $failed" \
+  "($(grep -E 'Socket errors|Non-2xx' "$WORK/kill-wrk.txt" | tr -s ' ' | sed 's/^ //' | paste -sd';' || true))"
+echo "  refetched after the kill: $refetched of $known known keys asked for again" \
+  "($(awk -v r="$refetched" -v k="$known" 'BEGIN { printf "%.2f", k ? r / k : 0 }'); n3 owned about 0.33)"
+
+# --- the cost of the hop --------------------------------------------------------------------------------------
+# One cached key, hit 5 s on its owner and 5 s through another node (its own address, not the virtual IP).
+vip_get /cache/max-age/600?k=hop >/dev/null
+owner=""
+for i in 1 2; do grep -q "k=hop HTTP/1.1\" 200 .* $BACKEND_IP:900[0-9] MISS " "$WORK/n$i/pibl.log" && owner=$i; done
+if [ -n "$owner" ]; then
+  other=$((3 - owner))
+  hop() { # NODE : p50/p99 of 5 s of hits on that node
+    in_ns client timeout 15 wrk --latency -t 1 -c 10 -d 5s -H 'Host: shop.test' \
+      "http://${NODE_IPS[$(($1 - 1))]}:$PORT/cache/max-age/600?k=hop" 2>&1 |
+      awk '$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 } END { print p50 "/" p99 ", " rps " req/s" }'
+  }
+  echo "rehearse-cluster: hits on the owner n$owner: $(hop "$owner"); through n$other: $(hop "$other") (wrk -t 1 -c 10 -d 5s)"
+else
+  echo "rehearse-cluster: could not tell the hop key's owner from the logs; hop cost not measured"
+fi
