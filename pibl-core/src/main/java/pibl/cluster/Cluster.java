@@ -1,6 +1,9 @@
 package pibl.cluster;
 
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import pibl.config.BalanceConfig;
 import pibl.config.ClusterConfig;
@@ -8,9 +11,12 @@ import pibl.config.HealthCheckConfig;
 import pibl.lb.Backend;
 import pibl.lb.BackendGroup;
 import pibl.lb.HashKeys;
+import pibl.lb.HealthChecker;
 import pibl.lb.LoadBalancer;
 import pibl.lb.Panic;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -61,7 +67,7 @@ public final class Cluster {
     Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds, LongSupplier nanoTime) {
         // The peers as one group of backends: passive checks as a pool's, and the default slow start (30 s) for a
         // node that comes back, which gets its keys back gradually (best()).
-        List<Backend> all = BackendGroup.create(config.peers(), HealthCheckConfig.defaults(),
+        List<Backend> all = BackendGroup.create(config.peers(), CHECKS,
                 BalanceConfig.defaults(), nanoTime).backends();
         Backend me = null;
         Set<String> names = new HashSet<>();
@@ -85,6 +91,47 @@ public final class Cluster {
         }
         this.epochSeconds = epochSeconds;
         this.balancer = new PeerBalancer();
+    }
+
+    /**
+     * The path of the peers' active checks: a marked {@code GET} of it is answered by the node itself
+     * ({@link pibl.handler.PeerHandler}), never forwarded, so a check says whether the node serves, not whether its
+     * backends do. Unmarked, it is an ordinary request like any other.
+     */
+    public static final String CHECK_PATH = "/.pibl/peer-check";
+    /**
+     * The peers' active checks: a fleet's nodes share a network, so a second between checks and two failures
+     * take a silent node out within about two seconds; two good checks bring it back, to a slow start.
+     */
+    static final HealthCheckConfig CHECKS = new HealthCheckConfig(true, CHECK_PATH, Duration.ofSeconds(1),
+            Duration.ofMillis(500), 2, 2, HealthCheckConfig.defaults().passiveFailures(),
+            HealthCheckConfig.defaults().passiveCooldown());
+    private volatile HealthChecker checker;
+
+    /** Starts the active checks of the other nodes on {@code group}; once; {@link #close()} stops them. */
+    public synchronized void startChecks(EventLoopGroup group, Class<? extends Channel> channelClass) {
+        if (checker != null || nodes.length < 2) {
+            return;
+        }
+        List<Backend> others = new ArrayList<>();
+        for (Backend b : nodes) {
+            if (b != self) {
+                others.add(b);
+            }
+        }
+        checker = new HealthChecker(others, CHECKS, group, channelClass, r -> sign(r, "-")).start();
+    }
+
+    /** Whether {@code request} is a peer's check, once {@link #acceptPeer} found its mark good. */
+    public static boolean isCheck(HttpRequest request) {
+        return HttpMethod.GET.equals(request.method()) && CHECK_PATH.equals(request.uri());
+    }
+
+    /** Stops the active checks. */
+    public synchronized void close() {
+        if (checker != null) {
+            checker.close();
+        }
     }
 
     /** From {@code config} (enabled), its secret read now; a bad secret file is a {@code ConfigException}. */
@@ -164,7 +211,9 @@ public final class Cluster {
         if (v == null) {
             return null;
         }
-        received[index.get(v.node())].increment();
+        if (!isCheck(request)) {
+            received[index.get(v.node())].increment();
+        }
         return v.client();
     }
 

@@ -140,6 +140,9 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     private void log(Exchange e, long end) {
+        if (e.isPeerCheck()) {
+            return;
+        }
         CacheStatus cache = e.cacheStatus();
         stats.exchangeEnded(e.status, cache == null ? 0 : 1 + cache.ordinal(), end - e.startNanos);
         if (e.refused()) {

@@ -62,6 +62,7 @@ public final class Exchange {
     private String client;
     /** A fleet peer sent this request, marked ({@link pibl.cluster.PeerAuth}): it is never forwarded to a peer again. */
     private boolean fromPeer;
+    private boolean peerCheck;
     /** Not null: another node owns the key; the request goes to it through this fleet, not to the route's pool. */
     private Cluster toOwner;
     String backend = "-";
@@ -167,6 +168,15 @@ public final class Exchange {
 
     public boolean fromPeer() {
         return fromPeer;
+    }
+
+    /** A peer's active check: answered by the node itself, and neither logged nor counted (a second each). */
+    void peerCheck() {
+        this.peerCheck = true;
+    }
+
+    boolean isPeerCheck() {
+        return peerCheck;
     }
 
     /** Another node of {@code cluster} owns the request's key: the {@link Forwarder} sends it there. */

@@ -27,6 +27,7 @@ import pibl.config.HealthCheckConfig;
 import pibl.tls.BackendTls;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -54,6 +55,7 @@ public final class HealthChecker implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(HealthChecker.class);
 
     private final HealthCheckConfig config;
+    private final Consumer<FullHttpRequest> decorate;
     private final Class<? extends Channel> channelClass;
     private final List<Probe> probes;
     private final long intervalNanos;
@@ -63,6 +65,13 @@ public final class HealthChecker implements AutoCloseable {
 
     public HealthChecker(List<Backend> backends, HealthCheckConfig config, EventLoopGroup group,
                          Class<? extends Channel> channelClass) {
+        this(backends, config, group, channelClass, r -> { });
+    }
+
+    /** @param decorate adds to each check's request (a fleet's peers: the mark that makes it a peer's) */
+    public HealthChecker(List<Backend> backends, HealthCheckConfig config, EventLoopGroup group,
+                         Class<? extends Channel> channelClass, Consumer<FullHttpRequest> decorate) {
+        this.decorate = decorate;
         this.config = config;
         this.channelClass = channelClass;
         this.intervalNanos = config.interval().toNanos();
@@ -204,6 +213,7 @@ public final class HealthChecker implements AutoCloseable {
             r.headers().set(HttpHeaderNames.HOST, backend.label());
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             r.headers().set(HttpHeaderNames.USER_AGENT, "pibl-health-check");
+            decorate.accept(r);
             return r;
         }
     }

@@ -176,6 +176,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             throw e;
         }
         pools.startHealthChecks(workerGroup, transport.clientChannel());
+        if (cluster != null) {
+            cluster.startChecks(workerGroup, transport.clientChannel());
+        }
         if (cache != null) {
             cache.store().startLoading(); // listening first: however large the cache, the port opens at once
         }
@@ -243,6 +246,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             tls.close();
         }
         pools.close();
+        if (cluster != null) {
+            cluster.close();
+        }
         drain(config.timeouts().drain().toMillis());
         shutdownGroups();
         if (cache != null) {

@@ -42,6 +42,7 @@ class ClusterIT {
 
     private final Closer closer = new Closer();
     private final List<ProxyServer> nodes = new ArrayList<>();
+    private final List<PiblConfig> configs = new ArrayList<>();
     private TestBackend origin;
 
     @AfterEach
@@ -73,6 +74,7 @@ class ClusterIT {
                     dir.resolve("cache" + i), Duration.ZERO).withPort(ports[i])
                     .withCluster(new ClusterConfig(peers.get(i), peers, secret))
                     .withAdmin(new pibl.config.AdminConfig(i == 0, "127.0.0.1", 0));
+            configs.add(c);
             nodes.add(closer.track(new ProxyServer(c).start()));
         }
     }
@@ -217,6 +219,23 @@ class ClusterIT {
         }
         assertThat(origin.requestCount()).as("fetched once more, by the key's next owner, then served from there")
                 .isEqualTo(2);
+    }
+
+    @Test
+    void aNodeThatStopsIsTakenOutByItsPeersChecksAndComesBackWhenItServesAgain() throws Exception {
+        startFleet();
+        Backend third = nodes.get(0).cluster().nodes().get(2);
+        nodes.get(2).close();
+        assertThat(Eventually.atLeast(1, Duration.ofSeconds(6), () -> third.isActivelyDown() ? 1 : 0))
+                .as("out of rotation with no client request to it: two failed checks a second apart").isEqualTo(1);
+        assertThat(third.requests()).as("no request was sent to find out").isZero();
+        assertThat(nodes.get(0).cluster().nodes().get(1).isActivelyDown()).as("the live one stays in").isFalse();
+
+        closer.track(new ProxyServer(configs.get(2)).start()); // the same node, on the same port, serving again
+        assertThat(Eventually.atLeast(1, Duration.ofSeconds(6), () -> third.isActivelyDown() ? 0 : 1))
+                .as("its checks pass again (answered by the node, not its backends): back, to a slow start")
+                .isEqualTo(1);
+        assertThat(origin.requestCount()).as("no check ever reached the backends").isZero();
     }
 
     private static RawHttp.Response purge(ProxyServer node, String path) throws IOException {

@@ -71,6 +71,32 @@ class PeerHandlerTest {
         ch.close();
     }
 
+    @Test
+    void aPeersMarkedCheckIsAnsweredHereAndAnUnmarkedOneGoesOn() throws Exception {
+        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
+        Cluster cluster = Cluster.create(new ClusterConfig(BackendConfig.parse("10.0.1.10:8080"),
+                List.of(BackendConfig.parse("10.0.1.11:8080")), secret));
+        Router router = Routes.router(ProxyFixture.config(List.of("127.0.0.1:1")), System::nanoTime);
+        EmbeddedChannel ch = channel(cluster, router);
+        FullHttpRequest check = get(Cluster.CHECK_PATH);
+        cluster.sign(check, "-");
+        ch.writeInbound(check);
+        assertThat((Object) ch.readInbound()).as("answered by the node itself").isNull();
+        HttpResponse ok = ch.readOutbound();
+        assertThat(ok.status().code()).isEqualTo(200);
+        ReferenceCountUtil.release(ok);
+        assertThat(check.refCnt()).isZero();
+        assertThat(cluster.receivedFrom(cluster.nodes().get(0))).as("checks are not requests received").isZero();
+        ch.close();
+
+        ch = channel(cluster, router);
+        FullHttpRequest plain = get(Cluster.CHECK_PATH);
+        ch.writeInbound(plain);
+        assertThat((Object) ch.readInbound()).as("unmarked: an ordinary request, for the backends").isSameAs(plain);
+        plain.release();
+        ch.close();
+    }
+
     private static EmbeddedChannel channel(Cluster cluster, Router router) {
         return new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
                 new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
