@@ -276,6 +276,80 @@ check_fails "no region is an error" env -i PATH="$T/bin:/usr/bin:/bin" "$AWS_SCR
 check_fails "an unknown flag is an error" dry up --region eu-west-1 --frobnicate
 check_fails "a bad CIDR is an error" dry up --region eu-west-1 --ssh-cidr 10.0.0.0
 
+# --- deploy/aws/pibl-aws.sh --nodes 3 --dry-run: a fleet behind a network load balancer -----------------------
+
+dry up --region eu-west-1 --ssh-cidr 203.0.113.7/32 --key-name demo-key --nodes 3 --out "$T/out-fleet" \
+  >"$T/up-fleet.txt" 2>&1
+golden "dry-run up --nodes 3: interfaces first, then the nodes on them, the NLB, its target groups and listeners" \
+  dry-run-up-nodes3.txt "$T/up-fleet.txt"
+dry teardown --region eu-west-1 --nodes 3 >"$T/teardown-fleet.txt" 2>&1
+golden "dry-run teardown --nodes 3: listeners, NLB, target groups, instances, interfaces, groups, bucket" \
+  dry-run-teardown-nodes3.txt "$T/teardown-fleet.txt"
+yaml_of() { awk '/^cat >"\$ROOT\/etc\/pibl\/pibl.yaml"/ { on = 1; next } on && /^PIBL_FILE$/ { exit } on' "$1"; }
+yaml_of "$T/out-fleet/user-data-pibl-2.sh" >"$T/pibl-node-2.yaml"
+golden "a fleet node's pibl.yaml: the cluster block (every node's private IP, the secret's credential copy)" \
+  pibl-node-2.yaml "$T/pibl-node-2.yaml"
+check "the dry runs of a fleet called no aws either" test ! -e "$T/aws-called"
+dry up --region eu-west-1 --ssh-cidr 203.0.113.7/32 --key-name demo-key --nodes 1 >"$T/up-nodes1.txt" 2>&1
+check "--nodes 1 is today's layout, call for call" cmp "$T/up.txt" "$T/up-nodes1.txt"
+check "the nodes' pibl.yaml differ only in self" diff <(yaml_of "$T/out-fleet/user-data-pibl-3.sh") \
+  <(yaml_of "$T/out-fleet/user-data-pibl-1.sh" | sed 's/^  self: <private-ip-pibl-1>:80$/  self: <private-ip-pibl-3>:80/')
+key_of() { sed -n '/^cat >"\$ROOT\/etc\/pibl\/cluster.key"/,/^PIBL_FILE$/p' "$1"; }
+check "every node gets the one secret, in cluster.key created 0600 first" eval \
+  'test "$(key_of "$T/out-fleet/user-data-pibl-1.sh")" = "$(key_of "$T/out-fleet/user-data-pibl-3.sh")" &&
+   contains "$T/out-fleet/user-data-pibl-1.sh" "install -m 0600 /dev/null \"\$ROOT/etc/pibl/cluster.key\"" &&
+   test "$(key_of "$T/out-fleet/user-data-pibl-1.sh" | sed -n 2p)" = "<cluster-secret>"'
+check "the nodes' group admits the group itself on 80, and keeps the 443 and 80 rules of --http-cidr" eval \
+  'contains "$T/up-fleet.txt" "FromPort=80,ToPort=80,UserIdGroupPairs=[{GroupId=<sg-pibl>,Description=PIBL-peers}]" &&
+   contains "$T/up-fleet.txt" "FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTPS}]" &&
+   contains "$T/up-fleet.txt" "FromPort=80,ToPort=80,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTP}]"'
+check "  and the VPC's addresses (the NLB's health checks) on 443 and 80" test \
+  "$(grep -c 'IpRanges=\[{CidrIp=<vpc-cidr>,Description=NLB-health-checks}\]' "$T/up-fleet.txt")" = 2
+check "each node is launched on its own interface, which carries the group" test \
+  "$(grep -c 'run-instances .*--network-interfaces DeviceIndex=0,NetworkInterfaceId=<eni-pibl-[123]> ' "$T/up-fleet.txt")" = 3
+check "an internet-facing network load balancer in the default subnets" \
+  contains "$T/up-fleet.txt" "--type network --scheme internet-facing --subnets <subnet-1> <subnet-2> <subnet-3>"
+check "TCP target groups for 80 and 443, instance targets, TCP health checks" test "$(grep -c \
+  'create-target-group .*--protocol TCP --port \(80\|443\) .*--target-type instance --health-check-protocol TCP' \
+  "$T/up-fleet.txt")" = 2
+check "the instances are registered once running, in both target groups" eval \
+  'test "$(grep -c "register-targets .*--targets Id=<i-pibl-1> Id=<i-pibl-2> Id=<i-pibl-3>$" "$T/up-fleet.txt")" = 2 &&
+   test "$(grep -n "wait instance-running" "$T/up-fleet.txt" | cut -d: -f1)" -lt "$(grep -n register-targets "$T/up-fleet.txt" | head -n 1 | cut -d: -f1)"'
+check "up ends with the NLB's DNS name" test "$(tail -n 1 "$T/up-fleet.txt")" = "NLB: <nlb-dns>"
+line_of() { grep -n -- "$1" "$T/teardown-fleet.txt" | head -n 1 | cut -d: -f1; }
+check "teardown: listeners, then the NLB (waited for), target groups, instances, interfaces, then the groups" test \
+  "$(line_of delete-listener) $(line_of delete-load-balancer) $(line_of load-balancers-deleted) $(line_of delete-target-group) $(line_of terminate-instances) $(line_of delete-network-interface) $(line_of delete-security-group)" \
+  = "$(for w in delete-listener delete-load-balancer load-balancers-deleted delete-target-group terminate-instances delete-network-interface delete-security-group; do line_of "$w"; done | sort -n | paste -sd ' ' -)"
+# A fleet node's user-data is render_user_data_pibl's (redirect-http false) plus the cluster parts, nothing else.
+strip_cluster() {
+  awk 'NR == 2 { next }
+    /^# One of a fleet of/ { skip = "yaml" } skip == "yaml" { if (/^  secret-file:/) skip = ""; next }
+    /^install -m 0600 \/dev\/null "\$ROOT\/etc\/pibl\/cluster.key"$/ { next }
+    /^cat >"\$ROOT\/etc\/pibl\/cluster.key"/ || /^cat >"\$ROOT\/etc\/systemd\/system\/pibl.service.d\/cluster.conf"/ { skip = "file" }
+    skip == "file" { if (/^PIBL_FILE$/) skip = ""; next }
+    /^mkdir -p "\$ROOT\/etc\/systemd\/system\/pibl.service.d"$/ { next } { print }' "$1"
+}
+render_user_data_pibl demo "<presigned-url-pibl.jar>" 0.0.0.0 80 443 false 8081 60 "" "" \
+  "<private-ip-backend-1>:9001" "<private-ip-backend-2>:9001" "<private-ip-backend-3>:9001" >"$T/ud-alone.sh"
+check "a fleet node's user-data is the PIBL host's (redirect-http: false) plus the cluster parts" \
+  diff <(sed 2d "$T/ud-alone.sh") <(strip_cluster "$T/out-fleet/user-data-pibl-1.sh")
+sed "s#'<presigned-url-pibl.jar>'#'file://$T/pibl.jar'#" "$T/out-fleet/user-data-pibl-1.sh" >"$T/run-node.sh"
+fake_imds node --public-hostname ec2-203-0-113-11.eu-west-1.compute.amazonaws.com --public-ipv4 203.0.113.11
+check "a fleet node's user-data runs under PIBL_ROOT" env PIBL_ROOT="$T/root-node" PIBL_IMDS="$IMDS_URL" bash "$T/run-node.sh"
+check "  cluster.key holds the secret, 0600" \
+  test "$(cat "$T/root-node/etc/pibl/cluster.key") $(mode "$T/root-node/etc/pibl/cluster.key")" = "<cluster-secret> 600"
+check "  the drop-in hands it to the service's transient user where pibl.yaml looks for it" eval \
+  'contains "$T/root-node/etc/systemd/system/pibl.service.d/cluster.conf" "LoadCredential=cluster.key:/etc/pibl/cluster.key" &&
+   contains "$T/root-node/etc/pibl/pibl.yaml" "  secret-file: /run/credentials/pibl.service/cluster.key"'
+check "  the cache the cluster needs is on (the template's cache: block)" contains "$T/root-node/etc/pibl/pibl.yaml" "  directory: cache"
+check "a fleet node's user-data is valid bash" bash -n "$T/out-fleet/user-data-pibl-1.sh"
+if command -v shellcheck >/dev/null; then
+  check "a fleet node's user-data is shellcheck-clean" shellcheck "$T/out-fleet/user-data-pibl-1.sh"
+fi
+check_fails "--nodes 0 is an error" dry up --region eu-west-1 --nodes 0
+check_fails "--nodes over 20 is an error" dry up --region eu-west-1 --nodes 21
+check_fails "--nodes with a --name that no ELB may carry is an error" dry up --region eu-west-1 --nodes 2 --name a-
+
 # Every call of the dry runs, with the placeholders filled in, must get past the installed AWS CLI's argument
 # parsing; pointed at a closed loopback port, a well-formed call then fails only to connect.
 # --- deploy/aws/pibl-aws.sh for real, against deploy/test/fake-aws --------------------------------------------------
@@ -326,14 +400,51 @@ export FAKE_AWS_NO_VPC=1
 check_fails "no default VPC stops up before it creates anything" real up --no-wait --bucket b
 unset FAKE_AWS_NO_VPC
 check "  nothing was created" test ! -s "$FAKE/groups" -a ! -s "$FAKE/instances"
+FAKE="$T/fake-fleet"
+check "up --nodes 3 makes 3 interfaces and 3 nodes on them, an NLB, 2 target groups and 2 listeners" \
+  eval 'real up --no-wait --nodes 3 --out "$T/real-fleet" >"$T/real-fleet.txt" 2>&1 || { cat "$T/real-fleet.txt"; false; }'
+check "  6 running instances, 3 interfaces in use" \
+  test "$(live) $(grep -c ' in-use$' "$FAKE/enis")" = "6 3"
+check "  one NLB, two target groups, two listeners, every node registered in both" \
+  test "$(wc -l <"$FAKE/lbs") $(wc -l <"$FAKE/tgs") $(wc -l <"$FAKE/listeners") $(wc -l <"$FAKE/targets")" = "1 2 2 6"
+self_ok() {
+  local i ip
+  for i in 1 2 3; do
+    ip=$(sed -n "${i}p" "$FAKE/enis" | awk '{ print $3 }')
+    grep -qx "  self: $ip:80" "$T/real-fleet/user-data-pibl-$i.sh" || return 1
+  done
+}
+check "  each node's self is its interface's private IP" self_ok
+check "  its peers are all three" \
+  contains "$T/real-fleet/user-data-pibl-2.sh" "  peers: [198.18.1.100:80, 198.18.1.101:80, 198.18.1.102:80]"
+check "  one secret for the fleet, 32 random bytes in hex" eval \
+  'test "$(sed -n "/cluster.key\" <</{n;p}" "$T"/real-fleet/user-data-pibl-[123].sh | sort -u | grep -cE "^[0-9a-f]{64}$")" = 1'
+check "  the NLB's DNS name is the last line" \
+  test "$(tail -n 1 "$T/real-fleet.txt")" = "NLB: pibl-demo-0123456789.elb.eu-west-1.amazonaws.com"
+check "status shows the NLB's DNS name and the targets' health" eval \
+  'real status >"$T/real-status.txt" 2>&1 && contains "$T/real-status.txt" "NLB pibl-demo: pibl-demo-0123456789.elb.eu-west-1.amazonaws.com" &&
+   test "$(grep -c healthy "$T/real-status.txt")" = 6'
+check "teardown removes the listeners, the NLB, the target groups, the instances and the interfaces" real teardown
+check "  nothing left" eval \
+  'test "$(live)" = 0 && test ! -s "$FAKE/enis" -a ! -s "$FAKE/lbs" -a ! -s "$FAKE/tgs" -a ! -s "$FAKE/listeners" -a ! -s "$FAKE/groups"'
+check "a second teardown of the fleet succeeds and deletes nothing" real teardown
+echo "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/pibl-demo/x-0 other pibl-demo x" >"$FAKE/lbs"
+check "an NLB named like ours but not tagged with the deployment is kept" eval \
+  'real teardown >"$T/foreign.txt" 2>&1 && test "$(wc -l <"$FAKE/lbs")" = 1 && contains "$T/foreign.txt" "kept it"'
+
 
 if python3 -c 'import awscli.clidriver' 2>/dev/null; then
   dry status --region eu-west-1 >"$T/status.txt" 2>&1
+  dry status --region eu-west-1 --nodes 3 >"$T/status-fleet.txt" 2>&1
   mkdir -p "$T/jars" && printf x >"$T/jars/j" && printf '#!/bin/bash\n' >"$T/ud.sh"
   sed -e "s#<repo>/[^ ]*\.jar#$T/jars/j#g" -e "s#file://<workdir>/[^ ]*#file://$T/ud.sh#g" \
     -e 's/<sg-[a-z]*>/sg-0123456789abcdef0/g; s/<i-[a-z0-9-]*>/i-0123456789abcdef0/g' \
     -e 's/<instance-ids>/i-0123456789abcdef0/g; s/<vpc-id>/vpc-0123/g; s/<ami-id>/ami-0123/g' \
-    -e 's/<account-id>/123456789012/g' "$T/up.txt" "$T/up3.txt" "$T/teardown.txt" "$T/status.txt" >"$T/calls.txt"
+    -e 's/<account-id>/123456789012/g; s/<eni-[a-z0-9-]*>/eni-0123456789abcdef0/g; s/<subnet-[0-9]>/subnet-0123/g' \
+    -e 's/<vpc-cidr>/172.31.0.0\/16/g; s/<az-\([0-9]\)>/eu-west-1\1/g' \
+    -e 's#<\(nlb\|tg\|listener\)-arn[a-z0-9-]*>#arn:aws:elasticloadbalancing:eu-west-1:123456789012:x/y#g' \
+    "$T/up.txt" "$T/up3.txt" "$T/teardown.txt" "$T/status.txt" "$T/up-fleet.txt" "$T/teardown-fleet.txt" \
+    "$T/status-fleet.txt" >"$T/calls.txt"
   n=$(grep -c '^aws ' "$T/calls.txt")
   check "all $n dry-run calls pass the AWS CLI's own argument parsing" \
     env -i PATH="$PATH" HOME="$T" AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=x \
