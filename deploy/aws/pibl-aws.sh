@@ -50,10 +50,9 @@ CERT_KEY=""
 BACKEND_PORT=9001
 NODES=1
 MAX_NODES=20
-# Fleet mode only. The peers speak cleartext HTTP to each other on PIBL's port, and with tls.redirect-http on,
-# that port answers 308 to every request before the peer segment sees it (ProxyChannelInitializer): the nodes
-# serve on it instead. Single-node mode keeps the redirect.
-FLEET_REDIRECT_HTTP=false
+# Fleet mode: the peers speak cleartext HTTP to each other on PIBL's port; PIBL lets a request with a good peer
+# mark past tls.redirect-http (its peer segment comes first), so the nodes redirect clients as one host does.
+FLEET_REDIRECT_HTTP=true
 # Where systemd puts the copy of /etc/pibl/cluster.key it makes for pibl.service's transient user
 # (LoadCredential= in the drop-in deploy/templates/pibl-cluster.conf).
 CLUSTER_SECRET_FILE=/run/credentials/pibl.service/cluster.key
@@ -338,9 +337,8 @@ cmd_up() {
   comment "security groups: PIBL gets $TLS_PORT and $PIBL_PORT from $HTTP_CIDR${SSH_CIDR:+ and 22 from $SSH_CIDR}; backends get $BACKEND_PORT from PIBL's group only"
   sg_pibl=$(create_security_group pibl "PIBL load balancer ($NAME)" "$vpc")
   allow "$sg_pibl" "IpProtocol=tcp,FromPort=$TLS_PORT,ToPort=$TLS_PORT,IpRanges=[{CidrIp=$HTTP_CIDR,Description=HTTPS}]"
-  # In a fleet the cleartext port serves rather than redirects (FLEET_REDIRECT_HTTP).
   local http_rule=HTTP-redirect
-  [ "$NODES" = 1 ] || http_rule=HTTP
+  [ "$NODES" = 1 ] || [ "$FLEET_REDIRECT_HTTP" = true ] || http_rule=HTTP
   allow "$sg_pibl" "IpProtocol=tcp,FromPort=$PIBL_PORT,ToPort=$PIBL_PORT,IpRanges=[{CidrIp=$HTTP_CIDR,Description=$http_rule}]"
   if [ -n "$SSH_CIDR" ]; then
     allow "$sg_pibl" "IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=$SSH_CIDR,Description=SSH}]"

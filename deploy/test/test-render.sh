@@ -302,7 +302,7 @@ check "every node gets the one secret, in cluster.key created 0600 first" eval \
 check "the nodes' group admits the group itself on 80, and keeps the 443 and 80 rules of --http-cidr" eval \
   'contains "$T/up-fleet.txt" "FromPort=80,ToPort=80,UserIdGroupPairs=[{GroupId=<sg-pibl>,Description=PIBL-peers}]" &&
    contains "$T/up-fleet.txt" "FromPort=443,ToPort=443,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTPS}]" &&
-   contains "$T/up-fleet.txt" "FromPort=80,ToPort=80,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTP}]"'
+   contains "$T/up-fleet.txt" "FromPort=80,ToPort=80,IpRanges=[{CidrIp=0.0.0.0/0,Description=HTTP-redirect}]"'
 check "  and the VPC's addresses (the NLB's health checks) on 443 and 80" test \
   "$(grep -c 'IpRanges=\[{CidrIp=<vpc-cidr>,Description=NLB-health-checks}\]' "$T/up-fleet.txt")" = 2
 check "each node is launched on its own interface, which carries the group" test \
@@ -320,7 +320,7 @@ line_of() { grep -n -- "$1" "$T/teardown-fleet.txt" | head -n 1 | cut -d: -f1; }
 check "teardown: listeners, then the NLB (waited for), target groups, instances, interfaces, then the groups" test \
   "$(line_of delete-listener) $(line_of delete-load-balancer) $(line_of load-balancers-deleted) $(line_of delete-target-group) $(line_of terminate-instances) $(line_of delete-network-interface) $(line_of delete-security-group)" \
   = "$(for w in delete-listener delete-load-balancer load-balancers-deleted delete-target-group terminate-instances delete-network-interface delete-security-group; do line_of "$w"; done | sort -n | paste -sd ' ' -)"
-# A fleet node's user-data is render_user_data_pibl's (redirect-http false) plus the cluster parts, nothing else.
+# A fleet node's user-data is render_user_data_pibl's (redirect-http on, as one host's) plus the cluster parts.
 strip_cluster() {
   awk 'NR == 2 { next }
     /^# One of a fleet of/ { skip = "yaml" } skip == "yaml" { if (/^  secret-file:/) skip = ""; next }
@@ -329,9 +329,9 @@ strip_cluster() {
     skip == "file" { if (/^PIBL_FILE$/) skip = ""; next }
     /^mkdir -p "\$ROOT\/etc\/systemd\/system\/pibl.service.d"$/ { next } { print }' "$1"
 }
-render_user_data_pibl demo "<presigned-url-pibl.jar>" 0.0.0.0 80 443 false 8081 60 "" "" \
+render_user_data_pibl demo "<presigned-url-pibl.jar>" 0.0.0.0 80 443 true 8081 60 "" "" \
   "<private-ip-backend-1>:9001" "<private-ip-backend-2>:9001" "<private-ip-backend-3>:9001" >"$T/ud-alone.sh"
-check "a fleet node's user-data is the PIBL host's (redirect-http: false) plus the cluster parts" \
+check "a fleet node's user-data is the PIBL host's (redirect-http: true) plus the cluster parts" \
   diff <(sed 2d "$T/ud-alone.sh") <(strip_cluster "$T/out-fleet/user-data-pibl-1.sh")
 sed "s#'<presigned-url-pibl.jar>'#'file://$T/pibl.jar'#" "$T/out-fleet/user-data-pibl-1.sh" >"$T/run-node.sh"
 fake_imds node --public-hostname ec2-203-0-113-11.eu-west-1.compute.amazonaws.com --public-ipv4 203.0.113.11

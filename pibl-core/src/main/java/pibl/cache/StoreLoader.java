@@ -177,10 +177,7 @@ final class StoreLoader {
         Path file = EntryFile.path(dir, d);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, 4096));
-            EntryFile.readFully(ch, first, 0);
-            first.flip();
-            EntryFile.Header h = EntryFile.read(ch, first, size);
+            EntryFile.Header h = header(ch, size);
             return h.kind() == EntryFile.MARKER ? indexMarker(d, h) : indexResponse(d, h, size, file);
         } catch (NoSuchFileException gone) {
             return null;
@@ -194,6 +191,14 @@ final class StoreLoader {
             LOG.debug("Could not read cache file {}: {}", file, e.toString());
             return null;
         }
+    }
+
+    /** The header of an entry file of {@code size} bytes, read from its first 4 KiB (and more if it is longer). */
+    private static EntryFile.Header header(FileChannel ch, long size) throws IOException {
+        ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, 4096));
+        EntryFile.readFully(ch, first, 0);
+        first.flip();
+        return EntryFile.read(ch, first, size);
     }
 
     private CacheIndex.Slot indexResponse(Digest d, EntryFile.Header h, long size, Path file)
@@ -309,11 +314,7 @@ final class StoreLoader {
     /** On the digest's disk thread: removes the entry of {@code file} if {@code ban} matches it; whether a response went. */
     private boolean purge(Digest d, Path file, Ban ban) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer first = ByteBuffer.allocate((int) Math.min(size, 4096));
-            EntryFile.readFully(ch, first, 0);
-            first.flip();
-            EntryFile.Header h = EntryFile.read(ch, first, size);
+            EntryFile.Header h = header(ch, ch.size());
             boolean response = h.kind() == EntryFile.RESPONSE;
             boolean matches = response ? ban.matches(h.meta().key(), h.meta().headers())
                     : ban.byKey() && ban.matches(h.marker().key(), List.of());

@@ -25,9 +25,15 @@ import java.net.InetSocketAddress;
  *
  * 308 rather than 301: the method and body are kept (RFC 9110 section 15.4.9), so a POST is not turned into a
  * GET. Nothing is cached or forwarded; a streamed body's parts are dropped and the connection closes after it.
+ *
+ * <p>In cluster mode the peers reach each other on this port, in cleartext: a fleet peer's request (its mark
+ * verified by the {@link PeerHandler} before this one) goes on to the route, cache and forward segments, as the
+ * receiving node's redirect has already been decided at the edge.
  */
 public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     private final int httpsPort;
+    /** The current request is a fleet peer's, passed on with its body's parts. */
+    private boolean passing;
 
     /** @param httpsPort the bound TLS port, left out of the Location when 443 */
     public HttpsRedirectHandler(int httpsPort) {
@@ -37,7 +43,17 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof HttpRequest request)) {
-            ReferenceCountUtil.release(msg); // the rest of a streamed body: nobody wants it
+            if (passing) {
+                ctx.fireChannelRead(msg);
+            } else {
+                ReferenceCountUtil.release(msg); // the rest of a streamed body: nobody wants it
+            }
+            return;
+        }
+        Exchange current = Exchange.current(ctx.channel());
+        passing = current != null && current.fromPeer();
+        if (passing) {
+            ctx.fireChannelRead(msg);
             return;
         }
         String location = location(request.headers().get(HttpHeaderNames.HOST), localHost(ctx), httpsPort,

@@ -237,12 +237,14 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private void addExchangeSegments(ChannelPipeline p, PiblConfig config) {
         p.addLast("access-log", new AccessLogHandler(config.log().format(), stats, config.log().traceContext()));
         p.addLast("guard", RequestGuardHandler.INSTANCE);
+        if (peers != null) {
+            p.addLast("peer", peers); // before the redirect: the peers speak cleartext to each other on this port
+        }
         if (!secure() && config.tls().enabled() && config.tls().redirectHttp()) {
             p.addLast("redirect", new HttpsRedirectHandler(httpsPort));
-            return;
-        }
-        if (peers != null) {
-            p.addLast("peer", peers);
+            if (peers == null) {
+                return; // nothing but the redirect is ever served here
+            }
         }
         p.addLast("route", new RouteHandler(router));
         if (cache != null) {

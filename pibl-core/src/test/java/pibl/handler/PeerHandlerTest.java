@@ -97,6 +97,35 @@ class PeerHandlerTest {
         ch.close();
     }
 
+    @Test
+    void withTheHttpsRedirectOnAPeersRequestStillGetsThroughButAClientsIsRedirected() throws Exception {
+        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
+        Cluster cluster = Cluster.create(new ClusterConfig(BackendConfig.parse("10.0.1.10:80"),
+                List.of(BackendConfig.parse("10.0.1.11:80")), secret));
+        EmbeddedChannel ch = new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
+                new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
+                new HttpsRedirectHandler(443));
+        FullHttpRequest marked = get("/a");
+        cluster.sign(marked, "192.0.2.7");
+        ch.writeInbound(marked);
+        assertThat((Object) ch.readInbound()).as("a peer's request: on to the owner's cache").isSameAs(marked);
+        assertThat((Object) ch.readOutbound()).isNull();
+        marked.release();
+        ch.close();
+
+        ch = new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
+                new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
+                new HttpsRedirectHandler(443));
+        FullHttpRequest plain = get("/a");
+        ch.writeInbound(plain);
+        assertThat((Object) ch.readInbound()).isNull();
+        HttpResponse redirected = ch.readOutbound();
+        assertThat(redirected.status().code()).isEqualTo(308);
+        assertThat(redirected.headers().get(HttpHeaderNames.LOCATION)).isEqualTo("https://shop.example/a");
+        ReferenceCountUtil.release(redirected);
+        ch.close();
+    }
+
     private static EmbeddedChannel channel(Cluster cluster, Router router) {
         return new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
                 new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
