@@ -382,6 +382,13 @@ final class ConfigModel {
         @JsonSetter(nulls = Nulls.SKIP)
         public List<String> peers = List.of();
         public String secretFile;
+        public HotCopy hotCopy;
+
+        /** {@code cluster.hot-copy:} both keys required. */
+        static final class HotCopy {
+            public String maxSize;
+            public String ttl;
+        }
 
         ClusterConfig toRecord() {
             if (self == null) {
@@ -394,8 +401,16 @@ final class ConfigModel {
             for (int i = 0; i < peers.size(); i++) {
                 nodes.add(address("cluster.peers[" + i + "]", peers.get(i)));
             }
+            ClusterConfig.HotCopy copies = null;
+            if (hotCopy != null) {
+                if (hotCopy.maxSize == null || hotCopy.ttl == null) {
+                    throw new ConfigException("cluster.hot-copy", "needs both max-size (e.g. 64m) and ttl (e.g. 5s)");
+                }
+                copies = new ClusterConfig.HotCopy(size("cluster.hot-copy.max-size", hotCopy.maxSize, 0),
+                        duration("cluster.hot-copy.ttl", hotCopy.ttl, null));
+            }
             return new ClusterConfig(address("cluster.self", self), nodes,
-                    secretFile == null ? null : Path.of(secretFile));
+                    secretFile == null ? null : Path.of(secretFile), copies);
         }
 
         private static BackendConfig address(String key, String text) {

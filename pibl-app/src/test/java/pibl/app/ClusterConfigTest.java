@@ -10,6 +10,7 @@ import pibl.config.PiblConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -38,6 +39,11 @@ class ClusterConfigTest {
         assertThat(cluster.peers()).extracting(p -> p.address())
                 .containsExactly("10.0.1.11:8080", "10.0.1.12:8080", "10.0.1.10:8080");
 
+        assertThat(cluster.hotCopy()).as("hot copies are optional").isNull();
+        ClusterConfig hot = ConfigLoader.load(write(base() + "  peers: [10.0.1.11:8080]\n"
+                + "  hot-copy: { max-size: 64m, ttl: 5s }\n")).config().cluster();
+        assertThat(hot.hotCopy()).isEqualTo(new ClusterConfig.HotCopy(64L << 20, Duration.ofSeconds(5)));
+
         PiblConfig alone = ConfigLoader.load(write("backends: [127.0.0.1:9001]\n")).config();
         assertThat(alone.cluster().enabled()).as("no cluster: block, no fleet").isFalse();
     }
@@ -47,11 +53,14 @@ class ClusterConfigTest {
             "bad peer      | peers: [10.0.1.11]                       | cluster.peers[0] | host:port",
             "peer twice    | peers: [10.0.1.11:8080, 10.0.1.11:8080]  | cluster.peers[1] | listed twice",
             "no peers      | peers: []                                | cluster.peers    | is required",
+            "hot half      | peers: [10.0.1.11:8080]\\n  hot-copy: { ttl: 5s } | cluster.hot-copy | max-size",
+            "hot zero ttl  | peers: [10.0.1.11:8080]\\n  hot-copy: { max-size: 64m, ttl: 0s } | cluster.hot-copy.ttl | positive duration",
+            "hot bad size  | peers: [10.0.1.11:8080]\\n  hot-copy: { max-size: lots, ttl: 5s } | cluster.hot-copy.max-size | expected a size",
     })
     void aBadClusterBlockIsOneErrorNamingItsKey(String name, String peers, String key, String problem)
             throws IOException {
         ConfigError e = catchThrowableOfType(ConfigError.class,
-                () -> ConfigLoader.load(write(base() + "  " + peers + "\n")));
+                () -> ConfigLoader.load(write(base() + "  " + peers.replace("\\n", "\n") + "\n")));
         assertThat(e).as(name).isNotNull();
         assertThat(e.key()).isEqualTo(key);
         assertThat(e.problem()).contains(problem);

@@ -232,7 +232,7 @@ class ConfigLoaderTest {
                 bad("negative max-entries", ok + "cache:\n  max-entries: -1\n", "cache.max-entries", 3,
                         "must be between 0 (derived from the heap) and 2^30, got -1"),
                 bad("unknown ttl-mode", ok + "cache:\n  ttl-mode: sometimes\n", "cache.ttl-mode", 3,
-                        "must be one of default, override, got 'sometimes'"),
+                        "must be one of default, override, cap, got 'sometimes'"),
                 bad("unknown log format", ok + "log:\n  format: xml\n", "log.format", 3,
                         "must be one of default, combined, json, got 'xml'"),
                 bad("unknown log level", ok + "log:\n  level: loud\n", "log.level", 3,

@@ -257,7 +257,7 @@ class RoutesConfigTest {
                 bad("negative route ttl", POOL + "routes:\n  - { pool: shop, cache: { ttl: -1s } }\n",
                         "routes[0].cache.ttl", 5, "must be zero or a positive number of seconds, got -1s"),
                 bad("unknown route ttl-mode", POOL + "routes:\n  - { pool: shop, cache: { ttl-mode: always } }\n",
-                        "routes[0].cache.ttl-mode", 5, "must be one of default, override, got 'always'"),
+                        "routes[0].cache.ttl-mode", 5, "must be one of default, override, cap, got 'always'"),
                 bad("unknown route cache key", POOL + "routes:\n  - { pool: shop, cache: { max-size: 1g } }\n",
                         "routes[0].cache.max-size", 5, "unknown key, expected one of: enabled, ttl, ttl-mode"),
                 bad("route cache on while the cache is off", POOL + "cache: { enabled: false }\n"

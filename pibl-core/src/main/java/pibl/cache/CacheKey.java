@@ -56,6 +56,12 @@ public final class CacheKey {
 
     /** The key whose {@link #text()} this is ({@code http://shop.example/a?b}), as the store keeps it. */
     public static CacheKey parse(String text) {
+        int i = text.indexOf("://");
+        String scheme = i > 0 ? text.substring(0, i) : "";
+        if (!scheme.isEmpty() && !scheme.equals("http") && !scheme.equals("https")) {
+            CacheKey rest = of(null, null, "http" + text.substring(i)); // a scheme of PIBL's own: a hot copy's
+            return new CacheKey(scheme, rest.host, rest.target);
+        }
         return of(null, null, text);
     }
 

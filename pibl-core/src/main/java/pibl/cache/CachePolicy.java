@@ -181,9 +181,12 @@ public final class CachePolicy {
     public static Freshness freshness(HttpHeaders responseHeaders, long requestTime, long responseTime,
                                       CacheConfig cfg) {
         CacheControl cc = CacheControl.ofResponse(responseHeaders, cfg.targetedField());
-        return new Freshness(responseTime,
-                correctedInitialAge(responseHeaders, requestTime, responseTime),
-                freshnessLifetime(responseHeaders, responseTime, cfg),
+        long initialAge = correctedInitialAge(responseHeaders, requestTime, responseTime);
+        long lifetime = freshnessLifetime(responseHeaders, responseTime, cfg);
+        if (cfg.ttlMode() == CacheConfig.TtlMode.CAP) {
+            lifetime = Math.min(lifetime, initialAge + cfg.ttl().toMillis());
+        }
+        return new Freshness(responseTime, initialAge, lifetime,
                 Math.max(0, cc.seconds("stale-while-revalidate")) * 1000,
                 Math.max(0, cc.seconds("stale-if-error")) * 1000,
                 cc.has("no-cache"),

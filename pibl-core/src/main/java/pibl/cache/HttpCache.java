@@ -49,6 +49,8 @@ public final class HttpCache implements AutoCloseable {
                 .ticker(() -> clock.millis() * 1_000_000L).build();
     }
 
+    private volatile HotCopies hotCopies;
+
     public CacheConfig config() {
         return config;
     }
@@ -59,7 +61,19 @@ public final class HttpCache implements AutoCloseable {
 
     /** The settings each key's responses are stored and judged by from now on (see {@link CacheRules}). */
     public void rules(CacheRules rules) {
-        store.rules(rules);
+        HotCopies h = hotCopies;
+        store.rules(h == null ? rules : h.rules(rules));
+    }
+
+    /** From now on this node keeps hot copies of keys other nodes own (cluster mode's {@code hot-copy}). */
+    public void hotCopies(long maxSize, Duration ttl) {
+        hotCopies = new HotCopies(maxSize, ttl, store, () -> clock.millis() * 1_000_000L);
+        store.rules(hotCopies.rules(CacheRules.uniform(config))); // until the routes' rules come
+    }
+
+    /** Null unless {@link #hotCopies(long, Duration)} was called. */
+    public HotCopies hotCopies() {
+        return hotCopies;
     }
 
     public MissLock missLock() {

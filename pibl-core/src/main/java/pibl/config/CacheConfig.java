@@ -52,12 +52,23 @@ public record CacheConfig(boolean enabled, Path directory, Duration ttl, TtlMode
         /** The TTL applies only when the origin gives no explicit freshness (nginx/Varnish default). */
         DEFAULT,
         /** The TTL applies to every storable response, whatever the origin said about freshness. */
-        OVERRIDE
+        OVERRIDE,
+        /**
+         * The TTL bounds what is left of the freshness when a response arrives: as {@link #DEFAULT}, then at most
+         * the TTL more than the age it arrived with (a fleet's hot copies: never fresher than their owner's).
+         */
+        CAP
     }
 
     public static CacheConfig defaults() {
         return new CacheConfig(true, Path.of("cache"), Duration.ofSeconds(60), TtlMode.DEFAULT,
                 1L << 30, 256L << 20, 64L << 20, false, Duration.ZERO);
+    }
+
+    /** These settings with responses kept fresh at most {@code cap} past their arrival ({@link TtlMode#CAP}). */
+    public CacheConfig cappedAt(Duration cap) {
+        return new CacheConfig(enabled, directory, cap, TtlMode.CAP, maxSize, maxObjectSize, memorySize,
+                storeSetCookie, staleIfError, maxEntries, targetedField, heuristic, heuristicMax);
     }
 
     public CacheConfig withTtl(Duration newTtl) {

@@ -3,6 +3,7 @@ package pibl.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -18,6 +19,7 @@ import java.util.Set;
  *   self: 10.0.1.10:8080                                      # how the peers reach this node
  *   peers: [10.0.1.10:8080, 10.0.1.11:8080, 10.0.1.12:8080]   # may include self
  *   secret-file: /etc/pibl/cluster.key                        # shared secret, at least 16 bytes
+ *   hot-copy: { max-size: 64m, ttl: 5s }                      # optional: local copies of the hottest keys
  * </pre>
  *
  * @param self       how the peers reach this node; null when clustering is off
@@ -25,11 +27,32 @@ import java.util.Set;
  *                   {@code peers[i]} is the file's)
  * @param secretFile the secret peers sign their requests with
  */
-public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path secretFile) {
+public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path secretFile, HotCopy hotCopy) {
     private static final int MIN_SECRET = 16;
 
     /** No {@code cluster:} block: every node on its own, as before. */
     public static final ClusterConfig OFF = new ClusterConfig(null, List.of(), null);
+
+    /**
+     * {@code hot-copy: { max-size: 64m, ttl: 5s }}: the receiving node keeps short-lived local copies of the keys
+     * it is asked for most often, so that one hot key does not pin its owner's cores.
+     *
+     * @param maxSize bytes of copies held at once, at most
+     * @param ttl     how long a copy stays fresh at most (never longer than the owner's entry would)
+     */
+    public record HotCopy(long maxSize, Duration ttl) {
+        void validate() {
+            if (maxSize < 1) {
+                throw new ConfigException("cluster.hot-copy.max-size", "must be positive, got " + maxSize);
+            }
+            TimeoutConfig.positive("cluster.hot-copy.ttl", ttl);
+        }
+    }
+
+    /** Without hot copies. */
+    public ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path secretFile) {
+        this(self, peers, secretFile, null);
+    }
 
     public ClusterConfig {
         List<BackendConfig> all = new ArrayList<>(peers == null ? List.of() : peers);
@@ -59,6 +82,9 @@ public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path 
         if (secretFile == null) {
             throw new ConfigException("cluster.secret-file",
                     "is required: the shared secret the peers authenticate their requests with");
+        }
+        if (hotCopy != null) {
+            hotCopy.validate();
         }
     }
 

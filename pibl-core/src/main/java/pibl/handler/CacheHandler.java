@@ -18,6 +18,7 @@ import org.apache.logging.log4j.Logger;
 import pibl.cache.CacheEntry;
 import pibl.cache.CacheFill;
 import pibl.cache.CacheKey;
+import pibl.cache.HotCopies;
 import pibl.cache.CachePhase;
 import pibl.cache.CachePolicy;
 import pibl.cache.Conditionals;
@@ -73,6 +74,8 @@ public final class CacheHandler extends ChannelDuplexHandler {
     /** Null outside cluster mode. */
     private final Cluster cluster;
     private final PeerPurge peerPurge;
+    /** What a hot copy without Content-Length counts for against {@code hot-copy.max-size}. */
+    private static final long HOT_COPY_UNKNOWN_LENGTH = 1 << 20;
     private ChannelHandlerContext ctx;
     private CacheExchange current;
 
@@ -128,7 +131,14 @@ public final class CacheHandler extends ChannelDuplexHandler {
             ctx.fireChannelRead(request);
         } else if (ownedElsewhere(ex, c.key, request)) {
             ex.toOwner(cluster); // the owner looks up, fetches and stores; its X-Cache comes back to the client
-            ctx.fireChannelRead(request);
+            CacheKey copy = cache.hotCopies() == null ? null : cache.hotCopies().ask(c.key);
+            if (copy == null) {
+                ctx.fireChannelRead(request);
+            } else { // hot here: looked up as its local copy; a miss is fetched from the owner and kept a while
+                current = new CacheExchange(ex, copy, c.rules, head.headers(), c.range);
+                ex.phase(CachePhase.LOOKUP);
+                lookup(current, request, true);
+            }
         } else {
             ex.phase(CachePhase.LOOKUP);
             lookup(c, request, true);
@@ -354,6 +364,10 @@ public final class CacheHandler extends ChannelDuplexHandler {
         CacheFill.Outcome outcome = c.fill.onHead(head);
         switch (outcome) {
             case FORWARD -> {
+                if (HotCopies.isCopy(c.key) && cache.hotCopies() != null) {
+                    long length = RangeRequest.contentLength(head.headers());
+                    cache.hotCopies().storing(c.key, length >= 0 ? length : HOT_COPY_UNKNOWN_LENGTH);
+                }
                 c.releaseStandIn(); // a new response, forwarded as any miss: the stored one will not be served
                 if (ex.phase() == CachePhase.REVALIDATING) {
                     ex.phase(CachePhase.MISS);

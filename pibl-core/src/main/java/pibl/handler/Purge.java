@@ -14,6 +14,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.cache.Ban;
 import pibl.cache.CacheKey;
+import pibl.cache.HotCopies;
 import pibl.cache.HttpCache;
 
 import java.net.InetSocketAddress;
@@ -65,6 +66,9 @@ final class Purge {
         String client = ex == null ? "-" : ex.client();
         if (ban == null) {
             long purged = cache.store().invalidate(key) ? 1 : 0;
+            if (fleet != null) {
+                cache.store().invalidate(HotCopies.copyOf(key)); // this node's copy, if it kept one
+            }
             cache.clearPass(key);
             LOG.info("purged {}{}", key.text(), fromPeer ? " for a peer" : "");
             answer(ctx, fleet, fromPeer, host, uri, null, client, purged, "purged " + key.target());

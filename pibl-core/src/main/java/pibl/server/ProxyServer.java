@@ -124,6 +124,9 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         router = Router.create(config, pools, config.cache(), System::nanoTime);
         if (config.cache().enabled()) {
             cache = new HttpCache(config.cache(), clock, clearCacheOnStart);
+            if (cluster != null && config.cluster().hotCopy() != null) {
+                cache.hotCopies(config.cluster().hotCopy().maxSize(), config.cluster().hotCopy().ttl());
+            }
             cache.rules(router); // before its index loads: each entry's freshness by its route's settings
             if (clearCacheOnStart) {
                 LOG.info("cache cleared at start: {}", config.cache().directory().toAbsolutePath());

@@ -34,4 +34,18 @@ class CacheKeyTest {
         assertThat(key).isEqualTo(CacheKey.of("http", "EXAMPLE.com:80", "/")).hasSameHashCodeAs(
                 CacheKey.of("http", "EXAMPLE.com:80", "/"));
     }
+
+    @Test
+    void aStoredKeyParsesBackToItselfAHotCopysToo() {
+        CacheKey key = CacheKey.of("https", "Shop.Example:443", "/a?b=1");
+        assertThat(CacheKey.parse(key.text()).text()).isEqualTo("https://shop.example/a?b=1");
+        CacheKey copy = HotCopies.copyOf(key);
+        assertThat(copy.text()).isEqualTo("hot-https://shop.example/a?b=1");
+        CacheKey back = CacheKey.parse(copy.text());
+        assertThat(back.scheme()).isEqualTo("hot-https");
+        assertThat(back.host()).isEqualTo("shop.example");
+        assertThat(back.target()).isEqualTo("/a?b=1");
+        assertThat(HotCopies.isCopy(back)).isTrue();
+        assertThat(back.digest()).isEqualTo(copy.digest());
+    }
 }

@@ -239,6 +239,19 @@ class CachePolicyTest {
         assertThat(f.currentAge(T0 - 5_000)).as("a clock that steps back adds no age").isEqualTo(10_000);
     }
 
+    @Test
+    void aCappedTtlBoundsWhatIsLeftAtArrivalNeverMoreThanTheOriginGave() {
+        CacheConfig cap5 = TTL_60.cappedAt(java.time.Duration.ofSeconds(5));
+        Freshness owners = CachePolicy.freshness(h("Date: " + date(-10), "Age: 10", "Cache-Control: max-age=600"),
+                T0, T0, cap5);
+        assertThat(owners.freshUntil()).as("arrived 10 s old with 590 s left: 5 s more").isEqualTo(T0 + 5_000);
+        Freshness nearlyDone = CachePolicy.freshness(h("Date: " + date(-10), "Age: 598", "Cache-Control: max-age=600"),
+                T0, T0, cap5);
+        assertThat(nearlyDone.freshUntil()).as("2 s left at the owner: 2 s here").isEqualTo(T0 + 2_000);
+        Freshness silent = CachePolicy.freshness(h("Date: " + date(0)), T0, T0, cap5);
+        assertThat(silent.freshUntil()).as("no freshness from the origin: the ttl").isEqualTo(T0 + 5_000);
+    }
+
     private static Freshness fresh60(String... extra) {
         String[] lines = new String[extra.length + 1];
         lines[0] = "Date: " + date(0);

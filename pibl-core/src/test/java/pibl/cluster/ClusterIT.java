@@ -20,6 +20,7 @@ import pibl.testing.NoLeaks;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
 import pibl.testing.TestBackend;
+import pibl.testing.TestClock;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -43,6 +44,7 @@ class ClusterIT {
     private final Closer closer = new Closer();
     private final List<ProxyServer> nodes = new ArrayList<>();
     private final List<PiblConfig> configs = new ArrayList<>();
+    private final TestClock clock = new TestClock();
     private TestBackend origin;
 
     @AfterEach
@@ -52,6 +54,11 @@ class ClusterIT {
 
     /** Three nodes on ports picked now, each with its own cache directory, all with the same secret. */
     private void startFleet() throws Exception {
+        startFleet(null);
+    }
+
+    /** As {@link #startFleet()}, with {@code hotCopy} (null: none) and the caches on {@link #clock}. */
+    private void startFleet(ClusterConfig.HotCopy hotCopy) throws Exception {
         origin = closer.track(TestBackend.start("origin"));
         origin.behave((ctx, req, b) -> {
             String uri = req.uri();
@@ -72,10 +79,10 @@ class ClusterIT {
         for (int i = 0; i < 3; i++) {
             PiblConfig c = ProxyFixture.withCache(ProxyFixture.config(List.of(origin.address())),
                     dir.resolve("cache" + i), Duration.ZERO).withPort(ports[i])
-                    .withCluster(new ClusterConfig(peers.get(i), peers, secret))
+                    .withCluster(new ClusterConfig(peers.get(i), peers, secret, hotCopy))
                     .withAdmin(new pibl.config.AdminConfig(i == 0, "127.0.0.1", 0));
             configs.add(c);
-            nodes.add(closer.track(new ProxyServer(c).start()));
+            nodes.add(closer.track(new ProxyServer(c, clock).start()));
         }
     }
 
@@ -236,6 +243,42 @@ class ClusterIT {
                 .as("its checks pass again (answered by the node, not its backends): back, to a slow start")
                 .isEqualTo(1);
         assertThat(origin.requestCount()).as("no check ever reached the backends").isZero();
+    }
+
+    @Test
+    void aKeyAskedForOftenIsCopiedByTheReceivingNodeForTheCopiesTtlThenGoesBackToItsOwner() throws Exception {
+        startFleet(new ClusterConfig.HotCopy(1 << 20, Duration.ofSeconds(5)));
+        String path = "/item/hot";
+        int owner = owner(path);
+        ProxyServer other = nodes.get((owner + 1) % 3);
+        Backend ownerNode = other.cluster().nodes().get(owner);
+        for (int i = 1; i <= 3; i++) {
+            assertThat(get(other, path).status()).isEqualTo(200);
+            assertThat(ownerNode.requests()).as("request " + i + ": not hot yet, to the owner").isEqualTo(i);
+        }
+        RawHttp.Response fourth = get(other, path);
+        assertThat(fourth.bodyText()).isEqualTo("body of " + path);
+        assertThat(ownerNode.requests()).as("the fourth: hot, fetched from the owner to be kept").isEqualTo(4);
+        assertThat(Eventually.atLeast(1, Duration.ofSeconds(5), () -> other.cache().store().entryCount()))
+                .as("a copy on the receiving node").isEqualTo(1);
+        for (int i = 0; i < 3; i++) {
+            RawHttp.Response r = get(other, path);
+            assertThat(r.header("X-Cache")).isEqualTo("HIT");
+            assertThat(r.bodyText()).isEqualTo("body of " + path);
+        }
+        assertThat(ownerNode.requests()).as("served from the copy: the owner is not asked").isEqualTo(4);
+        assertThat(origin.requestCount()).as("the origin saw the key once, from its owner").isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(6));
+        for (int i = 0; i < 4; i++) { // hot again in a new window: the fourth looks for its copy
+            assertThat(get(other, path).status()).isEqualTo(200);
+        }
+        assertThat(ownerNode.requests()).as("past the copies' ttl (the owner's entry has 594 s left) the copy is"
+                + " stale: the fourth too went to the owner").isEqualTo(8);
+
+        purge(nodes.get(owner), path);
+        assertThat(other.cache().store().entryCount()).as("a PURGE takes the copies too").isZero();
+        assertThat(nodes.get(owner).cache().store().entryCount()).isZero();
     }
 
     private static RawHttp.Response purge(ProxyServer node, String path) throws IOException {
