@@ -23,7 +23,8 @@
 # requests, the hit ratio the client saw, and the backend fetches per distinct URL fetched. Then, with the fleet
 # warm, it kills one node with kill -9 in the middle of a 20 s Zipf load (out of the virtual IP's map at once, as
 # an NLB target that fails its checks) and prints what failed and what share of the keys asked for after the kill
-# had to be fetched again; and it compares hits on a key's owner with hits through another node (p50/p99).
+# had to be fetched again; and it compares hits on a key's owner with hits through another node (p50/p99),
+# without and with hot copies.
 #
 # Needs root; installs nftables, iproute2 and curl with apt-get when missing. Runs in under 2 minutes
 # (enforced), removes every namespace and process it made on any exit, exits non-zero on any failed check.
@@ -83,7 +84,7 @@ if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
   fi
   again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
   [ "$KEEP" = 0 ] || again+=(--keep)
-  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 200)); }
+  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 240)); }
   PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
 fi
 
@@ -157,11 +158,11 @@ for i in 1 2 3; do
 done
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster.key"
 
-# start_nodes CLUSTER MAX_ENTRIES N : PIBL on the first N nodes, in cluster mode (on) or not (off), each cache
-# holding at most MAX_ENTRIES entries (0: the default), with fresh cache directories and logs; the virtual IP
-# then spreads over those N.
+# start_nodes CLUSTER MAX_ENTRIES N [HOT] : PIBL on the first N nodes, in cluster mode (on) or not (off), each
+# cache holding at most MAX_ENTRIES entries (0: the default), with fresh cache directories and logs; the virtual
+# IP then spreads over those N. HOT, when given, is the cluster's hot-copy block ({ max-size: 64m, ttl: 5s }).
 start_nodes() {
-  local cluster=$1 max_entries=$2 count=$3 i dir peers=""
+  local cluster=$1 max_entries=$2 count=$3 hot=${4:-} i dir peers=""
   for ((i = 0; i < count; i++)); do peers+="${peers:+, }${NODE_IPS[$i]}:$PORT"; done
   for ((i = 0; i < count; i++)); do
     dir="$WORK/n$((i + 1))"
@@ -182,6 +183,7 @@ cluster:
   peers: [$peers]
   secret-file: $WORK/cluster.key
 EOF
+      [ -z "$hot" ] || echo "  hot-copy: $hot" >>"$dir/pibl.yaml"
     fi
     (cd "$dir" && start_bg "n$((i + 1))" "$dir/stdout.log" java -Xmx128m -jar "$PIBL_JAR" --config "$dir/pibl.yaml")
   done
@@ -341,6 +343,12 @@ if [ -n "$owner" ]; then
       awk '$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /Requests\/sec/ { rps = $2 } END { print p50 "/" p99 ", " rps " req/s" }'
   }
   echo "rehearse-cluster: hits on the owner n$owner: $(hop "$owner"); through n$other: $(hop "$other") (wrk -t 1 -c 10 -d 5s)"
+  # The same through the other node with hot copies on: after 4 requests it serves its own copy, 5 s at a time.
+  stop_nodes
+  rm -rf "$WORK"/n[123]
+  start_nodes on 0 2 '{ max-size: 64m, ttl: 5s }'
+  vip_get /cache/max-age/600?k=hop >/dev/null
+  echo "rehearse-cluster: with hot-copy { max-size: 64m, ttl: 5s }, through n$other: $(hop "$other")"
 else
   echo "rehearse-cluster: could not tell the hop key's owner from the logs; hop cost not measured"
 fi
