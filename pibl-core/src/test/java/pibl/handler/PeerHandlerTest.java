@@ -36,10 +36,7 @@ class PeerHandlerTest {
 
     @Test
     void aPeersRequestIsNotJudgedAgainByTheRouteButAnOrdinaryOneIs() throws Exception {
-        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
-        BackendConfig self = BackendConfig.parse("10.0.1.10:8080");
-        Cluster cluster = Cluster.create(new ClusterConfig(self, List.of(BackendConfig.parse("10.0.1.11:8080")),
-                secret));
+        Cluster cluster = cluster();
         // allow: a client must have an IP to be judged; an EmbeddedChannel's peer has none, so its own requests
         // are refused (403): exactly what must not happen to a peer's, already judged by the node that took it.
         PiblConfig config = Routes.config(ProxyFixture.config(List.of("127.0.0.1:1")),
@@ -73,9 +70,7 @@ class PeerHandlerTest {
 
     @Test
     void aPeersMarkedCheckIsAnsweredHereAndAnUnmarkedOneGoesOn() throws Exception {
-        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
-        Cluster cluster = Cluster.create(new ClusterConfig(BackendConfig.parse("10.0.1.10:8080"),
-                List.of(BackendConfig.parse("10.0.1.11:8080")), secret));
+        Cluster cluster = cluster();
         Router router = Routes.router(ProxyFixture.config(List.of("127.0.0.1:1")), System::nanoTime);
         EmbeddedChannel ch = channel(cluster, router);
         FullHttpRequest check = get(Cluster.CHECK_PATH);
@@ -99,12 +94,8 @@ class PeerHandlerTest {
 
     @Test
     void withTheHttpsRedirectOnAPeersRequestStillGetsThroughButAClientsIsRedirected() throws Exception {
-        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
-        Cluster cluster = Cluster.create(new ClusterConfig(BackendConfig.parse("10.0.1.10:80"),
-                List.of(BackendConfig.parse("10.0.1.11:80")), secret));
-        EmbeddedChannel ch = new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
-                new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
-                new HttpsRedirectHandler(443));
+        Cluster cluster = cluster();
+        EmbeddedChannel ch = redirecting(cluster);
         FullHttpRequest marked = get("/a");
         cluster.sign(marked, "192.0.2.7");
         ch.writeInbound(marked);
@@ -113,9 +104,7 @@ class PeerHandlerTest {
         marked.release();
         ch.close();
 
-        ch = new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
-                new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
-                new HttpsRedirectHandler(443));
+        ch = redirecting(cluster);
         FullHttpRequest plain = get("/a");
         ch.writeInbound(plain);
         assertThat((Object) ch.readInbound()).isNull();
@@ -124,6 +113,20 @@ class PeerHandlerTest {
         assertThat(redirected.headers().get(HttpHeaderNames.LOCATION)).isEqualTo("https://shop.example/a");
         ReferenceCountUtil.release(redirected);
         ch.close();
+    }
+
+    /** This node 10.0.1.10:8080 and one peer, 10.0.1.11:8080. */
+    private Cluster cluster() throws java.io.IOException {
+        Path secret = Files.writeString(dir.resolve("k"), "0123456789abcdef0123\n");
+        return Cluster.create(new ClusterConfig(BackendConfig.parse("10.0.1.10:8080"),
+                List.of(BackendConfig.parse("10.0.1.11:8080")), secret));
+    }
+
+    /** The cleartext port with {@code tls.redirect-http} on, in cluster mode. */
+    private static EmbeddedChannel redirecting(Cluster cluster) {
+        return new EmbeddedChannel(new PipeliningHandler(Duration.ofSeconds(60).toNanos()),
+                new AccessLogHandler(LogConfig.Format.DEFAULT, new ProxyStats()), new PeerHandler(cluster),
+                new HttpsRedirectHandler(443));
     }
 
     private static EmbeddedChannel channel(Cluster cluster, Router router) {
