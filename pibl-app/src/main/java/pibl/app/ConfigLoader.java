@@ -111,7 +111,7 @@ public final class ConfigLoader {
                 }
             }
             if (config.cluster().enabled()) {
-                ClusterConfig.readSecret(config.cluster().secretFile()); // unreadable or short: refused by name
+                ClusterConfig.readSecrets(config.cluster().secretFile()); // unreadable or short: refused by name
             }
             return new Loaded(config, level);
         } catch (ConfigException e) {

@@ -52,8 +52,9 @@ import java.util.function.ToDoubleFunction;
  * pibl_responses_total{class="2xx"} 8.0
  * </pre>
  *
- * <p>Pools, backends and routes change on reload, so each scrape first compares the view's current ones with
- * those it has meters for: a backend by pool and address, a route by its label, a pool by name. A new one gets its
+ * <p>Pools, backends, routes and the fleet's nodes change on reload, so each scrape first compares the view's
+ * current ones with those it has meters for: a backend by pool and address, a route by its label, a pool by name, a
+ * node by address. A new one gets its
  * meters, a vanished one loses them, and one whose object was replaced is re-bound to the new object (a backend's
  * counters then restart, which Prometheus reads as a counter reset; a route keeps its counters over a reload). The
  * proxy-wide meters read the view, so a replaced cache or stats object is followed without re-binding.
@@ -70,6 +71,8 @@ final class ProxyMetrics implements AutoCloseable {
     /** By route label, the same for routes; and by name for pools. Guarded by {@code this}. */
     private final Map<String, Bound> boundRoutes = new HashMap<>();
     private final Map<String, Bound> boundPools = new HashMap<>();
+    /** By address, the fleet's nodes. Guarded by {@code this}. */
+    private final Map<String, Bound> boundPeers = new HashMap<>();
 
     /**
      * {@code read} is what the meters read (compared by identity), {@code pool} the pool's name they are tagged with,
@@ -86,7 +89,6 @@ final class ProxyMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         bindProxy();
-        bindCluster();
         registry.getPrometheusRegistry().register(new Histograms(view));
     }
 
@@ -96,6 +98,7 @@ final class ProxyMetrics implements AutoCloseable {
         syncBackends(pools);
         syncPools(pools);
         syncRoutes(view.router());
+        syncCluster(view.cluster());
         return registry.scrape();
     }
 
@@ -105,27 +108,30 @@ final class ProxyMetrics implements AutoCloseable {
         registry.close();
     }
 
-    /** The fleet's nodes (fixed from start: a reload does not change {@code cluster:}), when it is on. */
-    private void bindCluster() {
-        Cluster cluster = view.cluster();
-        if (cluster == null) {
-            return;
+    /** The fleet's nodes in force, when it is on (a reload may add or remove nodes: followed as backends are). */
+    private void syncCluster(Cluster cluster) {
+        Map<String, Bound> now = new LinkedHashMap<>();
+        if (cluster != null) {
+            for (Backend n : cluster.nodes()) {
+                now.put(n.label(), new Bound(n, "", n.label(), List.of()));
+            }
         }
-        List<Backend> nodes = cluster.nodes();
-        for (int i = 0; i < nodes.size(); i++) {
-            Backend n = nodes.get(i);
-            int at = i;
+        sync(boundPeers, now, w -> {
+            Backend n = (Backend) w.read();
             Tags peer = Tags.of("peer", n.label());
-            FunctionCounter.builder("pibl.cluster.requests.sent", n, Backend::requests)
-                    .description("requests this node sent the peer (keys it owns)").tags(peer).register(registry);
-            FunctionCounter.builder("pibl.cluster.requests.received", n, cluster::receivedFrom)
-                    .description("marked requests the peer sent this node").tags(peer).register(registry);
-            Gauge.builder("pibl.cluster.peer.up", n, b -> cluster.isSelf(b) || b.isAvailable() ? 1 : 0)
-                    .description("1 when the peer is in rotation (this node always is)").tags(peer)
-                    .register(registry);
-            Gauge.builder("pibl.cluster.key.share", cluster, c -> c.keyShares()[at])
-                    .description("the share of keys the node owns now (0..1)").tags(peer).register(registry);
-        }
+            return new Bound(n, "", n.label(), List.of(
+                    FunctionCounter.builder("pibl.cluster.requests.sent", n, Backend::requests)
+                            .description("requests this node sent the peer (keys it owns)").tags(peer)
+                            .register(registry),
+                    FunctionCounter.builder("pibl.cluster.requests.received", n, cluster::receivedFrom)
+                            .description("marked requests the peer sent this node").tags(peer).register(registry),
+                    Gauge.builder("pibl.cluster.peer.up", n, b -> cluster.isSelf(b) || b.isAvailable() ? 1 : 0)
+                            .description("1 when the peer is in rotation (this node always is)").tags(peer)
+                            .register(registry),
+                    Gauge.builder("pibl.cluster.key.share", n, cluster::keyShare)
+                            .description("the share of keys the node owns now (0..1)").tags(peer)
+                            .register(registry)));
+        });
     }
 
     private void bindProxy() {

@@ -153,13 +153,11 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
             return List.of();
         }
         List<PeerRow> rows = new ArrayList<>();
-        double[] shares = cluster.keyShares();
-        List<Backend> nodes = cluster.nodes();
-        for (int i = 0; i < nodes.size(); i++) {
-            Backend n = nodes.get(i);
+        for (Cluster.Share share : cluster.shares()) {
+            Backend n = share.node();
             boolean self = cluster.isSelf(n);
             rows.add(new PeerRow(n.label(), self, self ? "up" : BackendReadings.health(n), n.inFlight(),
-                    self ? 0 : n.requests(), cluster.receivedFrom(n), shares[i]));
+                    self ? 0 : n.requests(), cluster.receivedFrom(n), share.share()));
         }
         return List.copyOf(rows);
     }

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import pibl.config.CacheConfig;
+import pibl.config.ClusterConfig;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +36,7 @@ public final class HotCopies {
     private static final int COUNTED = 65_536;
 
     private final Duration ttl;
+    private final long maxSize;
     private final Cache<String, AtomicInteger> asked;
     private final Cache<CacheKey, Long> held;
 
@@ -44,6 +46,7 @@ public final class HotCopies {
      */
     public HotCopies(long maxSize, Duration ttl, CacheStore store, Ticker ticker) {
         this.ttl = ttl;
+        this.maxSize = maxSize;
         this.asked = Caffeine.newBuilder().maximumSize(COUNTED).expireAfterWrite(ttl).ticker(ticker).build();
         this.held = Caffeine.newBuilder().maximumWeight(maxSize)
                 .weigher((CacheKey k, Long bytes) -> (int) Math.min(Integer.MAX_VALUE, bytes))
@@ -53,6 +56,11 @@ public final class HotCopies {
                         store.invalidate(k);
                     }
                 }).build();
+    }
+
+    /** What this was made with. */
+    public ClusterConfig.HotCopy settings() {
+        return new ClusterConfig.HotCopy(maxSize, ttl);
     }
 
     /** Whether {@code key} names a hot copy. */

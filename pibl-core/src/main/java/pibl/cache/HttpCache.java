@@ -3,6 +3,7 @@ package pibl.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import pibl.config.CacheConfig;
+import pibl.config.ClusterConfig;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -45,11 +46,14 @@ public final class HttpCache implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.store = store;
+        this.rules = CacheRules.uniform(config); // until the routes' rules come
         this.passKeys = Caffeine.newBuilder().maximumSize(PASS_KEYS).expireAfterWrite(PASS_TTL)
                 .ticker(() -> clock.millis() * 1_000_000L).build();
     }
 
     private volatile HotCopies hotCopies;
+    /** The rules last given (the routes'), which hot copies wrap. Guarded by {@code this}. */
+    private CacheRules rules;
 
     public CacheConfig config() {
         return config;
@@ -60,15 +64,30 @@ public final class HttpCache implements AutoCloseable {
     }
 
     /** The settings each key's responses are stored and judged by from now on (see {@link CacheRules}). */
-    public void rules(CacheRules rules) {
+    public synchronized void rules(CacheRules rules) {
+        this.rules = rules;
         HotCopies h = hotCopies;
         store.rules(h == null ? rules : h.rules(rules));
     }
 
     /** From now on this node keeps hot copies of keys other nodes own (cluster mode's {@code hot-copy}). */
     public void hotCopies(long maxSize, Duration ttl) {
-        hotCopies = new HotCopies(maxSize, ttl, store, () -> clock.millis() * 1_000_000L);
-        store.rules(hotCopies.rules(CacheRules.uniform(config))); // until the routes' rules come
+        hotCopies(new ClusterConfig.HotCopy(maxSize, ttl));
+    }
+
+    /**
+     * Hot copies as {@code settings} say from now on, none when null (a reload). Unchanged settings keep the copies
+     * and their counts; new ones start afresh, and copies made under the old ones are found no more (their keys
+     * are looked up only through {@link HotCopies#ask}) and age out of the store within their ttl.
+     */
+    public synchronized void hotCopies(ClusterConfig.HotCopy settings) {
+        HotCopies h = hotCopies;
+        if (h != null && h.settings().equals(settings)) {
+            return;
+        }
+        hotCopies = settings == null ? null
+                : new HotCopies(settings.maxSize(), settings.ttl(), store, () -> clock.millis() * 1_000_000L);
+        rules(rules);
     }
 
     /** Null unless {@link #hotCopies(long, Duration)} was called. */

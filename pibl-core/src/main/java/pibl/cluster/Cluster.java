@@ -5,6 +5,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import pibl.cache.CacheKey;
+import pibl.config.BackendConfig;
 import pibl.config.BalanceConfig;
 import pibl.config.ClusterConfig;
 import pibl.config.HealthCheckConfig;
@@ -17,11 +21,11 @@ import pibl.lb.Panic;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -46,16 +50,45 @@ import java.util.function.LongSupplier;
  * always in rotation for itself.
  */
 public final class Cluster {
+    private static final Logger LOG = LogManager.getLogger(Cluster.class);
     private static final int SAMPLE = 4096;
-    private final Backend self;
-    private final Backend[] nodes;
-    private final long[] seeds;
-    private final PeerAuth auth;
     private final LongSupplier epochSeconds;
-    private final PeerBalancer balancer;
-    /** Marked requests received from each node, by its index in {@link #nodes}. */
-    private final LongAdder[] received;
-    private final Map<String, Integer> index = new HashMap<>();
+    /** The fleet in force: replaced whole on reload, read once per decision. */
+    private volatile Members members;
+    /** Marked requests received from each node, by its address; a node kept over a reload keeps its count. */
+    private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
+    private final PeerBalancer balancer = new PeerBalancer();
+
+    /**
+     * One configuration of the fleet: its nodes as one group of backends (passive checks as a pool's, and the
+     * default slow start, 30 s, for a node that comes back or joins, which gets its keys gradually: best()), this
+     * node among them, the nodes' rendezvous seeds, and the secrets marks are made and checked with.
+     */
+    private record Members(BackendGroup group, Backend self, Backend[] nodes, long[] seeds, PeerAuth auth) {
+        static Members of(BackendGroup group, ClusterConfig config, List<byte[]> secrets) {
+            Backend[] nodes = group.backends().toArray(new Backend[0]);
+            Backend self = null;
+            Set<String> names = new HashSet<>();
+            long[] seeds = new long[nodes.length];
+            for (int i = 0; i < nodes.length; i++) {
+                names.add(nodes[i].label());
+                seeds[i] = HashKeys.hash(nodes[i].label());
+                if (nodes[i].label().equals(config.self().address())) {
+                    self = nodes[i];
+                }
+            }
+            return new Members(group, self, nodes, seeds, new PeerAuth(secrets, names));
+        }
+
+        int indexOf(Backend node) {
+            for (int i = 0; i < nodes.length; i++) {
+                if (nodes[i] == node) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
 
     Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds) {
         this(config, secret, epochSeconds, System::nanoTime);
@@ -65,32 +98,13 @@ public final class Cluster {
      * @param nanoTime the clock of the peers' passive cooldowns and slow starts (tests move it by hand)
      */
     Cluster(ClusterConfig config, byte[] secret, LongSupplier epochSeconds, LongSupplier nanoTime) {
-        // The peers as one group of backends: passive checks as a pool's, and the default slow start (30 s) for a
-        // node that comes back, which gets its keys back gradually (best()).
-        List<Backend> all = BackendGroup.create(config.peers(), CHECKS,
-                BalanceConfig.defaults(), nanoTime).backends();
-        Backend me = null;
-        Set<String> names = new HashSet<>();
-        for (Backend b : all) {
-            names.add(b.label());
-            if (b.label().equals(config.self().address())) {
-                me = b;
-            }
-        }
-        this.self = me;
-        this.nodes = all.toArray(new Backend[0]);
-        this.seeds = new long[nodes.length];
-        for (int i = 0; i < nodes.length; i++) {
-            seeds[i] = HashKeys.hash(nodes[i].label());
-        }
-        this.auth = new PeerAuth(secret, names);
-        this.received = new LongAdder[nodes.length];
-        for (int i = 0; i < nodes.length; i++) {
-            received[i] = new LongAdder();
-            index.put(nodes[i].label(), i);
-        }
+        this(config, List.of(secret), epochSeconds, nanoTime);
+    }
+
+    private Cluster(ClusterConfig config, List<byte[]> secrets, LongSupplier epochSeconds, LongSupplier nanoTime) {
+        this.members = Members.of(BackendGroup.create(config.peers(), CHECKS, BalanceConfig.defaults(), nanoTime),
+                config, secrets);
         this.epochSeconds = epochSeconds;
-        this.balancer = new PeerBalancer();
     }
 
     /**
@@ -106,20 +120,58 @@ public final class Cluster {
     static final HealthCheckConfig CHECKS = new HealthCheckConfig(true, CHECK_PATH, Duration.ofSeconds(1),
             Duration.ofMillis(500), 2, 2, HealthCheckConfig.defaults().passiveFailures(),
             HealthCheckConfig.defaults().passiveCooldown());
-    private volatile HealthChecker checker;
+    /** Guarded by {@code this}, as are {@link #loops} and {@link #channelClass}. */
+    private HealthChecker checker;
+    private EventLoopGroup loops;
+    private Class<? extends Channel> channelClass;
+    private boolean closed;
 
     /** Starts the active checks of the other nodes on {@code group}; once; {@link #close()} stops them. */
     public synchronized void startChecks(EventLoopGroup group, Class<? extends Channel> channelClass) {
-        if (checker != null || nodes.length < 2) {
+        if (loops != null || closed) {
             return;
         }
+        this.loops = group;
+        this.channelClass = channelClass;
+        checkOthers();
+    }
+
+    /** The checks of the members in force, the previous ones stopped; only once started. */
+    private void checkOthers() {
+        if (checker != null) {
+            checker.close();
+            checker = null;
+        }
+        Members m = members;
         List<Backend> others = new ArrayList<>();
-        for (Backend b : nodes) {
-            if (b != self) {
+        for (Backend b : m.nodes()) {
+            if (b != m.self()) {
                 others.add(b);
             }
         }
-        checker = new HealthChecker(others, CHECKS, group, channelClass, r -> sign(r, "-")).start();
+        if (loops != null && !others.isEmpty()) {
+            checker = new HealthChecker(others, CHECKS, loops, channelClass, r -> sign(r, "-", "http")).start();
+        }
+    }
+
+    /**
+     * The fleet as {@code next} says, for the requests that start from now on (SIGHUP). A node whose address
+     * stays is the same object: its health, counters, pooled connections and any slow start under way. A node
+     * that joins gets its keys gradually (slow start, as one that comes back); one that leaves gives its keys to
+     * the next node in rendezvous order at once, and its idle connections are closed (retired). The secrets are
+     * read again from {@code secret-file}: a file that cannot be used throws before anything changes.
+     */
+    public synchronized void reconfigure(ClusterConfig next) {
+        List<byte[]> secrets = PeerAuth.readSecrets(next.secretFile());
+        Members before = members;
+        BackendGroup group = before.group().reconfigure(next.peers(), CHECKS, BalanceConfig.defaults());
+        members = Members.of(group, next, secrets);
+        if (!closed) {
+            checkOthers();
+        }
+        LOG.info("cluster reloaded: this node is {} of {} ({} secret{})", next.self().address(),
+                next.peers().stream().map(BackendConfig::address).toList(), secrets.size(),
+                secrets.size() == 1 ? "" : "s, the first signs");
     }
 
     /** Whether {@code request} is a peer's check, once {@link #acceptPeer} found its mark good. */
@@ -129,38 +181,49 @@ public final class Cluster {
 
     /** Stops the active checks. */
     public synchronized void close() {
+        closed = true;
         if (checker != null) {
             checker.close();
+            checker = null;
         }
     }
 
-    /** From {@code config} (enabled), its secret read now; a bad secret file is a {@code ConfigException}. */
+    /** From {@code config} (enabled), its secrets read now; a bad secret file is a {@code ConfigException}. */
     public static Cluster create(ClusterConfig config) {
-        return new Cluster(config, PeerAuth.readSecret(config.secretFile()),
-                () -> System.currentTimeMillis() / 1000);
+        return new Cluster(config, PeerAuth.readSecrets(config.secretFile()),
+                () -> System.currentTimeMillis() / 1000, System::nanoTime);
     }
 
-    /** The ownership key of a request: its {@code Host} and target (both schemes of a URL have one owner). */
+    /**
+     * The ownership key of a request: its {@code Host} and target as its cache key has them (the host in lower
+     * case, without the default port; an absolute-form target split), so every spelling of a URL has one owner, and
+     * so do both its schemes.
+     */
     public static long key(String host, String uri) {
-        return HashKeys.hash((host == null ? "" : host) + ' ' + uri);
+        return key(CacheKey.of("http", host, uri));
+    }
+
+    /** The ownership key of the requests stored under {@code key} (either scheme). */
+    public static long key(CacheKey key) {
+        return HashKeys.hash(key.host() + ' ' + key.target());
     }
 
     /** The node that owns {@code key} now: the best score among the nodes in rotation (this one always is). */
     public Backend owner(long key) {
-        return best(key, List.of(), true);
+        return best(members, key, List.of(), true);
     }
 
     public boolean isSelf(Backend node) {
-        return node == self;
+        return node == members.self();
     }
 
     public Backend self() {
-        return self;
+        return members.self();
     }
 
-    /** Every node, this one included, in configuration order. */
+    /** Every node, this one included, in configuration order (the configuration in force). */
     public List<Backend> nodes() {
-        return List.of(nodes);
+        return List.of(members.nodes());
     }
 
     /** Picks the owner for a request sent to the fleet, then on a retry the next node in rendezvous order. */
@@ -195,48 +258,62 @@ public final class Cluster {
         };
     }
 
-    /** Marks {@code request}, about to go to its owner, as this node's on behalf of {@code client}. */
-    public void sign(HttpRequest request, String client) {
-        auth.sign(request, self.label(), epochSeconds.getAsLong(), client);
+    /**
+     * Marks {@code request}, about to go to its owner, as this node's on behalf of {@code client}, who asked over
+     * {@code scheme}.
+     */
+    public void sign(HttpRequest request, String client, String scheme) {
+        Members m = members;
+        m.auth().sign(request, m.self().label(), epochSeconds.getAsLong(), client, scheme);
     }
 
     /**
      * Removes any peer mark from a request as it arrives.
      *
-     * @return the client the sending peer served when the mark is good (the request is then a peer's, never
-     * forwarded again); null for an ordinary client request
+     * @return what a good mark vouches for, the client the sending peer served and its scheme (the request is
+     * then a peer's, never forwarded again); null for an ordinary client request
      */
-    public String acceptPeer(HttpRequest request) {
-        PeerAuth.Verified v = auth.verifyAndStrip(request, epochSeconds.getAsLong());
+    public PeerAuth.Verified acceptPeer(HttpRequest request) {
+        PeerAuth.Verified v = members.auth().verifyAndStrip(request, epochSeconds.getAsLong());
         if (v == null) {
             return null;
         }
         if (!isCheck(request)) {
-            received[index.get(v.node())].increment();
+            received.computeIfAbsent(v.node(), k -> new LongAdder()).increment();
         }
-        return v.client();
+        return v;
     }
 
     /** Marked requests {@code node} sent to this one since start. */
     public long receivedFrom(Backend node) {
-        Integer i = index.get(node.label());
-        return i == null ? 0 : received[i].sum();
+        LongAdder n = received.get(node.label());
+        return n == null ? 0 : n.sum();
     }
 
     /**
-     * The share of keys each node owns now, by the nodes' order: computed over {@value #SAMPLE} sample keys
-     * (rendezvous gives each node in rotation about 1/n, a node out of rotation none).
+     * Every node in configuration order with the share of keys it owns now, computed over {@value #SAMPLE} sample
+     * keys (rendezvous gives each node in rotation about 1/n, a node out of rotation none).
      */
-    public double[] keyShares() {
-        int[] owned = new int[nodes.length];
+    public List<Share> shares() {
+        Members m = members;
+        int[] owned = new int[m.nodes().length];
         for (int i = 0; i < SAMPLE; i++) {
-            owned[index.get(owner(mix(i + 1)).label())]++;
+            owned[m.indexOf(best(m, mix(i + 1), List.of(), true))]++;
         }
-        double[] shares = new double[nodes.length];
-        for (int i = 0; i < nodes.length; i++) {
-            shares[i] = owned[i] / (double) SAMPLE;
+        List<Share> shares = new ArrayList<>(owned.length);
+        for (int i = 0; i < owned.length; i++) {
+            shares.add(new Share(m.nodes()[i], owned[i] / (double) SAMPLE));
         }
-        return shares;
+        return List.copyOf(shares);
+    }
+
+    /** A node and the share of keys it owns (0..1). */
+    public record Share(Backend node, double share) {
+    }
+
+    /** The share of keys {@code node} owns now; 0 for a node no longer in the fleet. */
+    public double keyShare(Backend node) {
+        return shares().stream().filter(s -> s.node() == node).mapToDouble(Share::share).findFirst().orElse(0);
     }
 
     /**
@@ -245,12 +322,15 @@ public final class Cluster {
      * {@code f}, the others going to their next node: a tenth of its keys at first, all of them once the ramp is
      * over, the same keys as {@code f} grows, so that none flips back and forth.
      */
-    private Backend best(long key, List<Backend> tried, boolean inRotationOnly) {
-        Backend b = best(key, tried, inRotationOnly, true);
-        return b != null ? b : best(key, tried, inRotationOnly, false);
+    private static Backend best(Members m, long key, List<Backend> tried, boolean inRotationOnly) {
+        Backend b = best(m, key, tried, inRotationOnly, true);
+        return b != null ? b : best(m, key, tried, inRotationOnly, false);
     }
 
-    private Backend best(long key, List<Backend> tried, boolean inRotationOnly, boolean ramp) {
+    private static Backend best(Members m, long key, List<Backend> tried, boolean inRotationOnly, boolean ramp) {
+        Backend[] nodes = m.nodes();
+        long[] seeds = m.seeds();
+        Backend self = m.self();
         Backend best = null;
         long bestScore = 0;
         for (int i = 0; i < nodes.length; i++) {
@@ -287,8 +367,9 @@ public final class Cluster {
 
         @Override
         public Backend pick(List<Backend> tried, long key) {
-            Backend b = best(key, tried, true);
-            return b != null ? b : best(key, tried, false);
+            Members m = members;
+            Backend b = best(m, key, tried, true);
+            return b != null ? b : best(m, key, tried, false);
         }
 
         @Override
@@ -303,7 +384,7 @@ public final class Cluster {
 
         @Override
         public List<Backend> backends() {
-            return List.of(nodes);
+            return List.of(members.nodes());
         }
 
         @Override

@@ -12,18 +12,24 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.List;
 import java.util.Set;
 
 /**
  * The mark a node puts on a request it sends to the key's owner, and the owner's check of it: an HMAC-SHA256, with
- * the fleet's shared secret, of what the request asks for, who sends it, when, and for which client.
+ * the fleet's shared secret, of what the request asks for, who sends it, when, for which client, and over which
+ * scheme the client asked (the owner keys its cache and sets {@code X-Forwarded-Proto} by it, not by the cleartext
+ * connection between the nodes).
  *
  * <pre>
- * PIBL-Peer: v1 10.0.1.11:8080 1764680000 192.0.2.7 3q2-7w…   (version, sender, unix seconds, client, MAC)
- * MAC = HMAC-SHA256(secret, "GET\nshop.example\n/a?b=1\n10.0.1.11:8080\n1764680000\n192.0.2.7")
+ * PIBL-Peer: v2 10.0.1.11:8080 1764680000 192.0.2.7 https 3q2-7w…
+ *            (version, sender, unix seconds, client, scheme, MAC)
+ * MAC = HMAC-SHA256(secret, "GET\nshop.example\n/a?b=1\n10.0.1.11:8080\n1764680000\n192.0.2.7\nhttps")
  * </pre>
  *
- * A mark is good for {@link #WINDOW_SECONDS} either side of the owner's clock, from a sender in {@code peers}.
+ * A mark is good for {@link #WINDOW_SECONDS} either side of the owner's clock, from a sender in {@code peers}, made
+ * with any of the fleet's secrets (the first signs; the others are there while the secret is being changed, see
+ * {@link ClusterConfig#readSecrets}).
  * Anything else (no mark, a bad MAC, an old one, an unknown sender) makes the request an ordinary client's, its
  * mark removed; the owner never forwards a marked request again (the loop guard).
  */
@@ -32,25 +38,37 @@ public final class PeerAuth {
     static final long WINDOW_SECONDS = 30;
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
-    private final SecretKeySpec key;
+    private final SecretKeySpec[] keys;
     private final Set<String> peers;
-    private final ThreadLocal<Mac> macs;
+    /** One Mac per secret and thread, in the secrets' order. */
+    private final ThreadLocal<Mac[]> macs;
 
     PeerAuth(byte[] secret, Set<String> peers) {
-        this.key = new SecretKeySpec(secret, "HmacSHA256");
+        this(List.of(secret), peers);
+    }
+
+    /** @param secrets the first signs, every one verifies */
+    PeerAuth(List<byte[]> secrets, Set<String> peers) {
+        if (secrets.isEmpty()) {
+            throw new IllegalArgumentException("no secret");
+        }
+        this.keys = secrets.stream().map(s -> new SecretKeySpec(s, "HmacSHA256")).toArray(SecretKeySpec[]::new);
         this.peers = Set.copyOf(peers);
-        this.macs = ThreadLocal.withInitial(this::newMac);
+        this.macs = ThreadLocal.withInitial(this::newMacs);
     }
 
-    /** The secret in {@code file} ({@link ClusterConfig#readSecret}). */
-    static byte[] readSecret(Path file) {
-        return ClusterConfig.readSecret(file);
+    /** The secrets in {@code file} ({@link ClusterConfig#readSecrets}). */
+    static List<byte[]> readSecrets(Path file) {
+        return ClusterConfig.readSecrets(file);
     }
 
-    /** Marks {@code request} as sent by {@code node} at {@code nowSeconds} on behalf of {@code client}. */
-    void sign(HttpRequest request, String node, long nowSeconds, String client) {
-        String mac = mac(request, node, nowSeconds, client);
-        request.headers().set(HEADER, "v1 " + node + " " + nowSeconds + " " + client + " " + mac);
+    /**
+     * Marks {@code request} as sent by {@code node} at {@code nowSeconds} on behalf of {@code client}, who asked
+     * over {@code scheme} ({@code http} or {@code https}).
+     */
+    void sign(HttpRequest request, String node, long nowSeconds, String client, String scheme) {
+        String mac = mac(0, request, node, nowSeconds, client, scheme);
+        request.headers().set(HEADER, "v2 " + node + " " + nowSeconds + " " + client + " " + scheme + " " + mac);
     }
 
     /**
@@ -65,7 +83,8 @@ public final class PeerAuth {
         }
         request.headers().remove(HEADER);
         String[] f = value.split(" ");
-        if (f.length != 5 || !"v1".equals(f[0]) || !peers.contains(f[1])) {
+        if (f.length != 6 || !"v2".equals(f[0]) || !peers.contains(f[1])
+                || !"http".equals(f[4]) && !"https".equals(f[4])) {
             return null;
         }
         long t;
@@ -77,29 +96,35 @@ public final class PeerAuth {
         if (Math.abs(nowSeconds - t) > WINDOW_SECONDS) {
             return null;
         }
-        byte[] expected = mac(request, f[1], t, f[3]).getBytes(StandardCharsets.US_ASCII);
-        if (!MessageDigest.isEqual(expected, f[4].getBytes(StandardCharsets.US_ASCII))) {
-            return null;
+        byte[] given = f[5].getBytes(StandardCharsets.US_ASCII);
+        for (int k = 0; k < keys.length; k++) {
+            if (MessageDigest.isEqual(mac(k, request, f[1], t, f[3], f[4]).getBytes(StandardCharsets.US_ASCII),
+                    given)) {
+                return new Verified(f[1], f[3], f[4]);
+            }
         }
-        return new Verified(f[1], f[3]);
+        return null;
     }
 
-    /** What a good mark says: the node that sent the request, and the client it was serving. */
-    record Verified(String node, String client) {
+    /** What a good mark says: the node that sent the request, the client it was serving, the client's scheme. */
+    public record Verified(String node, String client, String scheme) {
     }
 
-    private String mac(HttpRequest request, String node, long t, String client) {
+    private String mac(int secret, HttpRequest request, String node, long t, String client, String scheme) {
         String host = request.headers().get(HttpHeaderNames.HOST, "");
         String text = request.method().name() + '\n' + host + '\n' + request.uri() + '\n' + node + '\n' + t + '\n'
-                + client;
-        return B64.encodeToString(macs.get().doFinal(text.getBytes(StandardCharsets.UTF_8)));
+                + client + '\n' + scheme;
+        return B64.encodeToString(macs.get()[secret].doFinal(text.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private Mac newMac() {
+    private Mac[] newMacs() {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(key);
-            return mac;
+            Mac[] all = new Mac[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                all[i] = Mac.getInstance("HmacSHA256");
+                all[i].init(keys[i]);
+            }
+            return all;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }

@@ -89,24 +89,46 @@ public record ClusterConfig(BackendConfig self, List<BackendConfig> peers, Path 
     }
 
     /**
-     * The secret in {@code file}, less a trailing newline; at least 16 bytes. Plain Java on purpose: the loader
-     * calls it before logging starts, and anything touching Netty would start Log4j2 before it knows its file.
+     * The secrets in {@code file}, one per line (a trailing {@code \r} or blank lines are not part of them), each at
+     * least 16 bytes. The first is the one this node signs with; a peer's mark made with any of them is good. That
+     * is how the secret is changed without a moment when the nodes refuse each other (nginx's
+     * {@code ssl_session_ticket_key} list works the same way): add the new one as a second line on every node and
+     * reload, move it first and reload, remove the old one and reload. Plain Java on purpose: the loader calls it
+     * before logging starts, and anything touching Netty would start Log4j2 before it knows its file.
      */
-    public static byte[] readSecret(Path file) {
+    public static List<byte[]> readSecrets(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigException("cluster.secret-file", "cannot read " + file + ": " + e.getMessage());
         }
-        int n = bytes.length;
-        while (n > 0 && (bytes[n - 1] == '\n' || bytes[n - 1] == '\r')) {
-            n--;
+        List<byte[]> secrets = new ArrayList<>();
+        int line = 0;
+        for (int start = 0; start <= bytes.length; ) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
+            }
+            line++;
+            int n = end;
+            while (n > start && bytes[n - 1] == '\r') {
+                n--;
+            }
+            if (n > start) {
+                if (n - start < MIN_SECRET) {
+                    throw new ConfigException("cluster.secret-file", file + " line " + line + " holds " + (n - start)
+                            + " bytes; a secret must have at least " + MIN_SECRET + " (e.g. openssl rand -hex 32 > "
+                            + file + ")");
+                }
+                secrets.add(Arrays.copyOfRange(bytes, start, n));
+            }
+            start = end + 1;
         }
-        if (n < MIN_SECRET) {
-            throw new ConfigException("cluster.secret-file", file + " holds " + n + " bytes; the secret must have at"
-                    + " least " + MIN_SECRET + " (e.g. openssl rand -hex 32 > " + file + ")");
+        if (secrets.isEmpty()) {
+            throw new ConfigException("cluster.secret-file", file + " is empty; it must hold a secret of at least "
+                    + MIN_SECRET + " bytes (e.g. openssl rand -hex 32 > " + file + ")");
         }
-        return Arrays.copyOf(bytes, n);
+        return List.copyOf(secrets);
     }
 }

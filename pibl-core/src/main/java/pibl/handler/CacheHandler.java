@@ -155,8 +155,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
                 || cache.isPass(key)) {
             return false;
         }
-        Backend owner = cluster.owner(Cluster.key(request.headers().get(HttpHeaderNames.HOST, ""), request.uri()));
-        return !cluster.isSelf(owner);
+        return !cluster.isSelf(cluster.owner(Cluster.key(key)));
     }
 
     private void lookup(CacheExchange c, FullHttpRequest request, boolean mayWait) {
@@ -352,6 +351,10 @@ public final class CacheHandler extends ChannelDuplexHandler {
         if (c.invalidates) {
             for (CacheKey k : Invalidation.invalidationKeys(ex.method(), head.status().code(), c.key, head.headers())) {
                 cache.store().invalidate(k);
+                if (peerPurge != null && !ex.fromPeer()) { // the fleet's entry is its owner's; and any copy here
+                    cache.store().invalidate(HotCopies.copyOf(k));
+                    peerPurge.invalidateAtOwner(ctx.channel().eventLoop(), k, ex.client());
+                }
             }
         }
         if (c.fill == null) {

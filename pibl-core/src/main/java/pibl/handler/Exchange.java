@@ -62,6 +62,8 @@ public final class Exchange {
     private String client;
     /** A fleet peer sent this request, marked ({@link pibl.cluster.PeerAuth}): it is never forwarded to a peer again. */
     private boolean fromPeer;
+    /** The scheme a peer's client used; null unless {@link #fromPeer}. */
+    private String peerScheme;
     private boolean peerCheck;
     /** Not null: another node owns the key; the request goes to it through this fleet, not to the route's pool. */
     private Cluster toOwner;
@@ -160,10 +162,14 @@ public final class Exchange {
         this.client = forwardedClient;
     }
 
-    /** A fleet peer sent the request for {@code peerClient} (its mark checked by the {@link PeerHandler}). */
-    void fromPeer(String peerClient) {
+    /**
+     * A fleet peer sent the request for {@code peerClient}, who asked it over {@code peerScheme} (its mark checked
+     * by the {@link PeerHandler}).
+     */
+    void fromPeer(String peerClient, String peerScheme) {
         this.fromPeer = true;
         this.client = peerClient;
+        this.peerScheme = peerScheme;
     }
 
     public boolean fromPeer() {
@@ -189,8 +195,14 @@ public final class Exchange {
         return toOwner;
     }
 
-    /** {@code https} when the request arrived over TLS, else {@code http}: the cache key's and X-Forwarded-Proto's. */
+    /**
+     * {@code https} when the request arrived over TLS, else {@code http}: the cache key's and X-Forwarded-Proto's.
+     * For a peer's request, the scheme its client used (the mark says), not that of the connection between nodes.
+     */
     public String scheme() {
+        if (peerScheme != null) {
+            return peerScheme;
+        }
         return tls == null ? "http" : "https";
     }
 

@@ -40,7 +40,7 @@ public interface Forwarder {
             TraceContext.apply(request.headers(), exchange.ids());
             Cluster owner = exchange.toOwner();
             if (owner != null) { // the owning node applies the route's rewrites, as it routes the request itself
-                owner.sign(request, exchange.client());
+                owner.sign(request, exchange.client(), exchange.scheme());
                 return upstream.send(loop, request, owner.balancer(), exchange.client(), sink);
             }
             if (route.rewritesRequest()) {

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import pibl.cluster.Cluster;
+import pibl.cluster.PeerAuth;
 
 /**
  * The fleet's front door, in cluster mode only, before the route: every request loses its {@code PIBL-Peer} mark
@@ -25,8 +26,8 @@ public final class PeerHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            String client = cluster.acceptPeer(request);
-            Exchange ex = client == null ? null : Exchange.current(ctx.channel());
+            PeerAuth.Verified mark = cluster.acceptPeer(request);
+            Exchange ex = mark == null ? null : Exchange.current(ctx.channel());
             if (ex != null && request instanceof FullHttpRequest full && Cluster.isCheck(full)) {
                 full.release();
                 ex.peerCheck();
@@ -34,7 +35,7 @@ public final class PeerHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (ex != null) {
-                ex.fromPeer(client);
+                ex.fromPeer(mark.client(), mark.scheme());
             }
         }
         ctx.fireChannelRead(msg);

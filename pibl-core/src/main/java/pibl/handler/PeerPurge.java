@@ -14,7 +14,12 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.channel.EventLoop;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import pibl.cache.Ban;
+import pibl.cache.CacheKey;
+import pibl.cache.HotCopies;
 import pibl.cluster.Cluster;
 import pibl.lb.Backend;
 import pibl.runtime.Json;
@@ -42,6 +47,7 @@ import java.util.regex.Pattern;
  * be reached gets its error in place of a number, and the status stays 200: the nodes that answered did purge.
  */
 final class PeerPurge {
+    private static final Logger LOG = LogManager.getLogger(PeerPurge.class);
     private static final Pattern PURGED = Pattern.compile("\"purged\":(\\d+)");
 
     private final Cluster cluster;
@@ -63,7 +69,8 @@ final class PeerPurge {
      * Sends the purge of {@code host} {@code uri} (with {@code tags} in its {@code Surrogate-Key}, null for none)
      * to every other node, then answers the client.
      */
-    void fanOut(ChannelHandlerContext ctx, String host, String uri, String tags, String client, long purgedHere) {
+    void fanOut(ChannelHandlerContext ctx, String scheme, String host, String uri, String tags, String client,
+                long purgedHere) {
         Map<String, Object> nodes = new LinkedHashMap<>();
         int[] pending = {0};
         for (Backend node : cluster.nodes()) {
@@ -80,13 +87,7 @@ final class PeerPurge {
             if (cluster.isSelf(node)) {
                 continue;
             }
-            FullHttpRequest purge = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(Purge.METHOD),
-                    uri, Unpooled.EMPTY_BUFFER);
-            purge.headers().set(HttpHeaderNames.HOST, host).set(HttpHeaderNames.CONTENT_LENGTH, 0);
-            if (tags != null) {
-                purge.headers().set(Ban.SURROGATE_KEY, tags);
-            }
-            cluster.sign(purge, client);
+            FullHttpRequest purge = purge(scheme, host, uri, tags, client);
             upstream.send(ctx.channel().eventLoop(), purge, cluster.only(node), client, new ResponseSink() {
                 private final StringBuilder body = new StringBuilder();
                 private int status;
@@ -128,6 +129,51 @@ final class PeerPurge {
                 }
             });
         }
+    }
+
+    /**
+     * RFC 9111 4.4 for the fleet: an unsafe request answered with success made {@code key} obsolete, and the entry
+     * to drop is its owner's, not this node's. Sent, marked, to the owner before the client has the answer, so
+     * that the client's next request for it (through any node) finds the owner's entry gone; not waited for (an
+     * owner that cannot be reached has no entry anyone is served from). Nothing when this node owns it.
+     */
+    void invalidateAtOwner(EventLoop loop, CacheKey key, String client) {
+        Backend owner = cluster.owner(Cluster.key(key));
+        if (cluster.isSelf(owner) || HotCopies.isCopy(key)) {
+            return;
+        }
+        FullHttpRequest purge = purge(key.scheme(), key.host(), key.target(), null, client);
+        upstream.send(loop, purge, cluster.only(owner), client, new ResponseSink() {
+            @Override
+            public void onResponse(HttpResponse head, Backend backend) {
+            }
+
+            @Override
+            public void onContent(HttpContent content) {
+                content.release();
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void onError(UpstreamException failure, boolean responseStarted) {
+                LOG.debug("invalidating {} at its owner {}: {}", key.text(), owner.label(), failure.getMessage());
+            }
+        });
+    }
+
+    /** A marked {@code PURGE} of {@code host} {@code uri}, for {@code client}'s request over {@code scheme}. */
+    private FullHttpRequest purge(String scheme, String host, String uri, String tags, String client) {
+        FullHttpRequest purge = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(Purge.METHOD),
+                uri, Unpooled.EMPTY_BUFFER);
+        purge.headers().set(HttpHeaderNames.HOST, host).set(HttpHeaderNames.CONTENT_LENGTH, 0);
+        if (tags != null) {
+            purge.headers().set(Ban.SURROGATE_KEY, tags);
+        }
+        cluster.sign(purge, client, scheme);
+        return purge;
     }
 
     private static void write(ChannelHandlerContext ctx, Map<String, Object> nodes) {

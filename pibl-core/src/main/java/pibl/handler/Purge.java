@@ -71,14 +71,15 @@ final class Purge {
             }
             cache.clearPass(key);
             LOG.info("purged {}{}", key.text(), fromPeer ? " for a peer" : "");
-            answer(ctx, fleet, fromPeer, host, uri, null, client, purged, "purged " + key.target());
+            answer(ctx, fleet, fromPeer, key.scheme(), host, uri, null, client, purged, "purged " + key.target());
             return;
         }
         long started = System.nanoTime();
         cache.store().purge(ban).thenAccept(purged -> ctx.executor().execute(() -> {
             LOG.info("purged {} entries by {}{} in {} ms", purged, ban.describe(), fromPeer ? " for a peer" : "",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-            answer(ctx, fleet, fromPeer, host, uri, ban.tags().isEmpty() ? null : String.join(" ", ban.tags()),
+            answer(ctx, fleet, fromPeer, key.scheme(), host, uri,
+                    ban.tags().isEmpty() ? null : String.join(" ", ban.tags()),
                     client, purged, "purged " + purged + " entries by " + ban.describe());
         }));
     }
@@ -99,14 +100,14 @@ final class Purge {
         return null;
     }
 
-    private static void answer(ChannelHandlerContext ctx, PeerPurge fleet, boolean fromPeer, String host, String uri,
-                               String tags, String client, long purged, String text) {
+    private static void answer(ChannelHandlerContext ctx, PeerPurge fleet, boolean fromPeer, String scheme,
+                               String host, String uri, String tags, String client, long purged, String text) {
         if (fromPeer) {
             fleet.answerPeer(ctx, purged);
             return;
         }
         if (fleet != null) {
-            fleet.fanOut(ctx, host, uri, tags, client, purged);
+            fleet.fanOut(ctx, scheme, host, uri, tags, client, purged);
             return;
         }
         ByteBuf body = Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8);

@@ -263,8 +263,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
     /**
      * Applies a new configuration without dropping anything open: pools and routes, backends (their counters and
      * pooled connections kept where the pool's name, the address and the TLS settings stay), weights, balancing,
-     * timeouts and limits take effect for the next requests and connections; an exchange already routed finishes on
-     * the pool it started on. The listen address, the cache and the admin listener change only on a restart; the
+     * timeouts and limits, and the fleet's nodes, secrets and hot copies ({@code cluster:}) take effect for the next
+     * requests and connections; an exchange already routed finishes on the pool it started on. The listen address, the cache and the admin listener change only on a restart; the
      * log says so.
      */
     public synchronized void reload(PiblConfig next) {
@@ -279,7 +279,17 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
         if (!next.admin().equals(current.admin())) {
             LOG.warn("reload: admin listener settings change only on a restart");
         }
-        // First: a backend CA that cannot be used refuses the reload before the listener or the routes changed.
+        if (next.cluster().enabled() != current.cluster().enabled()) {
+            LOG.warn("reload: turning cluster mode on or off needs a restart; still {}",
+                    cluster == null ? "on its own" : "one of the fleet");
+        } else if (cluster != null) {
+            // First: a secret file that cannot be used refuses the reload before anything else changed.
+            cluster.reconfigure(next.cluster());
+            if (cache != null) {
+                cache.hotCopies(next.cluster().hotCopy());
+            }
+        }
+        // Then a backend CA that cannot be used refuses the reload before the listener or the routes changed.
         pools = pools.reconfigure(next.poolsInForce());
         reloadTls(current.tls(), next.tls(), next.http2().enabled());
         router = router.next(next, pools); // one write: a new exchange sees the new routes and their pools together

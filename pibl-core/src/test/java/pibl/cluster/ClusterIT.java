@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import pibl.config.BackendConfig;
 import pibl.config.ClusterConfig;
 import pibl.config.PiblConfig;
+import pibl.config.TlsConfig;
 import pibl.lb.Backend;
 import pibl.server.ProxyServer;
 import pibl.testing.Closer;
@@ -20,7 +21,9 @@ import pibl.testing.NoLeaks;
 import pibl.testing.ProxyFixture;
 import pibl.testing.RawHttp;
 import pibl.testing.TestBackend;
+import pibl.testing.TestCertificates;
 import pibl.testing.TestClock;
+import pibl.testing.TlsClient;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -59,6 +62,11 @@ class ClusterIT {
 
     /** As {@link #startFleet()}, with {@code hotCopy} (null: none) and the caches on {@link #clock}. */
     private void startFleet(ClusterConfig.HotCopy hotCopy) throws Exception {
+        startFleet(hotCopy, null);
+    }
+
+    /** As {@link #startFleet(ClusterConfig.HotCopy)}, each node also listening for TLS as {@code tls} says. */
+    private void startFleet(ClusterConfig.HotCopy hotCopy, TlsConfig tls) throws Exception {
         origin = closer.track(TestBackend.start("origin"));
         origin.behave((ctx, req, b) -> {
             String uri = req.uri();
@@ -81,6 +89,9 @@ class ClusterIT {
                     dir.resolve("cache" + i), Duration.ZERO).withPort(ports[i])
                     .withCluster(new ClusterConfig(peers.get(i), peers, secret, hotCopy))
                     .withAdmin(new pibl.config.AdminConfig(i == 0, "127.0.0.1", 0));
+            if (tls != null) {
+                c = c.withTls(tls);
+            }
             configs.add(c);
             nodes.add(closer.track(new ProxyServer(c, clock).start()));
         }
@@ -354,5 +365,142 @@ class ClusterIT {
         assertThat(nodesAnswer.get(nodes.get(owner).cluster().self().label()).asInt()).isEqualTo(1);
         assertThat(nodesAnswer.get(thirdLabel).isTextual()).as("the node that is gone: its error, not a number")
                 .isTrue();
+    }
+
+    /** A path whose owner, in node 0's view now, is node {@code node} of {@link #nodes}; {@code skip} ones first. */
+    private String ownedBy(int node, int skip) {
+        for (int i = 0, found = 0; i < 10_000; i++) {
+            if (owner("/own/" + i) == node && found++ == skip) {
+                return "/own/" + i;
+            }
+        }
+        throw new AssertionError("no key for node " + node);
+    }
+
+    private List<BackendConfig> peers() {
+        return configs.stream().map(c -> c.cluster().self()).toList();
+    }
+
+    /** Node {@code i}'s configuration, its {@code cluster:} with {@code peers} and {@code secret}. */
+    private PiblConfig reconfigured(int i, List<BackendConfig> peers, Path secret, ClusterConfig.HotCopy hotCopy) {
+        return configs.get(i).withCluster(new ClusterConfig(configs.get(i).cluster().self(), peers, secret, hotCopy));
+    }
+
+    private static String scrape(ProxyServer node) throws IOException {
+        try (RawHttp admin = new RawHttp(node.adminPort(), 5000)) {
+            return admin.get("/metrics").bodyText();
+        }
+    }
+
+    private static long receivedFrom(ProxyServer node, ProxyServer sender) {
+        Cluster c = node.cluster();
+        return c.nodes().stream().filter(b -> b.label().equals(sender.cluster().self().label()))
+                .mapToLong(c::receivedFrom).sum();
+    }
+
+    @Test
+    void aReloadChangesTheFleetForTheNextRequestsAndKeepsTheNodesThatStay() throws Exception {
+        startFleet();
+        ProxyServer first = nodes.get(0);
+        String before = ownedBy(2, 0);
+        assertThat(get(first, before).status()).isEqualTo(200);
+        assertThat(receivedFrom(nodes.get(2), first)).as("sent to its owner").isEqualTo(1);
+        Backend stays = first.cluster().nodes().get(1);
+        long sentToStays = stays.requests();
+        String later = ownedBy(2, 1);
+        List<BackendConfig> all = peers();
+        assertThat(scrape(first)).contains("pibl_cluster_peer_up{peer=\"" + all.get(2).address() + "\"}");
+
+        Path secret = configs.get(0).cluster().secretFile();
+        first.reload(reconfigured(0, all.subList(0, 2), secret, null));
+        assertThat(first.cluster().nodes()).extracting(Backend::label)
+                .containsExactly(all.get(0).address(), all.get(1).address());
+        assertThat(first.cluster().nodes().get(1)).as("the node that stays is the same, its counts too")
+                .isSameAs(stays).extracting(Backend::requests).isEqualTo(sentToStays);
+        assertThat(get(first, later).status()).isEqualTo(200);
+        assertThat(receivedFrom(nodes.get(2), first)).as("the node that left gets nothing more from this one")
+                .isEqualTo(1);
+        assertThat(scrape(first)).as("its series are gone from /metrics")
+                .doesNotContain("pibl_cluster_peer_up{peer=\"" + all.get(2).address() + "\"}")
+                .contains("pibl_cluster_peer_up{peer=\"" + all.get(1).address() + "\"}");
+
+        ClusterConfig.HotCopy copies = new ClusterConfig.HotCopy(1 << 20, Duration.ofSeconds(5));
+        first.reload(reconfigured(0, all, secret, copies));
+        Backend joined = first.cluster().nodes().get(2);
+        assertThat(joined.rampFactor()).as("back in the fleet: it gets its keys gradually").isLessThan(1.0);
+        assertThat(first.cache().hotCopies()).as("hot copies turned on by the reload").isNotNull();
+        assertThat(first.cache().hotCopies().settings()).isEqualTo(copies);
+        first.reload(reconfigured(0, all, secret, null));
+        assertThat(first.cache().hotCopies()).as("and off").isNull();
+    }
+
+    @Test
+    void theSecretChangesInThreeReloadsWithoutTheNodesRefusingEachOther() throws Exception {
+        startFleet();
+        String oldSecret = Files.readString(configs.get(0).cluster().secretFile()).strip();
+        String newSecret = "the-next-fleet-secret-0123456";
+        Path accepting = Files.writeString(dir.resolve("step1.key"), oldSecret + "\n" + newSecret + "\n");
+        Path signingNew = Files.writeString(dir.resolve("step2.key"), newSecret + "\n" + oldSecret + "\n");
+        List<BackendConfig> all = peers();
+        ProxyServer first = nodes.get(0);
+
+        nodes.get(1).reload(reconfigured(1, all, accepting, null)); // step 1 on node 1 only
+        first.reload(reconfigured(0, all, signingNew, null)); // step 2 on node 0: it signs with the new secret
+        String toSecond = ownedBy(1, 0);
+        assertThat(get(first, toSecond).status()).isEqualTo(200);
+        assertThat(receivedFrom(nodes.get(1), first)).as("node 1 took the new secret's mark").isEqualTo(1);
+
+        String toThird = ownedBy(2, 0);
+        assertThat(get(first, toThird).status()).isEqualTo(200);
+        assertThat(receivedFrom(nodes.get(2), first))
+                .as("node 2 skipped step 1: the mark is refused, the request served as a client's").isZero();
+    }
+
+    private static RawHttp.Response getOverTls(ProxyServer node, String path) throws Exception {
+        try (javax.net.ssl.SSLSocket socket = new TlsClient().alpn("http/1.1").connect(node.tlsPort())) {
+            return new RawHttp(socket).send("GET " + path + " HTTP/1.1\r\nHost: shop.example\r\n\r\n")
+                    .read(false);
+        }
+    }
+
+    @Test
+    void theClientsSchemeTravelsWithTheMarkAndTheOwnerKeysAndForwardsByIt() throws Exception {
+        startFleet(null, TlsConfig.of(List.of(TestCertificates.ec(dir, "site", "shop.example"))).withPort(0));
+        String path = "/item/41";
+        ProxyServer receiver = nodes.get((owner(path) + 1) % 3);
+
+        assertThat(getOverTls(receiver, path).status()).isEqualTo(200);
+        assertThat(origin.received().get(0).headers().get("X-Forwarded-Proto"))
+                .as("the owner forwards for an https client, not for the cleartext hop between nodes")
+                .isEqualTo("https");
+        assertThat(get(receiver, path).status()).isEqualTo(200);
+        assertThat(origin.requestCount()).as("http and https are two entries at the owner, as on one node")
+                .isEqualTo(2);
+        assertThat(origin.received().get(1).headers().get("X-Forwarded-Proto")).isEqualTo("http");
+        RawHttp.Response again = getOverTls(receiver, path);
+        assertThat(again.header("X-Cache")).as("the https entry, served to https").isEqualTo("HIT");
+        assertThat(origin.requestCount()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnsafeRequestThroughAnyNodeInvalidatesTheOwnersEntry() throws Exception {
+        startFleet();
+        String path = "/item/42";
+        int owner = owner(path);
+        ProxyServer receiver = nodes.get((owner + 1) % 3);
+        assertThat(get(receiver, path).header("X-Cache")).isEqualTo("MISS");
+        ProxyServer owning = nodes.get(owner);
+        assertThat(Eventually.atLeast(1, Duration.ofSeconds(5), () -> owning.cache().store().entryCount()))
+                .as("stored by its owner").isEqualTo(1);
+
+        try (RawHttp http = new RawHttp(receiver.port(), 5000)) {
+            http.send("POST " + path + " HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 2\r\n\r\nok");
+            assertThat(http.read(false).status()).isEqualTo(200);
+        }
+        assertThat(Eventually.atLeast(1, Duration.ofSeconds(5),
+                () -> owning.cache().store().entryCount() == 0 ? 1 : 0))
+                .as("RFC 9111 4.4 for the fleet: the POST's success drops the owner's entry").isEqualTo(1);
+        assertThat(get(receiver, path).header("X-Cache")).isEqualTo("MISS");
+        assertThat(origin.requestCount()).as("GET, POST, GET again").isEqualTo(3);
     }
 }

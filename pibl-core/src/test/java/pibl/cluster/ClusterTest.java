@@ -1,18 +1,22 @@
 package pibl.cluster;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import pibl.config.BackendConfig;
 import pibl.config.ClusterConfig;
+import pibl.config.ConfigException;
 import pibl.lb.Backend;
 
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Rendezvous ownership: spread, stability, and what moves when a node leaves and returns. */
 class ClusterTest {
@@ -129,5 +133,62 @@ class ClusterTest {
         assertThat(first).isSameAs(fresh.owner(key));
         assertThat(List.of(first, second, third)).doesNotHaveDuplicates();
         assertThat(fresh.balancer().pick(List.of(first, second, third), key)).as("none left").isNull();
+    }
+
+    private static List<BackendConfig> addresses(int n) {
+        List<BackendConfig> peers = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            peers.add(BackendConfig.parse("10.0.1." + (10 + i) + ":8080"));
+        }
+        return peers;
+    }
+
+    @Test
+    void aReloadKeepsTheNodesThatStayAndMovesOnlyTheKeysOfTheNodeThatLeavesOrJoins(@TempDir Path dir)
+            throws Exception {
+        Path secret = Files.writeString(dir.resolve("cluster.key"), "0123456789abcdef\n");
+        Cluster c = fleet(3);
+        List<Backend> first = c.nodes();
+        first.get(1).recordFailure(new ConnectException("Connection refused")); // a count to see carried over
+        Map<Long, Backend> before = owners(c);
+
+        List<BackendConfig> four = addresses(4);
+        c.reconfigure(new ClusterConfig(four.get(0), four, secret));
+        assertThat(c.nodes()).hasSize(4);
+        assertThat(c.nodes().subList(0, 3)).as("the nodes that stay are the same objects")
+                .containsExactlyElementsOf(first);
+        assertThat(c.nodes().get(1).failures()).as("with their counters").isEqualTo(1);
+        assertThat(c.self()).isSameAs(first.get(0));
+        Backend joined = c.nodes().get(3);
+        assertThat(joined.rampFactor()).as("a node that joins starts its slow start").isLessThan(0.2);
+
+        nanos.addAndGet(java.time.Duration.ofSeconds(31).toNanos()); // its ramp over
+        Map<Long, Backend> after = owners(c);
+        int moved = 0;
+        for (Map.Entry<Long, Backend> e : before.entrySet()) {
+            Backend now = after.get(e.getKey());
+            if (now != e.getValue()) {
+                assertThat(now).as("a key that moves goes to the node that joined, nowhere else").isSameAs(joined);
+                moved++;
+            }
+        }
+        assertThat(moved).as("about a quarter of the keys").isBetween(KEYS / 4 - 600, KEYS / 4 + 600);
+
+        c.reconfigure(new ClusterConfig(four.get(0), four.subList(0, 3), secret));
+        assertThat(joined.retired()).as("the node that left: its idle connections are closed").isTrue();
+        assertThat(owners(c)).as("it leaves: every key is back with its owner of before").isEqualTo(before);
+        assertThat(c.shares()).extracting(Cluster.Share::node).containsExactlyElementsOf(first);
+    }
+
+    @Test
+    void aReloadWithASecretFileThatCannotBeUsedChangesNothing(@TempDir Path dir) throws Exception {
+        Cluster c = fleet(3);
+        List<Backend> first = c.nodes();
+        Path tooShort = Files.writeString(dir.resolve("short.key"), "short\n");
+        List<BackendConfig> two = addresses(2);
+        assertThatThrownBy(() -> c.reconfigure(new ClusterConfig(two.get(0), two, tooShort)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.secret-file");
+        assertThat(c.nodes()).as("the fleet in force stays").containsExactlyElementsOf(first);
+        assertThat(first.get(2).retired()).isFalse();
     }
 }

@@ -46,20 +46,22 @@ class PeerHandlerTest {
         EmbeddedChannel ch = channel(cluster, router);
 
         FullHttpRequest marked = get("/a");
-        cluster.sign(marked, "192.0.2.7");
+        cluster.sign(marked, "192.0.2.7", "https");
         ch.writeInbound(marked);
         Object passed = ch.readInbound();
         assertThat(passed).as("a peer's request goes on to the cache and the owner's backends").isSameAs(marked);
         assertThat(((FullHttpRequest) passed).headers().contains(PeerAuth.HEADER)).as("its mark removed").isFalse();
         assertThat(Exchange.current(ch).client()).as("on behalf of the client the mark names")
                 .isEqualTo("192.0.2.7");
+        assertThat(Exchange.current(ch).scheme()).as("who asked over https, whatever the hop between nodes is")
+                .isEqualTo("https");
         ReferenceCountUtil.release(passed);
         ch.close();
 
         ch = channel(cluster, router); // a new connection: the first exchange above is never answered
         FullHttpRequest forged = get("/a");
-        forged.headers().set(PeerAuth.HEADER, "v1 10.0.1.11:8080 " + System.currentTimeMillis() / 1000
-                + " 192.0.2.7 AAAA");
+        forged.headers().set(PeerAuth.HEADER, "v2 10.0.1.11:8080 " + System.currentTimeMillis() / 1000
+                + " 192.0.2.7 https AAAA");
         ch.writeInbound(forged);
         assertThat((Object) ch.readInbound()).as("a forged mark: judged as any client, refused here").isNull();
         HttpResponse refused = ch.readOutbound();
@@ -74,7 +76,7 @@ class PeerHandlerTest {
         Router router = Routes.router(ProxyFixture.config(List.of("127.0.0.1:1")), System::nanoTime);
         EmbeddedChannel ch = channel(cluster, router);
         FullHttpRequest check = get(Cluster.CHECK_PATH);
-        cluster.sign(check, "-");
+        cluster.sign(check, "-", "http");
         ch.writeInbound(check);
         assertThat((Object) ch.readInbound()).as("answered by the node itself").isNull();
         HttpResponse ok = ch.readOutbound();
@@ -97,7 +99,7 @@ class PeerHandlerTest {
         Cluster cluster = cluster();
         EmbeddedChannel ch = redirecting(cluster);
         FullHttpRequest marked = get("/a");
-        cluster.sign(marked, "192.0.2.7");
+        cluster.sign(marked, "192.0.2.7", "http");
         ch.writeInbound(marked);
         assertThat((Object) ch.readInbound()).as("a peer's request: on to the owner's cache").isSameAs(marked);
         assertThat((Object) ch.readOutbound()).isNull();
