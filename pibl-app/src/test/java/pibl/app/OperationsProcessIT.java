@@ -190,6 +190,58 @@ class OperationsProcessIT {
 
     @Test
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void sighupReloadsTheFleetAndRefusesASecretFileThatCannotBeUsed() throws Exception {
+        DemoBackend b1 = backend("b1");
+        int self;
+        int other;
+        try (java.net.ServerSocket a = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             java.net.ServerSocket b = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            self = a.getLocalPort();
+            other = b.getLocalPort();
+        }
+        Files.writeString(dir.resolve("cluster.key"), "an-example-fleet-secret-0123\n");
+        String alone = clustered(b1, self, "[127.0.0.1:" + self + "]");
+        Files.writeString(dir.resolve("pibl.yaml"), alone);
+        pibl = start(); // its startup lines say "cluster: this node is 127.0.0.1:<self> of 1"
+
+        Files.writeString(dir.resolve("pibl.yaml"),
+                clustered(b1, self, "[127.0.0.1:" + self + ", 127.0.0.1:" + other + "]"));
+        pibl.hangUp();
+        assertThat(pibl.awaitLine("cluster reloaded: "))
+                .contains("this node is 127.0.0.1:" + self + " of [127.0.0.1:" + self + ", 127.0.0.1:" + other + "]");
+        pibl.awaitLine("PiblMain - SIGHUP: configuration reloaded");
+
+        Files.writeString(dir.resolve("cluster.key"), "short\n");
+        pibl.hangUp();
+        String refused = pibl.awaitLine("PiblMain - SIGHUP: configuration ");
+        assertThat(refused).as("one ERROR line naming the key and what is wrong; the fleet stays")
+                .contains(" ERROR ", "configuration refused, the running one stays: ", "cluster.secret-file",
+                        "line 1 holds 5 bytes");
+        try (Socket client = connect(pibl.port)) {
+            assertKeptAliveFrom(client, "b1");
+        }
+        assertThat(pibl.process.isAlive()).isTrue();
+    }
+
+    /** pibl.yaml in cluster mode: this node on {@code port}, these {@code peers} (a YAML flow list). */
+    private static String clustered(DemoBackend backend, int port, String peers) {
+        return """
+                bind: 127.0.0.1
+                port: %d
+                backends: [127.0.0.1:%d]
+                health-check: { enabled: false }
+                admin: { enabled: false }
+                log: { file: pibl.log }
+                cache: { enabled: true, directory: cache }
+                cluster:
+                  self: 127.0.0.1:%d
+                  peers: %s
+                  secret-file: cluster.key
+                """.formatted(port, backend.port(), port, peers);
+    }
+
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void editingTheConfigFileWithoutASignalReloadsIt() throws Exception {
         DemoBackend b1 = backend("b1");
         DemoBackend b2 = backend("b2");
