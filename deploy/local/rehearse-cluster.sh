@@ -24,7 +24,8 @@
 # warm, it kills one node with kill -9 in the middle of a 20 s Zipf load (out of the virtual IP's map at once, as
 # an NLB target that fails its checks) and prints what failed and what share of the keys asked for after the kill
 # had to be fetched again; and it compares hits on a key's owner with hits through another node (p50/p99),
-# without and with hot copies.
+# without and with hot copies. Before the kill it compares the fleet's throughput and CPU per request with one
+# node's under the same load.
 #
 # Needs root; installs nftables, iproute2 and curl with apt-get when missing. Runs in under 2 minutes
 # (enforced), removes every namespace and process it made on any exit, exits non-zero on any failed check.
@@ -84,7 +85,7 @@ if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
   fi
   again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
   [ "$KEEP" = 0 ] || again+=(--keep)
-  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 240)); }
+  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 480)); }
   PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
 fi
 
@@ -294,16 +295,61 @@ measure "3 nodes, cluster on, caches of $third" on "$third" 3
 measure "3 independent nodes, caches of $third" off "$third" 3
 measure "1 node, a cache of $ZIPF_URLS" off "$ZIPF_URLS" 1
 
-# --- one node killed under load -------------------------------------------------------------------------------
-# The fleet warm from a first Zipf stream; then 20 s of Zipf load, n3 killed (kill -9) after 8 s and taken out of
-# the virtual IP's map at once. Failed: wrk's socket errors and non-2xx answers. Refetched: of the distinct keys
-# asked for after the kill that had been fetched before it, how many were fetched from the backends again (their
-# owner was n3: about a third; all of them if every key had moved).
+# --- the fleet's throughput against one node's --------------------------------------------------------------
+# The same Zipf load for 10 s (time-bounded, 30 connections) through the virtual IP to one node holding every URL
+# and to the three-node fleet, with and without hot copies, each warm from 30 s of the same load first. Every PIBL JVM here shares the machine's cores with
+# the others and with wrk, so the fleet cannot serve more than one node does; what the run tells is the CPU the
+# fleet spends per request (the hop included), summed over its nodes' processes from /proc, against one node's:
+# on hosts of their own the fleet's CPU-bound capacity is about N x one node's x (one node's CPU per request /
+# the fleet's).
+cpu_ticks() { # NODE... : utime + stime of every process in those nodes' namespaces, in clock ticks
+  local n pid total=0
+  for n in "$@"; do
+    for pid in $(ip netns pids "$(ns_name "n$n")" 2>/dev/null); do
+      total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+throughput() { # NAME NODE... : 30 s to warm, then 10 s of Zipf load through the virtual IP; req/s and CPU ms per request
+  local name=$1 before after out rps reqs
+  shift
+  # 30 s of the same load first, whatever the number of nodes: every JVM past its JIT's compiling (three
+  # fresh JVMs compiling at once on these cores take far longer than one; measured too early, the fleet's
+  # CPU per request was 5-7x one node's, most of it the JIT's).
+  in_ns client env ZIPF_N="$ZIPF_URLS" timeout 40 wrk -t 2 -c 30 -d 30s \
+    -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" >/dev/null 2>&1
+  before=$(cpu_ticks "$@")
+  out=$(in_ns client env ZIPF_N="$ZIPF_URLS" timeout 20 wrk --latency -t 2 -c 30 -d 10s \
+    -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" 2>&1)
+  after=$(cpu_ticks "$@")
+  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  reqs=$(grep -o 'requests [0-9][0-9]* hits' <<<"$out" | grep -o '[0-9][0-9]*')
+  printf '  %-34s %s req/s, p50/p99 %s/%s, hit-ratio %s, %s ms of PIBL CPU per request\n' "$name" "$rps" \
+    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+    "$(grep -o 'hit-ratio [0-9.]*' <<<"$out" | grep -o '[0-9.]*$')" \
+    "$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${reqs:-0}" \
+      'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')"
+}
+echo "rehearse-cluster: throughput, Zipf s=0.9 over $ZIPF_URLS URLs, wrk -t 2 -c 30 -d 10s through the virtual IP, warm:"
+stop_nodes
+rm -rf "$WORK"/n[123]
+start_nodes off "$ZIPF_URLS" 1
+throughput "1 node, a cache of $ZIPF_URLS" 1
+stop_nodes
+rm -rf "$WORK"/n[123]
+start_nodes on 0 3 '{ max-size: 64m, ttl: 5s }'
+throughput "3 nodes, cluster on, hot-copy" 1 2 3
 stop_nodes
 rm -rf "$WORK"/n[123]
 start_nodes on 0 3
-in_ns client env ZIPF_N="$ZIPF_URLS" ZIPF_MAX="$ZIPF_PER_THREAD" timeout 40 wrk -t 2 -c 30 -d 30s \
-  -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" >/dev/null 2>&1
+throughput "3 nodes, cluster on" 1 2 3
+
+# --- one node killed under load -------------------------------------------------------------------------------
+# The fleet warm from the throughput run; then 20 s of Zipf load, n3 killed (kill -9) after 8 s and taken out of
+# the virtual IP's map at once. Failed: wrk's socket errors and non-2xx answers. Refetched: of the distinct keys
+# asked for after the kill that had been fetched before it, how many were fetched from the backends again (their
+# owner was n3: about a third; all of them if every key had moved).
 lines_before() { wc -l <"$WORK/n$1/pibl.log"; }
 in_ns client env ZIPF_N="$ZIPF_URLS" timeout 30 wrk --latency -t 2 -c 30 -d 20s \
   -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" >"$WORK/kill-wrk.txt" 2>&1 &
