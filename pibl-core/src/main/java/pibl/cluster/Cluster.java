@@ -67,6 +67,9 @@ public final class Cluster {
     private record Members(BackendGroup group, Backend self, Backend[] nodes, long[] seeds, PeerAuth auth) {
         static Members of(BackendGroup group, ClusterConfig config, List<byte[]> secrets) {
             Backend[] nodes = group.backends().toArray(new Backend[0]);
+            for (Backend b : nodes) {
+                b.rampOnlyAfterServing(); // a fleet starting together: a late node is no comeback
+            }
             Backend self = null;
             Set<String> names = new HashSet<>();
             long[] seeds = new long[nodes.length];
@@ -203,9 +206,16 @@ public final class Cluster {
         return key(CacheKey.of("http", host, uri));
     }
 
-    /** The ownership key of the requests stored under {@code key} (either scheme). */
+    /**
+     * The ownership key of the requests stored under {@code key} (either scheme: a default port of either is left
+     * out, as the two schemes' keys normalise {@code :80} and {@code :443} differently).
+     */
     public static long key(CacheKey key) {
-        return HashKeys.hash(key.host() + ' ' + key.target());
+        String host = key.host();
+        if (host.endsWith(":80") || host.endsWith(":443")) {
+            host = host.substring(0, host.lastIndexOf(':'));
+        }
+        return HashKeys.hash(host + ' ' + key.target());
     }
 
     /** The node that owns {@code key} now: the best score among the nodes in rotation (this one always is). */

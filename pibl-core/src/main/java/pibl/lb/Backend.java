@@ -73,6 +73,9 @@ public final class Backend {
     private final AtomicBoolean activelyDown = new AtomicBoolean();
     /** The only backend of its pool: passive failures are counted but never start a cooldown. */
     private volatile boolean sole;
+    /** It answered a request, or passed a check while in rotation, since this process started. */
+    private volatile boolean served;
+    private volatile boolean rampOnlyAfterServing;
     private final LatencyHistogram latency = new LatencyHistogram();
     private final PeakEwma ewma = new PeakEwma();
     private final SlowStart slowStart = new SlowStart();
@@ -227,6 +230,7 @@ public final class Backend {
 
     /** A request reached the backend and got a response: the failure streak is over. */
     public void recordSuccess() {
+        served = true;
         if (consecutiveFailures.get() != 0) {
             int streak = consecutiveFailures.getAndSet(0);
             if (sole && streak >= health.passiveFailures()) {
@@ -303,6 +307,9 @@ public final class Backend {
      * went out (HAProxy's way: requests take a server out, checks bring it back).
      */
     void activeCheckPassed() {
+        if (!activelyDown.get()) {
+            served = true; // passing while in rotation: it has served, a later return is a comeback
+        }
         if (inCooldown() && checksPassedInCooldown.incrementAndGet() >= health.rise()) {
             long until = cooldownUntil.get();
             if (until != 0 && cooldownUntil.compareAndSet(until, 0)) {
@@ -405,7 +412,21 @@ public final class Backend {
      * @return what the log line saying so adds: {@code ; slow start over 30 s}, or nothing when it is off
      */
     private String cameBack() {
+        if (rampOnlyAfterServing && !served) {
+            served = true; // first seen up now: it joins at its full share
+            return "";
+        }
         return !sole && slowStart.begin(now()) ? "; slow start over " + Failures.human(slowStart.duration()) : "";
+    }
+
+    /**
+     * A backend that was out before it ever served (not listening yet when this process started) gets no slow
+     * start when it comes: what a fleet's peers need, all starting together, where a ramp would send a share of
+     * the late node's keys to others for 30 s, each fetched twice. Off for a pool's backends (a ramp protects
+     * a cold backend's JIT and costs nothing more there).
+     */
+    public void rampOnlyAfterServing() {
+        this.rampOnlyAfterServing = true;
     }
 
     /** The {@code q}-quantile (0..1) of {@link #recordLatency} samples in milliseconds, 0 when none. */

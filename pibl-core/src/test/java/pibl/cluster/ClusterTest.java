@@ -64,6 +64,7 @@ class ClusterTest {
         assertThat(owners(c)).as("the same owners every time").isEqualTo(before);
 
         Backend leaving = c.nodes().get(2);
+        leaving.recordSuccess(); // it served: what follows is a comeback
         for (int i = 0; i < 3; i++) {
             leaving.recordFailure(new ConnectException("Connection refused")); // the passive checks take it out
         }
@@ -190,5 +191,29 @@ class ClusterTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.secret-file");
         assertThat(c.nodes()).as("the fleet in force stays").containsExactlyElementsOf(first);
         assertThat(first.get(2).retired()).isFalse();
+    }
+
+    @Test
+    void aNodeOutBeforeItEverServedJoinsAtItsFullShareWhenItComes() {
+        Cluster c = fleet(3);
+        Map<Long, Backend> before = owners(c);
+        Backend late = c.nodes().get(2); // not listening yet when this node started
+        for (int i = 0; i < 3; i++) {
+            late.recordFailure(new ConnectException("Connection refused"));
+        }
+        assertThat(late.isAvailable()).isFalse();
+        late.answeredInPanic(); // there now
+        assertThat(late.rampFactor()).as("no slow start: it never left, it was never there").isEqualTo(1.0);
+        assertThat(owners(c)).as("all its keys at once").isEqualTo(before);
+    }
+
+    @Test
+    void everySpellingOfAUrlAndBothItsSchemesHaveOneOwner() {
+        long key = Cluster.key("shop.example", "/a?b=1");
+        assertThat(Cluster.key("Shop.Example:80", "/a?b=1")).isEqualTo(key);
+        assertThat(Cluster.key("ignored", "http://SHOP.example/a?b=1")).as("absolute form").isEqualTo(key);
+        assertThat(Cluster.key(pibl.cache.CacheKey.of("https", "shop.example:443", "/a?b=1"))).isEqualTo(key);
+        assertThat(Cluster.key(pibl.cache.CacheKey.of("https", "shop.example", "/a?b=1"))).isEqualTo(key);
+        assertThat(Cluster.key("shop.example", "/a?b=2")).isNotEqualTo(key);
     }
 }
