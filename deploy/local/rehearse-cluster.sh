@@ -85,7 +85,7 @@ if [ -z "${PIBL_REHEARSAL_TIMED:-}" ]; then
   fi
   again=(--pibl-jar "$PIBL_JAR" --backend-jar "$BACKEND_JAR")
   [ "$KEEP" = 0 ] || again+=(--keep)
-  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 480)); }
+  [ "$MEASURE" = 0 ] || { again+=(--measure); TIME_LIMIT=$((TIME_LIMIT + 660)); }
   PIBL_REHEARSAL_TIMED=1 exec timeout -k 30 "$TIME_LIMIT" bash "$0" "${again[@]}"
 fi
 
@@ -159,19 +159,23 @@ for i in 1 2 3; do
 done
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/cluster.key"
 
-# start_nodes CLUSTER MAX_ENTRIES N [HOT] : PIBL on the first N nodes, in cluster mode (on) or not (off), each
-# cache holding at most MAX_ENTRIES entries (0: the default), with fresh cache directories and logs; the virtual
-# IP then spreads over those N. HOT, when given, is the cluster's hot-copy block ({ max-size: 64m, ttl: 5s }).
+# start_nodes CLUSTER MAX_ENTRIES N [HOT [PORT]] : PIBL on the first N nodes, in cluster mode (on) or not (off),
+# each cache holding at most MAX_ENTRIES entries (0: the default), with fresh cache directories and logs; the
+# virtual IP then spreads over those N. HOT, when given and not empty, is the cluster's hot-copy block
+# ({ max-size: 64m, ttl: 5s }). PORT (default $PORT) is the port the nodes listen on; on another port they are
+# another set of JVMs beside the first (directories nK-PORT), which the virtual IP reaches on that same port
+# once vip_port PORT has said so (set_nodes is left alone).
 start_nodes() {
-  local cluster=$1 max_entries=$2 count=$3 hot=${4:-} i dir peers=""
-  for ((i = 0; i < count; i++)); do peers+="${peers:+, }${NODE_IPS[$i]}:$PORT"; done
+  local cluster=$1 max_entries=$2 count=$3 hot=${4:-} port=${5:-$PORT} i dir peers=""
+  for ((i = 0; i < count; i++)); do peers+="${peers:+, }${NODE_IPS[$i]}:$port"; done
   for ((i = 0; i < count; i++)); do
     dir="$WORK/n$((i + 1))"
+    [ "$port" = "$PORT" ] || dir+="-$port"
     rm -rf "$dir"
     mkdir -p "$dir"
     cat >"$dir/pibl.yaml" <<EOF
 bind: 0.0.0.0
-port: $PORT
+port: $port
 backends: [$BACKEND_IP:9001, $BACKEND_IP:9002, $BACKEND_IP:9003]
 log: { file: $dir/pibl.log }
 cache: { enabled: true, directory: $dir/cache, ttl: 60s, max-entries: $max_entries }
@@ -180,7 +184,7 @@ EOF
     if [ "$cluster" = on ]; then
       cat >>"$dir/pibl.yaml" <<EOF
 cluster:
-  self: ${NODE_IPS[$i]}:$PORT
+  self: ${NODE_IPS[$i]}:$port
   peers: [$peers]
   secret-file: $WORK/cluster.key
 EOF
@@ -189,10 +193,37 @@ EOF
     (cd "$dir" && start_bg "n$((i + 1))" "$dir/stdout.log" java -Xmx128m -jar "$PIBL_JAR" --config "$dir/pibl.yaml")
   done
   for ((i = 0; i < count; i++)); do
-    wait_http client "http://${NODE_IPS[$i]}:$PORT/api/info" ||
-      die "node n$((i + 1)) did not start: $(tail -5 "$WORK/n$((i + 1))/stdout.log")"
+    dir="$WORK/n$((i + 1))"
+    [ "$port" = "$PORT" ] || dir+="-$port"
+    wait_http client "http://${NODE_IPS[$i]}:$port/api/info" ||
+      die "node n$((i + 1)) on :$port did not start: $(tail -5 "$dir/stdout.log")"
   done
-  set_nodes "${NODE_IPS[@]:0:$count}"
+  [ "$cluster" = off ] || wait_fleet "$count" "$port"
+  [ "$port" != "$PORT" ] || set_nodes "${NODE_IPS[@]:0:$count}"
+}
+
+# wait_fleet N PORT : until each of the first N nodes on PORT has every peer it logged DOWN back UP (10 s at
+# most). Nodes start seconds apart: the first ones' checks find the late ones not listening yet and take them
+# out until two checks pass; a key asked for in that moment is fetched by its next owner as well as its own.
+# That is the fleet starting, not what the checks below are about.
+wait_fleet() {
+  local count=$1 port=$2 i j log ip settled tries
+  for ((tries = 0; tries < 50; tries++)); do
+    settled=1
+    for ((i = 1; i <= count; i++)); do
+      log="$WORK/n$i"
+      [ "$port" = "$PORT" ] || log+="-$port"
+      log+=/stdout.log
+      for ((j = 0; j < count; j++)); do
+        ip=${NODE_IPS[$j]}:$port
+        [ "$(grep -c "backend $ip DOWN" "$log" 2>/dev/null || true)" -le "$(grep -c "backend $ip UP" "$log" 2>/dev/null || true)" ] ||
+          settled=0
+      done
+    done
+    [ "$settled" = 0 ] || return 0
+    sleep 0.2
+  done
+  echo "rehearse-cluster: the fleet on :$port had a peer still DOWN after 10 s; going on" >&2
 }
 
 stop_nodes() {
@@ -296,57 +327,105 @@ measure "3 independent nodes, caches of $third" off "$third" 3
 measure "1 node, a cache of $ZIPF_URLS" off "$ZIPF_URLS" 1
 
 # --- the fleet's throughput against one node's --------------------------------------------------------------
-# The same Zipf load for 10 s (time-bounded, 30 connections) through the virtual IP to one node holding every URL
-# and to the three-node fleet, with and without hot copies, each warm from 30 s of the same load first. Every PIBL JVM here shares the machine's cores with
-# the others and with wrk, so the fleet cannot serve more than one node does; what the run tells is the CPU the
-# fleet spends per request (the hop included), summed over its nodes' processes from /proc, against one node's:
-# on hosts of their own the fleet's CPU-bound capacity is about N x one node's x (one node's CPU per request /
-# the fleet's).
-cpu_ticks() { # NODE... : utime + stime of every process in those nodes' namespaces, in clock ticks
-  local n pid total=0
-  for n in "$@"; do
-    for pid in $(ip netns pids "$(ns_name "n$n")" 2>/dev/null); do
+# Three contenders side by side, all started first: the fleet in cluster
+# mode (the virtual IP's port 80), the same fleet with hot copies (its own JVMs on port 81 of each node) and one
+# node holding every URL (port 82 of n1), each warm from 60 s of the Zipf load. Then 3 rounds of 10 s (time-bounded, 30 connections) per contender,
+# their order rotating each round, through the virtual IP. Every PIBL JVM here shares the machine's cores with
+# the others and with wrk, so the fleet cannot serve more than one node does; what carries over to hosts of
+# their own is the CPU the fleet spends per request (the hop included), summed over its nodes' processes from
+# /proc, against one node's: the fleet's CPU-bound capacity is about N x one node's x (one node's CPU per
+# request / the fleet's). Ratios are of the same round (this machine is shared: rounds differ).
+vip_port() { # PORT IP... : new connections to $VIP:PORT go to those nodes in turn, on the same port
+  local port=$1 map="" i=0 ip
+  shift
+  for ip in "$@"; do map+="${map:+, }$i : $ip"; i=$((i + 1)); done
+  in_ns lb nft -f - <<EOF
+table ip vip$port
+delete table ip vip$port
+table ip vip$port {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr $VIP tcp dport $port dnat to numgen inc mod $# map { $map }
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ct status dnat ip daddr { $(IFS=,; echo "$*") } tcp dport $port masquerade
+  }
+}
+EOF
+}
+cpu_ticks() { # DIR... : utime + stime, in clock ticks, of the PIBL processes started with DIR/pibl.yaml
+  local d pid total=0
+  for d in "$@"; do
+    for pid in $(pgrep -f -- "--config $WORK/$d/pibl.yaml" || true); do
       total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
     done
   done
   echo "$total"
 }
-throughput() { # NAME NODE... : 30 s to warm, then 10 s of Zipf load through the virtual IP; req/s and CPU ms per request
-  local name=$1 before after out rps reqs
-  shift
-  # 30 s of the same load first, whatever the number of nodes: every JVM past its JIT's compiling (three
-  # fresh JVMs compiling at once on these cores take far longer than one; measured too early, the fleet's
-  # CPU per request was 5-7x one node's, most of it the JIT's).
-  in_ns client env ZIPF_N="$ZIPF_URLS" timeout 40 wrk -t 2 -c 30 -d 30s \
-    -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" >/dev/null 2>&1
-  before=$(cpu_ticks "$@")
-  out=$(in_ns client env ZIPF_N="$ZIPF_URLS" timeout 20 wrk --latency -t 2 -c 30 -d 10s \
-    -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$PORT" 2>&1)
-  after=$(cpu_ticks "$@")
-  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  reqs=$(grep -o 'requests [0-9][0-9]* hits' <<<"$out" | grep -o '[0-9][0-9]*')
-  printf '  %-34s %s req/s, p50/p99 %s/%s, hit-ratio %s, %s ms of PIBL CPU per request\n' "$name" "$rps" \
-    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
-    "$(grep -o 'hit-ratio [0-9.]*' <<<"$out" | grep -o '[0-9.]*$')" \
-    "$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${reqs:-0}" \
-      'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')"
+zipf_load() { # PORT SECONDS : the Zipf load through the virtual IP on PORT; wrk's output
+  in_ns client env ZIPF_N="$ZIPF_URLS" timeout $(($2 + 10)) wrk --latency -t 2 -c 30 -d "${2}s" \
+    -s "$REPO_ROOT/bench/lua/zipf.lua" "http://$VIP:$1" 2>&1
 }
-echo "rehearse-cluster: throughput, Zipf s=0.9 over $ZIPF_URLS URLs, wrk -t 2 -c 30 -d 10s through the virtual IP, warm:"
+# round NAME PORT DIR... : one measured run; appends "NAME|req/s|CPU ms per request|p50|p99|hit ratio" to rounds.txt
+round() {
+  local name=$1 port=$2 before after out reqs
+  shift 2
+  before=$(cpu_ticks "$@")
+  out=$(zipf_load "$port" 10)
+  after=$(cpu_ticks "$@")
+  reqs=$(grep -o 'requests [0-9][0-9]* hits' <<<"$out" | grep -o '[0-9][0-9]*' || echo 0)
+  printf '%s|%s|%s|%s|%s|%s\n' "$name" "$(awk '/Requests\/sec/ { print $2 }' <<<"$out")" \
+    "$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${reqs:-0}" \
+      'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')" \
+    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+    "$(grep -o 'hit-ratio [0-9.]*' <<<"$out" | grep -o '[0-9.]*$')" >>"$WORK/rounds.txt"
+}
 stop_nodes
-rm -rf "$WORK"/n[123]
-start_nodes off "$ZIPF_URLS" 1
-throughput "1 node, a cache of $ZIPF_URLS" 1
-stop_nodes
-rm -rf "$WORK"/n[123]
-start_nodes on 0 3 '{ max-size: 64m, ttl: 5s }'
-throughput "3 nodes, cluster on, hot-copy" 1 2 3
-stop_nodes
-rm -rf "$WORK"/n[123]
+rm -rf "$WORK"/n[123] "$WORK"/n[123]-*
 start_nodes on 0 3
-throughput "3 nodes, cluster on" 1 2 3
+start_nodes on 0 3 '{ max-size: 64m, ttl: 5s }' 81
+start_nodes off "$ZIPF_URLS" 1 '' 82
+vip_port 81 "${NODE_IPS[@]}"
+vip_port 82 "${NODE_IPS[0]}"
+CONTENDERS=("1 node, a cache of $ZIPF_URLS|82|n1-82" "3 nodes, cluster on|80|n1 n2 n3"
+  "3 nodes, cluster on, hot-copy|81|n1-81 n2-81 n3-81")
+# 60 s each: seven fresh JVMs compiling at once on two cores take that long to reach their steady state (with
+# 15 s the fleet's CPU per request was 7x one node's, with 30 s 4-5x and still falling round after round).
+for c in "${CONTENDERS[@]}"; do zipf_load "$(cut -d'|' -f2 <<<"$c")" 60 >/dev/null; done
+: >"$WORK/rounds.txt"
+for r in 0 1 2; do
+  for k in 0 1 2; do
+    IFS='|' read -r name port dirs <<<"${CONTENDERS[$(((r + k) % 3))]}"
+    # shellcheck disable=SC2086 # dirs: one word per node
+    round "$name" "$port" $dirs
+  done
+done
+echo "rehearse-cluster: throughput, Zipf s=0.9 over $ZIPF_URLS URLs, wrk -t 2 -c 30 -d 10s through the virtual IP, 3 rounds, warm:"
+median() { sort -n | sed -n 2p; } # of 3 values, one per line
+for c in "${CONTENDERS[@]}"; do
+  name=${c%%|*}
+  grep -F "$name|" "$WORK/rounds.txt" >"$WORK/one.txt"
+  printf '  %-32s median %s req/s, %s ms of PIBL CPU per request (rounds: %s; p50/p99 %s; hit-ratio %s)\n' "$name" \
+    "$(cut -d'|' -f2 "$WORK/one.txt" | median)" "$(cut -d'|' -f3 "$WORK/one.txt" | median)" \
+    "$(cut -d'|' -f2,3 "$WORK/one.txt" | tr '|' ' ' | sed 's/ / req\/s /; s/$/ ms/' | paste -sd',')" \
+    "$(cut -d'|' -f4,5 "$WORK/one.txt" | tr '|' '/' | paste -sd' ')" "$(cut -d'|' -f6 "$WORK/one.txt" | paste -sd' ')"
+done
+# Same-round ratios of CPU per request, fleet / one node (three lines per round, in rotating order).
+awk -F'|' -v one="1 node, a cache of $ZIPF_URLS" '
+  { round = int((NR - 1) / 3); cpu[round, $1] = $3 }
+  END {
+    for (r = 0; r < 3; r++) {
+      line = line sprintf(" round %d: %.1fx / %.1fx;", r + 1, cpu[r, "3 nodes, cluster on"] / cpu[r, one],
+        cpu[r, "3 nodes, cluster on, hot-copy"] / cpu[r, one])
+    }
+    print "  CPU per request against one node, same round (cluster / cluster with hot-copy):" line
+  }' "$WORK/rounds.txt"
+# Only the fleet on port 80 goes on to the kill.
+for pid in $(pgrep -f -- "--config $WORK/n[123]-8[12]/pibl.yaml" || true); do kill -KILL "$pid" 2>/dev/null || true; done
 
 # --- one node killed under load -------------------------------------------------------------------------------
-# The fleet warm from the throughput run; then 20 s of Zipf load, n3 killed (kill -9) after 8 s and taken out of
+# The fleet warm from the throughput run (port 80); then 20 s of Zipf load, n3 killed (kill -9) after 8 s and taken out of
 # the virtual IP's map at once. Failed: wrk's socket errors and non-2xx answers. Refetched: of the distinct keys
 # asked for after the kill that had been fetched before it, how many were fetched from the backends again (their
 # owner was n3: about a third; all of them if every key had moved).
