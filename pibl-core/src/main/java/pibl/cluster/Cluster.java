@@ -58,6 +58,8 @@ public final class Cluster {
     /** Marked requests received from each node, by its address; a node kept over a reload keeps its count. */
     private final Map<String, LongAdder> received = new ConcurrentHashMap<>();
     private final PeerBalancer balancer = new PeerBalancer();
+    /** This node's mark nonces and the peers' marks it has taken: one for the process, over every reload. */
+    private final Nonces nonces = new Nonces();
 
     /**
      * One configuration of the fleet: its nodes as one group of backends (passive checks as a pool's, and the
@@ -65,7 +67,7 @@ public final class Cluster {
      * node among them, the nodes' rendezvous seeds, and the secrets marks are made and checked with.
      */
     private record Members(BackendGroup group, Backend self, Backend[] nodes, long[] seeds, PeerAuth auth) {
-        static Members of(BackendGroup group, ClusterConfig config, List<byte[]> secrets) {
+        static Members of(BackendGroup group, ClusterConfig config, List<byte[]> secrets, Nonces nonces) {
             Backend[] nodes = group.backends().toArray(new Backend[0]);
             for (Backend b : nodes) {
                 b.rampOnlyAfterServing(); // a fleet starting together: a late node is no comeback
@@ -80,7 +82,7 @@ public final class Cluster {
                     self = nodes[i];
                 }
             }
-            return new Members(group, self, nodes, seeds, new PeerAuth(secrets, names));
+            return new Members(group, self, nodes, seeds, new PeerAuth(secrets, names, nonces));
         }
 
         int indexOf(Backend node) {
@@ -106,7 +108,7 @@ public final class Cluster {
 
     private Cluster(ClusterConfig config, List<byte[]> secrets, LongSupplier epochSeconds, LongSupplier nanoTime) {
         this.members = Members.of(BackendGroup.create(config.peers(), CHECKS, BalanceConfig.defaults(), nanoTime),
-                config, secrets);
+                config, secrets, nonces);
         this.epochSeconds = epochSeconds;
     }
 
@@ -168,7 +170,7 @@ public final class Cluster {
         List<byte[]> secrets = PeerAuth.readSecrets(next.secretFile());
         Members before = members;
         BackendGroup group = before.group().reconfigure(next.peers(), CHECKS, BalanceConfig.defaults());
-        members = Members.of(group, next, secrets);
+        members = Members.of(group, next, secrets, nonces);
         if (!closed) {
             checkOthers();
         }

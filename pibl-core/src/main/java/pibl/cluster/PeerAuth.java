@@ -22,15 +22,16 @@ import java.util.Set;
  * connection between the nodes).
  *
  * <pre>
- * PIBL-Peer: v2 10.0.1.11:8080 1764680000 192.0.2.7 https 3q2-7w…
- *            (version, sender, unix seconds, client, scheme, MAC)
- * MAC = HMAC-SHA256(secret, "GET\nshop.example\n/a?b=1\n10.0.1.11:8080\n1764680000\n192.0.2.7\nhttps")
+ * PIBL-Peer: v2 10.0.1.11:8080 1764680000 192.0.2.7 https 9f3c61d2a0b4e817.1042 3q2-7w…
+ *            (version, sender, unix seconds, client, scheme, nonce, MAC)
+ * MAC = HMAC-SHA256(secret, "GET\nshop.example\n/a?b=1\n10.0.1.11:8080\n1764680000\n192.0.2.7\nhttps\n9f3c…1042")
  * </pre>
  *
  * A mark is good for {@link #WINDOW_SECONDS} either side of the owner's clock, from a sender in {@code peers}, made
  * with any of the fleet's secrets (the first signs; the others are there while the secret is being changed, see
  * {@link ClusterConfig#readSecrets}).
- * Anything else (no mark, a bad MAC, an old one, an unknown sender) makes the request an ordinary client's, its
+ * A good mark is taken once ({@link Nonces}): the same mark again is a replay. Anything else (no mark, a bad
+ * MAC, an old one, an unknown sender, a replay) makes the request an ordinary client's, its
  * mark removed; the owner never forwards a marked request again (the loop guard).
  */
 public final class PeerAuth {
@@ -42,13 +43,23 @@ public final class PeerAuth {
     private final Set<String> peers;
     /** One Mac per secret and thread, in the secrets' order. */
     private final ThreadLocal<Mac[]> macs;
+    private final Nonces nonces;
 
     PeerAuth(byte[] secret, Set<String> peers) {
-        this(List.of(secret), peers);
+        this(List.of(secret), peers, new Nonces());
     }
 
-    /** @param secrets the first signs, every one verifies */
     PeerAuth(List<byte[]> secrets, Set<String> peers) {
+        this(secrets, peers, new Nonces());
+    }
+
+    /**
+     * @param secrets the first signs, every one verifies
+     * @param nonces  this process's nonces and the marks it has taken (kept over a reload, which makes a new
+     *                PeerAuth)
+     */
+    PeerAuth(List<byte[]> secrets, Set<String> peers, Nonces nonces) {
+        this.nonces = nonces;
         if (secrets.isEmpty()) {
             throw new IllegalArgumentException("no secret");
         }
@@ -67,8 +78,10 @@ public final class PeerAuth {
      * over {@code scheme} ({@code http} or {@code https}).
      */
     void sign(HttpRequest request, String node, long nowSeconds, String client, String scheme) {
-        String mac = mac(0, request, node, nowSeconds, client, scheme);
-        request.headers().set(HEADER, "v2 " + node + " " + nowSeconds + " " + client + " " + scheme + " " + mac);
+        String nonce = nonces.next();
+        String mac = mac(0, request, node, nowSeconds, client, scheme, nonce);
+        request.headers().set(HEADER, "v2 " + node + " " + nowSeconds + " " + client + " " + scheme + " " + nonce
+                + " " + mac);
     }
 
     /**
@@ -83,7 +96,7 @@ public final class PeerAuth {
         }
         request.headers().remove(HEADER);
         String[] f = value.split(" ");
-        if (f.length != 6 || !"v2".equals(f[0]) || !peers.contains(f[1])
+        if (f.length != 7 || !"v2".equals(f[0]) || !peers.contains(f[1])
                 || !"http".equals(f[4]) && !"https".equals(f[4])) {
             return null;
         }
@@ -96,11 +109,11 @@ public final class PeerAuth {
         if (Math.abs(nowSeconds - t) > WINDOW_SECONDS) {
             return null;
         }
-        byte[] given = f[5].getBytes(StandardCharsets.US_ASCII);
+        byte[] given = f[6].getBytes(StandardCharsets.US_ASCII);
         for (int k = 0; k < keys.length; k++) {
-            if (MessageDigest.isEqual(mac(k, request, f[1], t, f[3], f[4]).getBytes(StandardCharsets.US_ASCII),
-                    given)) {
-                return new Verified(f[1], f[3], f[4]);
+            if (MessageDigest.isEqual(mac(k, request, f[1], t, f[3], f[4], f[5])
+                    .getBytes(StandardCharsets.US_ASCII), given)) {
+                return nonces.firstUse(f[1], f[5], nowSeconds) ? new Verified(f[1], f[3], f[4]) : null;
             }
         }
         return null;
@@ -110,10 +123,11 @@ public final class PeerAuth {
     public record Verified(String node, String client, String scheme) {
     }
 
-    private String mac(int secret, HttpRequest request, String node, long t, String client, String scheme) {
+    private String mac(int secret, HttpRequest request, String node, long t, String client, String scheme,
+                       String nonce) {
         String host = request.headers().get(HttpHeaderNames.HOST, "");
         String text = request.method().name() + '\n' + host + '\n' + request.uri() + '\n' + node + '\n' + t + '\n'
-                + client + '\n' + scheme;
+                + client + '\n' + scheme + '\n' + nonce;
         return B64.encodeToString(macs.get()[secret].doFinal(text.getBytes(StandardCharsets.UTF_8)));
     }
 

@@ -36,7 +36,8 @@ class PeerAuthTest {
     void aGoodMarkNamesTheClientAndIsRemoved() {
         HttpRequest r = get("/a?b=1");
         auth.sign(r, "10.0.1.11:8080", NOW, "192.0.2.7", "http");
-        assertThat(r.headers().get(PeerAuth.HEADER)).startsWith("v2 10.0.1.11:8080 1764680000 192.0.2.7 http ");
+        assertThat(r.headers().get(PeerAuth.HEADER)).startsWith("v2 10.0.1.11:8080 1764680000 192.0.2.7 http ")
+                .matches(".* [0-9a-f]+\\.1 [A-Za-z0-9_-]+$");
 
         PeerAuth.Verified v = auth.verifyAndStrip(r, NOW + 5);
         assertThat(v).isEqualTo(new PeerAuth.Verified("10.0.1.11:8080", "192.0.2.7", "http"));
@@ -137,5 +138,38 @@ class PeerAuthTest {
         HttpRequest r = get("/a");
         r.headers().set(PeerAuth.HEADER, mark);
         return r;
+    }
+
+    @Test
+    void aMarkIsTakenOnceAndAReplayIsRefusedButMarksArrivingOutOfOrderAreNot() {
+        PeerAuth sender = new PeerAuth(SECRET, Set.of("10.0.1.11:8080"));
+        String first = markOf(sender);
+        String second = markOf(sender);
+        assertThat(auth.verifyAndStrip(withMark(second), NOW)).as("the second, arriving first").isNotNull();
+        assertThat(auth.verifyAndStrip(withMark(first), NOW)).as("the first, after it (another connection)")
+                .isNotNull();
+        HttpRequest replayed = withMark(first);
+        assertThat(auth.verifyAndStrip(replayed, NOW + 1)).as("the same mark again: a replay").isNull();
+        assertThat(replayed.headers().contains(PeerAuth.HEADER)).as("removed all the same").isFalse();
+
+        String[] marks = new String[Nonces.WINDOW + 2];
+        for (int i = 0; i < marks.length; i++) {
+            marks[i] = markOf(sender);
+        }
+        assertThat(auth.verifyAndStrip(withMark(marks[marks.length - 1]), NOW)).isNotNull();
+        assertThat(auth.verifyAndStrip(withMark(marks[0]), NOW)).as("further behind than the window").isNull();
+        assertThat(auth.verifyAndStrip(withMark(marks[marks.length - 2]), NOW)).as("within it").isNotNull();
+
+        PeerAuth restarted = new PeerAuth(SECRET, Set.of("10.0.1.11:8080")); // the same node, a new process
+        assertThat(auth.verifyAndStrip(withMark(markOf(restarted)), NOW)).as("a new boot: sequence 1 again")
+                .isNotNull();
+        assertThat(auth.verifyAndStrip(withMark(markOf(sender)), NOW)).as("the old boot's next mark, still in time")
+                .isNotNull();
+    }
+
+    private static String markOf(PeerAuth sender) {
+        HttpRequest r = get("/a");
+        sender.sign(r, "10.0.1.11:8080", NOW, "192.0.2.7", "http");
+        return r.headers().get(PeerAuth.HEADER);
     }
 }

@@ -61,7 +61,7 @@ class PeerHandlerTest {
         ch = channel(cluster, router); // a new connection: the first exchange above is never answered
         FullHttpRequest forged = get("/a");
         forged.headers().set(PeerAuth.HEADER, "v2 10.0.1.11:8080 " + System.currentTimeMillis() / 1000
-                + " 192.0.2.7 https AAAA");
+                + " 192.0.2.7 https 1a2b.1 AAAA");
         ch.writeInbound(forged);
         assertThat((Object) ch.readInbound()).as("a forged mark: judged as any client, refused here").isNull();
         HttpResponse refused = ch.readOutbound();
