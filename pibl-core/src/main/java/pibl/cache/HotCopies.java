@@ -25,7 +25,8 @@ import java.time.Duration;
  * its freshness, {@link CacheConfig.TtlMode#CAP capped} at {@code ttl} past its arrival, and never more than the
  * owner's entry had left (the owner's {@code Age} comes with it). A key is hot after {@link #hotAfter} requests
  * here within one {@code ttl} (10 a second, at least 4), in the current window or the one before; a copy is held
- * for {@code ttl}, then removed (a key still hot gets a new one). The copies' bytes are bounded by {@code max-size}: past it the least used copy
+ * for {@code ttl}, then removed (a key still hot gets a new one). The copies' bytes are bounded by
+ * {@code max-size}: past it the least used copy
  * (by Caffeine's W-TinyLFU) is invalidated in the store.
  */
 public final class HotCopies {

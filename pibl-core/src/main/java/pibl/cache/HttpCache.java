@@ -77,8 +77,8 @@ public final class HttpCache implements AutoCloseable {
 
     /**
      * Hot copies as {@code settings} say from now on, none when null (a reload). Unchanged settings keep the copies
-     * and their counts; new ones start afresh, and copies made under the old ones are found no more (their keys
-     * are looked up only through {@link HotCopies#ask}) and age out of the store within their ttl.
+     * and their counts; new ones start afresh. A copy made under the old ones is served again only if its key is
+     * hot under the new ones, and only while it is fresh (at most the old ttl); else the store evicts it in turn.
      */
     public synchronized void hotCopies(ClusterConfig.HotCopy settings) {
         HotCopies h = hotCopies;

@@ -134,8 +134,9 @@ final class PeerPurge {
     /**
      * RFC 9111 4.4 for the fleet: an unsafe request answered with success made {@code key} obsolete, and the entry
      * to drop is its owner's, not this node's. Sent, marked, to the owner before the client has the answer, so
-     * that the client's next request for it (through any node) finds the owner's entry gone; not waited for (an
-     * owner that cannot be reached has no entry anyone is served from). Nothing when this node owns it.
+     * that the client's next request for it (through any node) finds the owner's entry gone. Not waited for: an
+     * owner that cannot be reached then keeps its entry until its freshness ends or a PURGE reaches it. Nothing
+     * when this node owns it.
      */
     void invalidateAtOwner(EventLoop loop, CacheKey key, String client) {
         Backend owner = cluster.owner(Cluster.key(key));

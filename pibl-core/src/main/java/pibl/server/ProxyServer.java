@@ -264,7 +264,8 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
      * Applies a new configuration without dropping anything open: pools and routes, backends (their counters and
      * pooled connections kept where the pool's name, the address and the TLS settings stay), weights, balancing,
      * timeouts and limits, and the fleet's nodes, secrets and hot copies ({@code cluster:}) take effect for the next
-     * requests and connections; an exchange already routed finishes on the pool it started on. The listen address, the cache and the admin listener change only on a restart; the
+     * requests and connections; an exchange already routed finishes on the pool it started on. The listen address,
+     * the cache and the admin listener change only on a restart; the
      * log says so.
      */
     public synchronized void reload(PiblConfig next) {

@@ -162,11 +162,10 @@ class ClusterIT {
                 .as("the mark between nodes never reaches a backend").isFalse();
 
         JsonNode status;
-        String metrics;
         try (RawHttp admin = new RawHttp(nodes.get(0).adminPort(), 5000)) {
             status = new ObjectMapper().readTree(admin.get("/status").body());
-            metrics = admin.get("/metrics").bodyText();
         }
+        String metrics = scrape(nodes.get(0));
         JsonNode peers = status.get("peers");
         assertThat(peers).hasSize(3);
         double shares = 0;
