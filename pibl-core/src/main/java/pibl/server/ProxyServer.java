@@ -253,6 +253,7 @@ public final class ProxyServer implements AutoCloseable, ProxyView {
             cluster.close();
         }
         drain(config.timeouts().drain().toMillis());
+        upstream.closeIdle(workerGroup, 2_000);
         shutdownGroups();
         if (cache != null) {
             cache.close();

@@ -1,9 +1,11 @@
 package pibl.upstream;
 
+import io.netty.channel.ChannelFuture;
 import pibl.lb.Backend;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -83,11 +85,14 @@ final class ConnectionPool {
         }
     }
 
-    /** Closes every idle connection (shutdown). */
-    void closeAll() {
+    /**
+     * Closes every idle connection (shutdown), each through its pipeline (a TLS one sends close_notify first), and
+     * forgets them; {@code closing} gets each one's close future.
+     */
+    void closeAll(List<ChannelFuture> closing) {
         for (ArrayDeque<BackendHandler> deque : idle.values()) {
             for (BackendHandler h : deque) {
-                h.channel().close();
+                closing.add(h.channel().close());
             }
             deque.clear();
         }

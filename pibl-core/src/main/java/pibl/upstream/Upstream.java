@@ -23,6 +23,9 @@ import pibl.lb.LoadBalancer;
 import pibl.runtime.Transport;
 import pibl.tls.BackendTls;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -61,7 +64,7 @@ public final class Upstream {
 
         @Override
         protected void onRemoval(ConnectionPool pool) {
-            pool.closeAll();
+            pool.closeAll(new ArrayList<>()); // a loop ending before closeIdle: nothing left to wait for
         }
     };
 
@@ -98,6 +101,27 @@ public final class Upstream {
     public void closeRetired(EventLoopGroup loops) {
         for (EventExecutor loop : loops) {
             loop.execute(() -> pools.get().closeRetired());
+        }
+    }
+
+    /**
+     * At shutdown, before {@code loops} stop: every event loop closes its idle connections through their pipelines,
+     * and this waits (at most {@code millis}) until they are closed. A TLS connection sends close_notify and closes
+     * once it is written, which needs its loop still running: left to the loop's own end, the connection would be
+     * cut without one (the backend logs a truncated session) and the alert's buffer could be left unwritten.
+     */
+    public void closeIdle(EventLoopGroup loops, long millis) {
+        List<ChannelFuture> closing = Collections.synchronizedList(new ArrayList<>());
+        List<Future<?>> asked = new ArrayList<>();
+        for (EventExecutor loop : loops) {
+            asked.add(loop.submit(() -> pools.get().closeAll(closing)));
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (Future<?> f : asked) {
+            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+        for (ChannelFuture f : List.copyOf(closing)) {
+            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 

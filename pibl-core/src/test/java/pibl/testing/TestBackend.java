@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.Mapping;
@@ -69,6 +70,7 @@ public final class TestBackend implements AutoCloseable {
     private final List<String> serverNames = new CopyOnWriteArrayList<>();
     private final AtomicInteger handshakes = new AtomicInteger();
     private final AtomicInteger handshakeFailures = new AtomicInteger();
+    private final AtomicInteger closeNotifies = new AtomicInteger();
 
     private TestBackend(String name, boolean recording, SslContext tls) throws InterruptedException {
         this.name = name;
@@ -139,6 +141,8 @@ public final class TestBackend implements AutoCloseable {
             public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                 if (evt instanceof SslHandshakeCompletionEvent done) {
                     (done.isSuccess() ? handshakes : handshakeFailures).incrementAndGet();
+                } else if (evt instanceof SslCloseCompletionEvent closed && closed.isSuccess()) {
+                    closeNotifies.incrementAndGet();
                 }
                 ctx.fireUserEventTriggered(evt);
             }
@@ -161,6 +165,11 @@ public final class TestBackend implements AutoCloseable {
     /** TLS handshakes completed. */
     public int handshakes() {
         return handshakes.get();
+    }
+
+    /** TLS sessions the client ended cleanly, with a close_notify alert. */
+    public int closeNotifies() {
+        return closeNotifies.get();
     }
 
     /** TLS handshakes that failed (the client refused the certificate, say). */

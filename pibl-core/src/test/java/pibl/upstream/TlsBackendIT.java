@@ -10,6 +10,7 @@ import pibl.config.PiblConfig;
 import pibl.config.TimeoutConfig;
 import pibl.lb.Backend;
 import pibl.server.ProxyServer;
+import pibl.testing.Eventually;
 import pibl.testing.LogCapture;
 import pibl.testing.NoLeaks;
 import pibl.testing.ProxyFixture;
@@ -176,6 +177,22 @@ class TlsBackendIT {
             assertThat(origin.handshakes()).as("one handshake for two sequential requests").isEqualTo(1);
             assertThat(origin.connections()).isEqualTo(1);
             assertThat(origin.received()).extracting(TestBackend.Received::uri).containsExactly("/a", "/b");
+        }
+    }
+
+    @Test
+    void stoppingEndsPooledTlsConnectionsWithCloseNotify() throws Exception {
+        TestCertificates.Authority ca = TestCertificates.authority(dir, "ca");
+        try (TestBackend origin = TestBackend.startTls("o", TestCertificates.issued(dir, "o", ca, "localhost"))) {
+            ProxyServer proxy = new ProxyServer(config(backend("localhost", origin, trusting(ca.cert())))).start();
+            try (RawHttp http = new RawHttp(proxy.port())) {
+                assertThat(http.get("/a").status()).isEqualTo(200); // its backend connection goes back to the pool
+            }
+            proxy.close();
+
+            assertThat(Eventually.atLeast(1, Duration.ofSeconds(5), origin::closeNotifies))
+                    .as("the pooled connection ended with close_notify, not cut by the event loop's end")
+                    .isEqualTo(1);
         }
     }
 
