@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.handler.stream.ChunkedWriteHandler;
 
 /**
  * One HTTP/2 stream, one exchange: what {@link PipeliningHandler} is to an HTTP/1.1 connection, for a stream
@@ -24,7 +25,8 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
  *                                                          the client's and must not reach a backend)
  * backend HTTP/1.1 200, Transfer-Encoding: chunked,      → HEADERS :status 200, Via: 1.1 pibl, X-Cache: MISS
  *   Connection: keep-alive                                 (no connection fields: {@link ResponseHeads#http2})
- * a cached file body (a FileRegion)                      → DATA frames, one part at a time ({@link RegionChunks})
+ * a cached file body (a FileRegion)                      → DATA frames, one part at a time ({@link RegionChunks},
+ *                                                          through a ChunkedWriteHandler added for it)
  * response done, request body still arriving, close      → RST_STREAM after the response (RFC 9113 section 8.1:
  *   asked ({@link Exchange#requestClose()})                the client stops sending; the connection stays)
  * </pre>
@@ -35,6 +37,14 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 public final class Http2StreamHandler extends ChannelDuplexHandler {
     /** The version an HTTP/2 request is given here: the access log prints it, {@code Via} names it. */
     public static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
+
+    /** The name of the stream's frame codec, which {@link #CHUNKED} goes right after. */
+    public static final String CODEC = "h2-codec";
+    /**
+     * The {@code ChunkedWriteHandler} that pulls a file body's parts, added to a stream's pipeline only when it
+     * has one to send: it queues every write that passes it, and most streams are served from memory.
+     */
+    static final String CHUNKED = "chunked";
 
     private final CharSequence privateField;
     /** The request's body is still arriving (its END_STREAM has not come). */
@@ -64,6 +74,9 @@ public final class Http2StreamHandler extends ChannelDuplexHandler {
             ResponseHeads.http2(head, Exchange.current(ctx.channel()), privateField);
         }
         if (msg instanceof FileRegion region) {
+            if (ctx.pipeline().get(CHUNKED) == null) {
+                ctx.pipeline().addAfter(CODEC, CHUNKED, new ChunkedWriteHandler());
+            }
             ctx.write(new RegionChunks(region), promise);
             return;
         }

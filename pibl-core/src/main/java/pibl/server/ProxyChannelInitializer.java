@@ -11,7 +11,6 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.netty.handler.stream.ChunkedWriteHandler;
 import pibl.runtime.ProxyStats;
 import pibl.cluster.Cluster;
 import pibl.config.PiblConfig;
@@ -214,8 +213,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     /** One stream: turned into HTTP objects, then the exchange segments behind {@link Http2StreamHandler}. */
     private void addHttp2Stream(ChannelPipeline p, PiblConfig c) {
         stats.http2().streamOpened();
-        p.addLast("h2-codec", new Http2StreamFrameToHttpObjectCodec(true));
-        p.addLast("chunked", new ChunkedWriteHandler()); // cached file bodies, as DATA frames
+        p.addLast(Http2StreamHandler.CODEC, new Http2StreamFrameToHttpObjectCodec(true));
         p.addLast("aggregator", new RequestAggregator(c.limits().maxRequestBody(), c.limits().retryBuffer()));
         p.addLast("stream", new Http2StreamHandler(c.cache().targetedField()));
         addExchangeSegments(p, c);
