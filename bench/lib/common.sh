@@ -15,7 +15,7 @@ BENCH_JAR=$BENCH_ROOT/pibl-app/target/pibl.jar
 
 # The JVM flags of PIBL in every benchmark: the production flags of README.md's "JVM flags for production".
 # The one place to change them; an exported PIBL_JAVA_OPTS wins.
-PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
+PIBL_JAVA_OPTS=${PIBL_JAVA_OPTS:--Xms128m -Xmx128m -Xmn24m -XX:+UseParallelGC -XX:TrimNativeHeapInterval=1000 -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled}
 
 bench_log() { printf '%s: %s\n' "${BENCH_NAME:-bench}" "$*" >&2; }
 bench_die() {
