@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFuture;
 import pibl.lb.Backend;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,15 +88,17 @@ final class ConnectionPool {
 
     /**
      * Closes every idle connection (shutdown), each through its pipeline (a TLS one sends close_notify first), and
-     * forgets them; {@code closing} gets each one's close future.
+     * forgets them; returns their close futures.
      */
-    void closeAll(List<ChannelFuture> closing) {
+    List<ChannelFuture> closeAll() {
+        List<ChannelFuture> closing = new ArrayList<>();
         for (ArrayDeque<BackendHandler> deque : idle.values()) {
             for (BackendHandler h : deque) {
                 closing.add(h.channel().close());
             }
             deque.clear();
         }
+        return closing;
     }
 
     int idleCount(Backend backend) {

@@ -24,7 +24,6 @@ import pibl.runtime.Transport;
 import pibl.tls.BackendTls;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -64,7 +63,7 @@ public final class Upstream {
 
         @Override
         protected void onRemoval(ConnectionPool pool) {
-            pool.closeAll(new ArrayList<>()); // a loop ending before closeIdle: nothing left to wait for
+            pool.closeAll(); // a loop ending before closeIdle: nothing left to wait for
         }
     };
 
@@ -111,17 +110,18 @@ public final class Upstream {
      * cut without one (the backend logs a truncated session) and the alert's buffer could be left unwritten.
      */
     public void closeIdle(EventLoopGroup loops, long millis) {
-        List<ChannelFuture> closing = Collections.synchronizedList(new ArrayList<>());
-        List<Future<?>> asked = new ArrayList<>();
+        List<Future<List<ChannelFuture>>> asked = new ArrayList<>();
         for (EventExecutor loop : loops) {
-            asked.add(loop.submit(() -> pools.get().closeAll(closing)));
+            asked.add(loop.submit(() -> pools.get().closeAll()));
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        for (Future<?> f : asked) {
-            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        }
-        for (ChannelFuture f : List.copyOf(closing)) {
-            f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        for (Future<List<ChannelFuture>> f : asked) {
+            if (f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                    && f.isSuccess()) {
+                for (ChannelFuture closed : f.getNow()) {
+                    closed.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                }
+            }
         }
     }
 
