@@ -3,12 +3,11 @@ package pibl.handler;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -21,15 +20,14 @@ import pibl.cache.StoredBody;
 import pibl.http.ByteRanges;
 
 import java.io.IOException;
-import java.util.Iterator;
-import java.util.Map;
 
 /**
  * A stored response about to answer a request: its head with {@code Age}, then the body from the memory tier or,
  * zero-copy, from its file; or a 304 when the client's own validators match it; no body for HEAD. A range
  * request gets a 206 with just its part (a slice of the buffer, or a region of the file from the part's offset)
  * or a 416 ({@link RangeRequest}); the validators are evaluated first, so a 304 wins. {@link ResponseHeads} then
- * finishes the head as for any other response.
+ * finishes the head as for any other response; a 200 or 206 head reads the stored fields in place, under its own
+ * ({@link HitHeaders}).
  *
  * <pre>
  *   StoredResponse r = StoredResponse.open(entry, clientHeaders, range, head);   // null: the body is gone
@@ -37,10 +35,6 @@ import java.util.Map;
  * </pre>
  */
 final class StoredResponse {
-    /** The stored headers were validated when they first arrived: copying them needs no second check. */
-    private static final HttpHeadersFactory TRUSTED_HEADERS =
-            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-
     private final CacheEntry entry;
     private final boolean notModified;
     /** What of the body to send: whole, a part, or nothing (416). */
@@ -126,7 +120,8 @@ final class StoredResponse {
         } else {
             HttpResponseStatus stored = HttpResponseStatus.valueOf(entry.status(), entry.reason());
             response = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
-                    kind == ByteRanges.Kind.PART ? HttpResponseStatus.PARTIAL_CONTENT : stored, copy(entry.headers()));
+                    kind == ByteRanges.Kind.PART ? HttpResponseStatus.PARTIAL_CONTENT : stored,
+                    new HitHeaders(entry.headers()));
             if (kind == ByteRanges.Kind.PART) {
                 RangeRequest.describePart(response.headers(), selection);
             }
@@ -142,16 +137,9 @@ final class StoredResponse {
             ctx.write(region, ctx.voidPromise());
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ctx.voidPromise());
         } else {
-            ctx.writeAndFlush(new DefaultLastHttpContent((ByteBuf) body), ctx.voidPromise());
+            // No trailers: the shared empty set spares each hit an empty table of its own.
+            ctx.writeAndFlush(new DefaultLastHttpContent((ByteBuf) body, EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
         }
     }
 
-    private static HttpHeaders copy(HttpHeaders stored) {
-        HttpHeaders h = TRUSTED_HEADERS.newHeaders();
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = stored.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> field = it.next();
-            h.add(field.getKey(), field.getValue()); // AsciiString both: no String copies, hash cached
-        }
-        return h;
-    }
 }
