@@ -50,6 +50,14 @@ final class AccessLogFormat {
     }
 
     String format(Exchange e, long endNanos) {
+        return line(e, endNanos).toString();
+    }
+
+    /**
+     * The line in this thread's builder, valid until the thread formats the next one: for a logger that copies
+     * it at once (Log4j2's garbage-free asynchronous loggers do), so that no line becomes a String of its own.
+     */
+    CharSequence line(Exchange e, long endNanos) {
         State s = STATE.get();
         StringBuilder b = s.builder;
         b.setLength(0);
@@ -110,7 +118,7 @@ final class AccessLogFormat {
                 }
             }
         }
-        return b.toString();
+        return b;
     }
 
     /**

@@ -148,6 +148,6 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         if (e.refused()) {
             stats.requestRefused(e.status);
         }
-        ACCESS.info(format.format(e, end));
+        ACCESS.info(format.line(e, end)); // copied into the ring buffer's event at once
     }
 }

@@ -48,7 +48,8 @@ public final class TraceContext {
         String id = request.get(X_REQUEST_ID);
         String requestId = isValidRequestId(id) ? id : newId128();
         String sent = request.get(TRACEPARENT);
-        Parent parent = request.getAll(TRACEPARENT).size() == 1 ? parse(sent) : null;
+        // Only a request with a traceparent pays for counting them (getAll copies them into a list).
+        Parent parent = sent != null && request.getAll(TRACEPARENT).size() == 1 ? parse(sent) : null;
         if (parent != null) {
             return new Ids(requestId, parent.traceId(), newId64(), parent.flags(), true);
         }
