@@ -462,9 +462,11 @@ final class ConfigModel {
     static final class Http2 {
         public Boolean enabled;
         public Integer maxConcurrentStreams;
+        public Integer maxOpenStreams;
 
         Http2Config toRecord(Http2Config d) {
-            return new Http2Config(or(enabled, d.enabled()), or(maxConcurrentStreams, d.maxConcurrentStreams()));
+            return new Http2Config(or(enabled, d.enabled()), or(maxConcurrentStreams, d.maxConcurrentStreams()),
+                    or(maxOpenStreams, d.maxOpenStreams()));
         }
     }
 

@@ -247,6 +247,8 @@ class ConfigLoaderTest {
                         "must be between 0 and 65535, got -1"),
                 bad("no streams over HTTP/2", ok + "http2:\n  max-concurrent-streams: 0\n",
                         "http2.max-concurrent-streams", 3, "must be between 1 and 10000, got 0"),
+                bad("no open streams at all", ok + "http2:\n  max-open-streams: 0\n",
+                        "http2.max-open-streams", 3, "must be between 1 and 1000000, got 0"),
                 bad("retries too many", ok + "limits:\n  retries: 11\n", "limits.retries", 3,
                         "must be between 0 and 10, got 11"),
                 bad("unknown balance", ok + "balance: fastest\n", "balance", 2,

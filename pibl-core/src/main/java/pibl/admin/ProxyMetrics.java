@@ -161,6 +161,11 @@ final class ProxyMetrics implements AutoCloseable {
                 v -> v.stats().http2().connections());
         counter("pibl.http2.streams", "HTTP/2 streams opened by clients", Tags.empty(),
                 v -> v.stats().http2().streams());
+        gauge("pibl.http2.streams.open", "HTTP/2 streams open now on all client connections", Tags.empty(), null,
+                v -> v.stats().http2().openStreams());
+        counter("pibl.http2.streams.refused",
+                "HTTP/2 streams refused (REFUSED_STREAM) because http2.max-open-streams were open", Tags.empty(),
+                v -> v.stats().http2().refusedStreams());
         for (Http2Stats.GoAway why : Http2Stats.GoAway.values()) {
             counter("pibl.http2.goaway", "GOAWAY frames sent to HTTP/2 clients, by reason", Tags.of("reason", why.key()),
                     v -> v.stats().http2().goAways(why));

@@ -148,6 +148,8 @@ final class StatusJson {
         g.writeObjectFieldStart("http2");
         g.writeNumberField("connections", h2.connections());
         g.writeNumberField("streams", h2.streams());
+        g.writeNumberField("openStreams", h2.openStreams());
+        g.writeNumberField("refusedStreams", h2.refusedStreams());
         counts(g, "goAway", h2.goAway());
         g.writeNumberField("idleClosed", h2.idleClosed());
         g.writeNumberField("headerTimeouts", h2.headerTimeouts());

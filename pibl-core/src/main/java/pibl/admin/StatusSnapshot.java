@@ -89,16 +89,19 @@ record StatusSnapshot(String version, long startedAtMillis, long nowMillis, Stri
     }
 
     /**
-     * HTTP/2: connections and streams served since start, the GOAWAYs sent by {@link Http2Stats.GoAway} reason
+     * HTTP/2: connections and streams served since start, streams open now and refused for
+     * {@code http2.max-open-streams}, the GOAWAYs sent by {@link Http2Stats.GoAway} reason
      * (its {@code key()} names them), and the connections closed for silence.
      */
-    record Http2Row(long connections, long streams, Map<String, Long> goAway, long idleClosed, long headerTimeouts) {
+    record Http2Row(long connections, long streams, int openStreams, long refusedStreams, Map<String, Long> goAway,
+                    long idleClosed, long headerTimeouts) {
         static Http2Row of(Http2Stats h) {
             Map<String, Long> goAway = new LinkedHashMap<>();
             for (Http2Stats.GoAway g : Http2Stats.GoAway.values()) {
                 goAway.put(g.key(), h.goAways(g));
             }
-            return new Http2Row(h.connections(), h.streams(), Collections.unmodifiableMap(goAway),
+            return new Http2Row(h.connections(), h.streams(), h.openStreams(), h.refusedStreams(),
+                    Collections.unmodifiableMap(goAway),
                     h.idleClosedCount(), h.headerTimeouts());
         }
     }

@@ -2,11 +2,13 @@ package pibl.runtime;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * HTTP/2 counters, server-wide: connections and streams served, the GOAWAYs PIBL sent by why, and the connections
- * it closed for silence. A GOAWAY with an error is a client that broke a rule or a limit; these say which.
+ * HTTP/2 counters, server-wide: connections and streams served, the streams open now and those refused for
+ * {@code http2.max-open-streams}, the GOAWAYs PIBL sent by why, and the connections it closed for silence. A GOAWAY
+ * with an error is a client that broke a rule or a limit; these say which.
  */
 public final class Http2Stats {
     /** Why PIBL sent a GOAWAY. */
@@ -38,6 +40,8 @@ public final class Http2Stats {
     private final LongAdder streams = new LongAdder();
     private final LongAdder idleClosed = new LongAdder();
     private final LongAdder headerTimeouts = new LongAdder();
+    private final AtomicInteger openStreams = new AtomicInteger();
+    private final LongAdder refusedStreams = new LongAdder();
     private final Map<GoAway, LongAdder> goAways = new EnumMap<>(GoAway.class);
 
     public Http2Stats() {
@@ -52,6 +56,24 @@ public final class Http2Stats {
 
     public void streamOpened() {
         streams.increment();
+    }
+
+    /**
+     * Takes one of {@code max} places for a new stream; false (and counted as refused) when all are taken. A place
+     * taken is given back by {@link #streamClosed()}.
+     */
+    public boolean tryOpenStream(int max) {
+        for (int open = openStreams.get(); open < max; open = openStreams.get()) {
+            if (openStreams.compareAndSet(open, open + 1)) {
+                return true;
+            }
+        }
+        refusedStreams.increment();
+        return false;
+    }
+
+    public void streamClosed() {
+        openStreams.decrementAndGet();
     }
 
     public void goAwaySent(GoAway why) {
@@ -73,6 +95,16 @@ public final class Http2Stats {
 
     public long streams() {
         return streams.sum();
+    }
+
+    /** Streams open now on all connections, from their first frame until their stream channel is gone. */
+    public int openStreams() {
+        return openStreams.get();
+    }
+
+    /** Streams refused with RST_STREAM REFUSED_STREAM because {@code http2.max-open-streams} were open. */
+    public long refusedStreams() {
+        return refusedStreams.sum();
     }
 
     public long goAways(GoAway why) {

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -21,6 +23,7 @@ import pibl.handler.ConnectionLimitHandler;
 import pibl.handler.HeaderTimeoutHandler;
 import pibl.handler.HttpsRedirectHandler;
 import pibl.handler.Http2ConnectionGuard;
+import pibl.handler.Http2StreamBudget;
 import pibl.handler.Http2StreamHandler;
 import pibl.handler.Forwarder;
 import pibl.handler.ForwardingHandler;
@@ -44,7 +47,8 @@ import java.util.function.Supplier;
  * HTTP/1.1   limit → [h2c-detect] → codec → header-timeout → aggregator → pipelining → access-log → guard → route
  *              → [cache] → forward
  * HTTP/2     limit → h2 (frame codec) → h2-streams (one child channel per stream) → h2-guard
- *   a stream            h2-codec → chunked → aggregator → stream → access-log → guard → route → [cache] → forward
+ *   a stream            h2-budget → h2-codec → [chunked] → aggregator → stream → access-log → guard → route
+ *                         → [cache] → forward
  * </pre>
  *
  * The codec parses (strictly), the aggregator gathers each request body up to the retry buffer (a larger one
@@ -84,6 +88,8 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     private final Supplier<Router> router;
     final ProxyStats stats;
     private final ConnectionLimitHandler connectionLimit;
+    /** Gives an HTTP/2 stream's place in {@code http2.max-open-streams} back; one for every listener. */
+    private final Http2StreamBudget streamBudget;
     private final ChannelGroup clients;
 
     /**
@@ -102,6 +108,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.router = router;
         this.stats = stats;
         this.connectionLimit = new ConnectionLimitHandler(stats, config.limits().maxConnections());
+        this.streamBudget = new Http2StreamBudget(stats.http2());
     }
 
     /** Another listener's pipeline with the same segments, state and connection limit (one limit for both ports). */
@@ -116,6 +123,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         this.router = shared.router;
         this.stats = shared.stats;
         this.connectionLimit = shared.connectionLimit;
+        this.streamBudget = shared.streamBudget;
     }
 
     /** The bound TLS port, where {@code tls.redirect-http} sends cleartext requests. */
@@ -179,6 +187,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
      *
      * <pre>
      * SETTINGS_MAX_CONCURRENT_STREAMS  http2.max-concurrent-streams; one more stream gets RST_STREAM REFUSED_STREAM
+     * open streams, all connections     http2.max-open-streams; one more gets RST_STREAM REFUSED_STREAM too
      * SETTINGS_MAX_HEADER_LIST_SIZE    limits.max-header-size; a header block past it (however many CONTINUATION
      *                                  frames carry it) ends the connection with GOAWAY, and so do more than
      *                                  {@link #MAX_SMALL_CONTINUATIONS} small CONTINUATION frames in a row
@@ -203,6 +212,18 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
+                if (!stats.http2().tryOpenStream(c.http2().maxOpenStreams())) {
+                    // Past the server's budget: refused before any of it is read (RFC 9113 section 8.7: not
+                    // processed, the client may retry it); its frames fall through to the pipeline's end, released.
+                    ch.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+                    return;
+                }
+                // Its place is given back when its channel is deregistered, not when it closes: Netty runs a
+                // stream channel's deregistration as a task of the event loop, and until then the channel, its
+                // pipeline and the exchange's state stay in memory. Under load those tasks wait (io_uring's turn
+                // handles up to 128 rounds of completions before any task), so a budget given back at close let
+                // tens of thousands of finished streams pile up and fill the heap.
+                ch.pipeline().addLast("h2-budget", streamBudget);
                 addHttp2Stream(ch.pipeline(), c);
             }
         }));

@@ -1,11 +1,18 @@
 package pibl.handler;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import pibl.config.Http2Config;
 import pibl.config.TimeoutConfig;
 import pibl.runtime.Http2Stats;
 import pibl.server.ProxyServer;
@@ -30,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The HTTP/2 connection's defences, with frames written by hand where a well-behaved client codec would refuse to:
  * CONTINUATION floods (CVE-2024-27316), a PING flood whose acks are never read, a connection that never sends a
- * request head, and the GOAWAY of a drain that lets the open stream finish.
+ * request head, streams past the server's budget of open streams, and the GOAWAY of a drain that lets the open
+ * stream finish.
  */
 @ExtendWith(NoLeaks.class)
 class Http2DefencesIT {
@@ -157,6 +165,58 @@ class Http2DefencesIT {
             assertThat(s.getInputStream().read()).as("then closed").isEqualTo(-1);
         }
         assertThat(proxy.stats().http2().headerTimeouts()).isEqualTo(1);
+    }
+
+    @Test
+    void streamsPastTheServersOpenStreamBudgetAreRefusedAndThePlacesComeBackWhenTheyClose() throws Exception {
+        proxy.close();
+        proxy = ProxyFixture.start(List.of(backend.address()), c -> c.withHttp2(new Http2Config(true, 100, 2)));
+        backend.behave((ctx, req, b) -> ctx.executor().schedule(() -> TestBackend.answerName(ctx, req, b),
+                700, TimeUnit.MILLISECONDS));
+        try (H2Client h2 = H2Client.connect(proxy.port())) {
+            CompletableFuture<FullHttpResponse> first = h2.get("/slow/1");
+            CompletableFuture<FullHttpResponse> second = h2.get("/slow/2");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (backend.requestCount() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(proxy.stats().http2().openStreams()).isEqualTo(2);
+
+            CompletableFuture<Long> reset = new CompletableFuture<>();
+            Http2StreamChannel third = h2.open(ch -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                    if (evt instanceof Http2ResetFrame r) {
+                        reset.complete(r.errorCode());
+                    }
+                }
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ReferenceCountUtil.release(msg);
+                    reset.completeExceptionally(new AssertionError("answered, not refused: " + msg));
+                }
+            }));
+            third.writeAndFlush(new DefaultHttp2HeadersFrame(H2Client.headers("GET", "/third", h -> { }), true));
+            assertThat(reset.get(5, TimeUnit.SECONDS)).isEqualTo(Http2Error.REFUSED_STREAM.code());
+            assertThat(proxy.stats().http2().refusedStreams()).isEqualTo(1);
+            assertThat(backend.requestCount()).as("a refused stream is never forwarded").isEqualTo(2);
+
+            for (CompletableFuture<FullHttpResponse> slow : List.of(first, second)) {
+                FullHttpResponse r = slow.get(5, TimeUnit.SECONDS);
+                assertThat(r.status().code()).as("the streams within the budget are answered").isEqualTo(200);
+                r.release();
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (proxy.stats().http2().openStreams() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(proxy.stats().http2().openStreams()).as("closed streams give their places back").isZero();
+            backend.behave(TestBackend::answerName);
+            FullHttpResponse again = h2.get("/again").get(5, TimeUnit.SECONDS);
+            assertThat(again.status().code()).isEqualTo(200);
+            again.release();
+        }
     }
 
     @Test
