@@ -6,10 +6,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import pibl.runtime.Http2Stats;
 
 /**
- * Gives a stream's place in {@code http2.max-open-streams} back ({@link Http2Stats#streamClosed()}) when its
- * channel is deregistered: the last event a stream channel sees, and the moment the event loop lets go of it.
- * The place was taken ({@link Http2Stats#tryOpenStream(int)}) as the channel was set up; one instance serves every
- * stream of the server.
+ * Gives a stream's places in {@code http2.max-open-streams} back: its open place when its channel closes
+ * ({@link Http2Stats#streamClosed()}), its held place when the channel is deregistered
+ * ({@link Http2Stats#streamReleased()}), the moment the event loop lets go of it and of what its pipeline holds.
+ * The places were taken ({@link Http2Stats#tryOpenStream(int)}) as the channel was set up; one instance serves
+ * every stream of the server.
  */
 @ChannelHandler.Sharable
 public final class Http2StreamBudget extends ChannelInboundHandlerAdapter {
@@ -20,8 +21,13 @@ public final class Http2StreamBudget extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.channel().closeFuture().addListener(closed -> stats.streamClosed());
+    }
+
+    @Override
     public void channelUnregistered(ChannelHandlerContext ctx) {
-        stats.streamClosed();
+        stats.streamReleased();
         ctx.fireChannelUnregistered();
     }
 }

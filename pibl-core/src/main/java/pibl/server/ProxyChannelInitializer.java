@@ -218,11 +218,7 @@ class ProxyChannelInitializer extends ChannelInitializer<Channel> {
                     ch.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
                     return;
                 }
-                // Its place is given back when its channel is deregistered, not when it closes: Netty runs a
-                // stream channel's deregistration as a task of the event loop, and until then the channel, its
-                // pipeline and the exchange's state stay in memory. Under load those tasks wait (io_uring's turn
-                // handles up to 128 rounds of completions before any task), so a budget given back at close let
-                // tens of thousands of finished streams pile up and fill the heap.
+                // Its places are given back when the stream channel closes and when it is deregistered.
                 ch.pipeline().addLast("h2-budget", streamBudget);
                 addHttp2Stream(ch.pipeline(), c);
             }
