@@ -207,6 +207,10 @@ public final class CacheHandler extends ChannelDuplexHandler {
         c.exchange.phase(phase);
         record(c.exchange);
         response.write(ctx, cache.now());
+        if (current == c) {
+            end(); // served: nothing of the exchange is needed here any more (an HTTP/2 stream's channel, and all
+                   // it references, can outlive its exchange by a while: see Http2Stats.HELD_PER_OPEN)
+        }
     }
 
     private void miss(CacheExchange c, FullHttpRequest request, CacheEntry expired, boolean mayWait) {
@@ -343,6 +347,9 @@ public final class CacheHandler extends ChannelDuplexHandler {
         if (last && c.fill != null) {
             c.fill.onEnd();
             c.fill = null;
+        }
+        if (last && current == c) {
+            end(); // the response is all written: what the exchange held here goes now, not with the next one
         }
     }
 
