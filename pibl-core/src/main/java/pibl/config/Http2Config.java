@@ -18,10 +18,6 @@ public record Http2Config(boolean enabled, int maxConcurrentStreams, int maxOpen
     /** Heap set aside per open stream for {@link #defaultMaxOpenStreams()}: several times what one holds. */
     static final long HEAP_PER_OPEN_STREAM = 32 * 1024;
 
-    public Http2Config(boolean enabled, int maxConcurrentStreams) {
-        this(enabled, maxConcurrentStreams, defaultMaxOpenStreams());
-    }
-
     public static Http2Config defaults() {
         return new Http2Config(true, DEFAULT_MAX_CONCURRENT_STREAMS, defaultMaxOpenStreams());
     }

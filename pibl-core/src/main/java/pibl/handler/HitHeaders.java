@@ -468,10 +468,7 @@ final class HitHeaders extends HttpHeaders {
     @Override
     public HttpHeaders set(CharSequence name, Iterable<?> values) {
         remove(name);
-        for (Object v : values) {
-            append(name, text(v));
-        }
-        return this;
+        return add(name, values); // nothing left below to lift
     }
 
     @Override

@@ -1,5 +1,6 @@
 package pibl.handler;
 
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -15,14 +16,17 @@ import pibl.runtime.Http2Stats;
 @ChannelHandler.Sharable
 public final class Http2StreamBudget extends ChannelInboundHandlerAdapter {
     private final Http2Stats stats;
+    /** One listener for every stream's close, not a new one per stream. */
+    private final ChannelFutureListener closed;
 
     public Http2StreamBudget(Http2Stats stats) {
         this.stats = stats;
+        this.closed = future -> stats.streamClosed();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        ctx.channel().closeFuture().addListener(closed -> stats.streamClosed());
+        ctx.channel().closeFuture().addListener(closed);
     }
 
     @Override

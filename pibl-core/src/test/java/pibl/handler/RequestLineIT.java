@@ -91,7 +91,8 @@ class RequestLineIT {
     @Test
     void theHttp2PrefaceIsRefusedAs505WhenHttp2IsOff() throws Exception {
         try (ProxyServer noH2 = ProxyFixture.start(List.of(backend.address()),
-                c -> c.withHttp2(new Http2Config(false, Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS)));
+                c -> c.withHttp2(new Http2Config(false, Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS,
+                        Http2Config.defaultMaxOpenStreams())));
              RawHttp http = new RawHttp(noH2.port())) {
             http.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
             RawHttp.Response r = http.read(false);

@@ -100,7 +100,8 @@ class TlsIT {
                     .isEqualTo((byte) 4);
         }
         try (TestBackend backend = TestBackend.start("b");
-             ProxyServer proxy = new ProxyServer(config(backend, site).withHttp2(new Http2Config(false, 100))).start();
+             ProxyServer proxy = new ProxyServer(config(backend, site).withHttp2(
+                     new Http2Config(false, 100, Http2Config.defaultMaxOpenStreams()))).start();
              SSLSocket socket = new TlsClient().alpn("h2", "http/1.1").connect(proxy.tlsPort())) {
             assertThat(socket.getApplicationProtocol()).as("http2.enabled: false offers no h2").isEqualTo("http/1.1");
             assertThat(get(socket, "/").status()).isEqualTo(200);
