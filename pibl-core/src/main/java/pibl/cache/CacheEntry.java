@@ -2,6 +2,7 @@ package pibl.cache;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
 import io.netty.util.AsciiString;
@@ -16,6 +17,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One stored response (one variant of a key): immutable metadata, and where its body is.
@@ -33,6 +36,13 @@ public final class CacheEntry {
     private final int status;
     private final String reason;
     private final HttpHeaders headers;
+    /**
+     * {@link #headers} with lower-case names, as HTTP/2 sends every name (RFC 9113 section 8.2.1): made on the
+     * first hit served over HTTP/2, so that such hits do not lower-case each stored name again (one array and one
+     * string per name, every time). The values are the same objects. Two loops may both make it; either is right,
+     * and a {@code ReadOnlyHttpHeaders} is safely published by its final field.
+     */
+    private HttpHeaders lowerCaseHeaders;
     private final Map<String, String> varyValues;
     private final long requestTime;
     private final long responseTime;
@@ -85,6 +95,27 @@ public final class CacheEntry {
         return new ReadOnlyHttpHeaders(false, pairs);
     }
 
+    private static HttpHeaders lowerCase(HttpHeaders headers) {
+        CharSequence[] pairs = new CharSequence[headers.size() * 2];
+        int i = 0;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            AsciiString lower = AsciiString.of(e.getKey()).toLowerCase();
+            pairs[i++] = COMMON_NAMES.getOrDefault(lower, lower);
+            pairs[i++] = e.getValue();
+        }
+        return new ReadOnlyHttpHeaders(false, pairs);
+    }
+
+    /** Names most responses carry, shared by every entry's lower-case fields instead of one copy each. */
+    private static final Map<AsciiString, AsciiString> COMMON_NAMES = Stream.of(
+                    HttpHeaderNames.ACCEPT_RANGES, HttpHeaderNames.CACHE_CONTROL, HttpHeaderNames.CONTENT_ENCODING,
+                    HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.DATE,
+                    HttpHeaderNames.ETAG, HttpHeaderNames.EXPIRES, HttpHeaderNames.LAST_MODIFIED,
+                    HttpHeaderNames.SERVER, HttpHeaderNames.VARY, HttpHeaderNames.VIA, HttpHeaderNames.AGE,
+                    HttpHeaderNames.CONTENT_LANGUAGE, HttpHeaderNames.SET_COOKIE, HttpHeaderNames.LOCATION)
+            .collect(Collectors.toUnmodifiableMap(n -> n, n -> n));
+
     /** The primary key text, {@code scheme://host/target}. */
     public String key() {
         return key;
@@ -101,6 +132,15 @@ public final class CacheEntry {
     /** The stored response headers, read-only; {@code copy()} them to build a response. */
     public HttpHeaders headers() {
         return headers;
+    }
+
+    /** The stored fields as {@link #headers()}, every name in lower case (for HTTP/2). */
+    public HttpHeaders lowerCaseHeaders() {
+        HttpHeaders lower = lowerCaseHeaders;
+        if (lower == null) {
+            lower = lowerCaseHeaders = lowerCase(headers);
+        }
+        return lower;
     }
 
     /** The request's values of the fields named by the response's {@code Vary} (null for absent ones). */
@@ -230,7 +270,9 @@ public final class CacheEntry {
         int bytes = 256 + key.length() * 2;
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
-            bytes += 80 + e.getKey().length() + e.getValue().length();
+            // + 8: the name's and value's places in the lower-case fields of a hit over HTTP/2, once made (an
+            // uncommon name's own lower-case copy is not counted)
+            bytes += 88 + e.getKey().length() + e.getValue().length();
         }
         return bytes;
     }

@@ -1,6 +1,7 @@
 package pibl.handler;
 
 import io.netty.buffer.ByteBufHolder;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -8,6 +9,9 @@ import io.netty.channel.FileRegion;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import pibl.cache.CacheStatus;
@@ -57,8 +61,14 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             if (clientAddress == null) { // formatted once per connection, not once per request
-                clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
-                tls = TlsSession.of(ctx.channel());
+                if (ctx.channel() instanceof Http2StreamChannel stream) { // this handler lives as long as the stream
+                    Peer peer = Peer.of(stream.parent());
+                    clientAddress = peer.address;
+                    tls = peer.tls;
+                } else {
+                    clientAddress = Exchange.clientAddress(ctx.channel().remoteAddress());
+                    tls = TlsSession.of(ctx.channel());
+                }
             }
             current = new Exchange(request, clientAddress, tls, ctx.executor().ticker().nanoTime(), generateTrace);
             ctx.channel().attr(Exchange.KEY).set(current);
@@ -149,5 +159,20 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             stats.requestRefused(e.status);
         }
         ACCESS.info(format.line(e, end)); // copied into the ring buffer's event at once
+    }
+
+    /** An HTTP/2 connection's client address and TLS session, read once for all of its streams. */
+    private record Peer(String address, TlsSession tls) {
+        private static final AttributeKey<Peer> KEY = AttributeKey.valueOf("pibl.access-log.peer");
+
+        static Peer of(Channel connection) {
+            Attribute<Peer> attr = connection.attr(KEY);
+            Peer peer = attr.get();
+            if (peer == null) { // streams of a connection start on its loop, one at a time
+                peer = new Peer(Exchange.clientAddress(connection.remoteAddress()), TlsSession.of(connection));
+                attr.set(peer);
+            }
+            return peer;
+        }
     }
 }

@@ -206,7 +206,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
         request.release();
         c.exchange.phase(phase);
         record(c.exchange);
-        response.write(ctx, cache.now());
+        response.write(ctx, cache.now(), Http2StreamHandler.HTTP_2.equals(c.exchange.version()));
         if (current == c) {
             end(); // served: nothing of the exchange is needed here any more (an HTTP/2 stream's channel, and all
                    // it references, can outlive its exchange by a while: see Http2Stats.HELD_PER_OPEN)
@@ -411,7 +411,7 @@ public final class CacheHandler extends ChannelDuplexHandler {
         c.fill = null;
         c.swallowing = false;
         record(c.exchange);
-        response.write(ctx, cache.now());
+        response.write(ctx, cache.now(), Http2StreamHandler.HTTP_2.equals(c.exchange.version()));
     }
 
     private void record(Exchange ex) {

@@ -106,8 +106,13 @@ final class StoredResponse {
                 && Conditionals.isNotModified(validatorsFrom, e.status(), e.headers());
     }
 
-    /** Writes the response and flushes; the body's ownership passes to the channel. */
-    void write(ChannelHandlerContext ctx, long now) {
+    /**
+     * Writes the response and flushes; the body's ownership passes to the channel.
+     *
+     * @param http2 the exchange is an HTTP/2 stream: the head reads the stored fields under lower-case names,
+     *              which the HTTP/2 encoder then takes as they are
+     */
+    void write(ChannelHandlerContext ctx, long now, boolean http2) {
         ByteRanges.Kind kind = selection == null ? ByteRanges.Kind.WHOLE : selection.kind();
         HttpResponse response;
         if (notModified) {
@@ -121,7 +126,7 @@ final class StoredResponse {
             HttpResponseStatus stored = HttpResponseStatus.valueOf(entry.status(), entry.reason());
             response = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
                     kind == ByteRanges.Kind.PART ? HttpResponseStatus.PARTIAL_CONTENT : stored,
-                    new HitHeaders(entry.headers()));
+                    new HitHeaders(http2 ? entry.lowerCaseHeaders() : entry.headers()));
             if (kind == ByteRanges.Kind.PART) {
                 RangeRequest.describePart(response.headers(), selection);
             }

@@ -91,7 +91,8 @@ class Http2IT {
                 }
             }
             awaitLines(log, 30);
-            assertThat(log.lines()).allSatisfy(l -> assertThat(l).contains("HTTP/2.0\""));
+            assertThat(log.lines()).allSatisfy(l -> assertThat(l).contains("HTTP/2.0\"")
+                    .contains(" 127.0.0.1 ")); // every stream logs its connection's client
         }
         assertThat(byBackend).as("round robin over the three, one connection's streams spread like requests")
                 .containsOnly(Map.entry("b1", 10), Map.entry("b2", 10), Map.entry("b3", 10));
