@@ -44,7 +44,9 @@ public final class Http2Stats {
      * Finished streams held for each open one allowed. Netty runs a stream channel's deregistration as a task of
      * the event loop, and on io_uring a turn of the loop handles up to 128 rounds of completions before it runs any
      * task: at 50 connections of 10 streams, ~4,600 finished streams waited at once (JFR: 150-340 ms each), and
-     * 200 connections of 100 streams held 26,000 and filled a 128 MiB heap.
+     * 200 connections of 100 streams held 26,000 and filled a 128 MiB heap. The connection now lets the loop run
+     * its tasks after each of its reads ({@link ProxyEventLoop}), so few wait; the bound stays, for a loop that
+     * cannot (another transport's, a read that never completes).
      */
     static final int HELD_PER_OPEN = 4;
 

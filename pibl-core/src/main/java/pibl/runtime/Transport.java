@@ -2,7 +2,6 @@ package pibl.runtime;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -74,7 +73,7 @@ public enum Transport {
             case EPOLL -> EpollIoHandler.newFactory();
             case NIO -> NioIoHandler.newFactory();
         };
-        return new MultiThreadIoEventLoopGroup(threads, factory);
+        return ProxyEventLoop.group(threads, factory);
     }
 
     public Class<? extends ServerChannel> serverChannel() {
