@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
  * (Netty deregisters it later, so that no handler sees its own close re-enter it), so ~4,600 finished streams,
  * with their pipelines and exchanges, waited at once; they outlived the young generation, were promoted, and the
  * full collections that followed (one a second) slowed the loop further. A fresh JVM under that load stayed at
- * 12-23k req/s. With the connection running the queue after each of its reads, the same runs had one full
- * collection instead of 40-60, and 85-97k req/s where they had 57-71k (README, "HTTP/2 and the event loop's turn").
+ * 12-23k req/s. With the connection running the queue after each of its reads, six h2load runs on a fresh JVM had
+ * one full collection instead of 50-59, and a median of 73k req/s instead of 66k (README, "Over TLS and HTTP/2").
  *
  * <p>When it is safe: the caller is the last handler of its connection's pipeline, in {@code channelReadComplete},
  * after every handler before it has finished with the read (the HTTP/2 codec and multiplexer have delivered the
@@ -71,10 +71,7 @@ public final class ProxyEventLoop extends SingleThreadIoEventLoop {
     }
 
     private boolean runQueuedTasks() {
-        if (inTasks || !inEventLoop() || !hasTasks()) {
-            return false;
-        }
-        return runAllTasks(QUANTUM_NANOS);
+        return inEventLoop() && hasTasks() && runAllTasks(QUANTUM_NANOS); // runAllTasks refuses to nest
     }
 
     @Override
