@@ -36,6 +36,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -151,6 +154,65 @@ class Http2IT {
             }
         }
         assertThat(backend.requestCount()).as("the hit never reached the backend").isEqualTo(1);
+    }
+
+    @Test
+    void twoHitsSentAtOnceShareTheConnectionInWholeDataFramesNotInKibibyteSlices(@TempDir Path dir) throws Exception {
+        byte[] body = new byte[64 * 1024];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) StreamingResponder.expectedByte(i);
+        }
+        TestBackend backend = keep(TestBackend.start("b1").behave((ctx, req, b) -> {
+            req.release();
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    Unpooled.wrappedBuffer(body));
+            r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length).set(HttpHeaderNames.CACHE_CONTROL, "max-age=60");
+            ctx.writeAndFlush(r);
+        }));
+        ProxyServer proxy = keep(ProxyFixture.start(List.of(backend.address()),
+                c -> ProxyFixture.withCache(c, dir, Duration.ZERO)));
+        // Windows larger than both bodies: what cuts the DATA frames is the server's choice alone.
+        try (H2Client h2 = H2Client.connect(proxy.port(), Http2Settings.defaultSettings().initialWindowSize(1 << 20))) {
+            h2.growConnectionWindow(1 << 20);
+            h2.get("/m").get(10, TimeUnit.SECONDS).release(); // the miss that stores it
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (proxy.cache().store().entryCount() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Map<Integer, List<Integer>> frames = new ConcurrentHashMap<>();
+            CountDownLatch ended = new CountDownLatch(2);
+            List<Http2StreamChannel> streams = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                streams.add(h2.open(ch -> ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof Http2DataFrame data) {
+                            frames.computeIfAbsent(ch.stream().id(), id -> new CopyOnWriteArrayList<>())
+                                    .add(data.content().readableBytes());
+                            if (data.isEndStream()) {
+                                ended.countDown();
+                            }
+                        }
+                        ReferenceCountUtil.release(msg);
+                    }
+                })));
+            }
+            // Both requests in one write, so that the server reads them together and has both hits to send at once.
+            h2.channel().eventLoop().submit(() -> {
+                for (Http2StreamChannel s : streams) {
+                    s.write(new DefaultHttp2HeadersFrame(H2Client.headers("GET", "/m", h -> { }), true));
+                }
+                h2.channel().flush();
+            }).sync();
+            assertThat(ended.await(10, TimeUnit.SECONDS)).as("both hits end").isTrue();
+            assertThat(frames).hasSize(2);
+            frames.values().forEach(sizes -> {
+                assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(body.length);
+                assertThat(sizes.subList(0, sizes.size() - 1)).as("every DATA frame but the last is a whole 16 KiB frame")
+                        .containsOnly(16 * 1024);
+            });
+        }
+        assertThat(backend.requestCount()).as("the two were hits").isEqualTo(1);
     }
 
     @Test
