@@ -116,19 +116,28 @@ class Http2IT {
         assertThat(log.lines()).hasSize(n);
     }
 
-    @Test
-    void aMissThenAHitOnTheSameConnectionTheHitFromTheCacheFileAsDataFrames(@TempDir Path dir) throws Exception {
-        byte[] body = new byte[1 << 20]; // over the memory tier's body limit: the hit is a file region
+    private static void fill(byte[] body) {
         for (int i = 0; i < body.length; i++) {
             body[i] = (byte) StreamingResponder.expectedByte(i);
         }
-        TestBackend backend = keep(TestBackend.start("b1").behave((ctx, req, b) -> {
+    }
+
+    /** A backend "b1" answering every request with {@code body}, cacheable for a minute. */
+    private static TestBackend cacheableBackend(byte[] body) throws InterruptedException {
+        return TestBackend.start("b1").behave((ctx, req, b) -> {
             req.release();
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
                     Unpooled.wrappedBuffer(body));
             r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length).set(HttpHeaderNames.CACHE_CONTROL, "max-age=60");
             ctx.writeAndFlush(r);
-        }));
+        });
+    }
+
+    @Test
+    void aMissThenAHitOnTheSameConnectionTheHitFromTheCacheFileAsDataFrames(@TempDir Path dir) throws Exception {
+        byte[] body = new byte[1 << 20]; // over the memory tier's body limit: the hit is a file region
+        fill(body);
+        TestBackend backend = keep(cacheableBackend(body));
         ProxyServer proxy = keep(ProxyFixture.start(List.of(backend.address()),
                 c -> ProxyFixture.withCache(c, dir, Duration.ZERO)));
         try (H2Client h2 = H2Client.connect(proxy.port())) {
@@ -159,16 +168,8 @@ class Http2IT {
     @Test
     void twoHitsSentAtOnceShareTheConnectionInWholeDataFramesNotInKibibyteSlices(@TempDir Path dir) throws Exception {
         byte[] body = new byte[64 * 1024];
-        for (int i = 0; i < body.length; i++) {
-            body[i] = (byte) StreamingResponder.expectedByte(i);
-        }
-        TestBackend backend = keep(TestBackend.start("b1").behave((ctx, req, b) -> {
-            req.release();
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                    Unpooled.wrappedBuffer(body));
-            r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length).set(HttpHeaderNames.CACHE_CONTROL, "max-age=60");
-            ctx.writeAndFlush(r);
-        }));
+        fill(body);
+        TestBackend backend = keep(cacheableBackend(body));
         ProxyServer proxy = keep(ProxyFixture.start(List.of(backend.address()),
                 c -> ProxyFixture.withCache(c, dir, Duration.ZERO)));
         // Windows larger than both bodies: what cuts the DATA frames is the server's choice alone.
